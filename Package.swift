@@ -1,0 +1,38 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Iris",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "IrisLog", targets: ["IrisLog"]),
+        .executable(name: "iris-example", targets: ["iris-example"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .target(name: "CIrisSystem"),
+        .target(
+            name: "IrisLog",
+            dependencies: [
+                "CIrisSystem", "CURing", "CZstd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ]
+        ),
+        .executableTarget(
+            name: "iris-example",
+            dependencies: ["IrisLog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/iris-example"
+        ),
+        .testTarget(name: "IrisLogTests", dependencies: ["IrisLog"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

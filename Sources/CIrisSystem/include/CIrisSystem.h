@@ -1,0 +1,23 @@
+#ifndef CIRIS_SYSTEM_H
+#define CIRIS_SYSTEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/// CRC32C (Castagnoli, reflected polynomial 0x82F63B78) of `length` bytes,
+/// continuing from `crc` (pass 0 to start). Uses the SSE4.2 `crc32` instruction
+/// when the CPU has it (checked once at run time) and a table otherwise.
+/// iris_crc32c(0, "123456789", 9) == 0xE3069283.
+uint32_t iris_crc32c(uint32_t crc, const void *data, size_t length);
+
+/// The portable table implementation, exposed so tests can compare both paths.
+uint32_t iris_crc32c_portable(uint32_t crc, const void *data, size_t length);
+
+/// 1 when iris_crc32c uses the SSE4.2 instruction, 0 when it uses the table.
+int iris_crc32c_is_hardware(void);
+
+/// fallocate(fd, 0, offset, length); returns 0 or an errno. A wrapper because Swift's
+/// Glibc module does not declare fallocate (it needs _GNU_SOURCE).
+int iris_fallocate(int fd, int64_t offset, int64_t length);
+
+#endif

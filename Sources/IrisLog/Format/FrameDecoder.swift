@@ -1,0 +1,41 @@
+/// Checks and decodes frames read from a segment; SPEC.md §3.2 and §3.3.
+enum FrameDecoder {
+    /// Validates the frame at the start of `bytes` (which may hold more data after it):
+    /// length within limits, bytes present, CRC, magic, version, codec.
+    /// Chain and offset checks are the caller's, since they need the previous frame.
+    static func validate(_ bytes: UnsafeRawBufferPointer, frameBytesMax: Int) throws(FrameDefect) -> FrameHeader {
+        guard bytes.count >= FrameHeader.size else { throw .truncated(needed: FrameHeader.size, available: bytes.count) }
+        let length = ByteCoding.loadUInt32(bytes, at: 0)
+        guard Int(length) >= FrameHeader.size, Int(length) <= frameBytesMax else { throw .badLength(length) }
+        guard Int(length) <= bytes.count else { throw .truncated(needed: Int(length), available: bytes.count) }
+        let stored = ByteCoding.loadUInt32(bytes, at: 4)
+        let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[8..<Int(length)]))
+        guard stored == computed else { throw .checksumMismatch(stored: stored, computed: computed) }
+        guard let header = FrameHeader.parse(bytes), header.recordCount >= 1 else { throw .badHeader }
+        guard Int(header.uncompressedLength) <= frameBytesMax else {
+            throw .badRecord(index: 0, reason: "uncompressed length \(header.uncompressedLength) above the frame limit")
+        }
+        guard header.codec != .none || Int(header.uncompressedLength) == Int(length) - FrameHeader.size else {
+            throw .badRecord(index: 0, reason: "uncompressed length differs from stored length")
+        }
+        return header
+    }
+
+    /// Decodes the records of a frame that passed `validate`.
+    static func records(_ bytes: UnsafeRawBufferPointer, header: FrameHeader) throws(FrameDefect) -> [LogRecord] {
+        let stored = UnsafeRawBufferPointer(rebasing: bytes[FrameHeader.size..<Int(header.length)])
+        switch header.codec {
+        case .none:
+            return try RecordCodec.decode(
+                stored, count: Int(header.recordCount), baseOffset: header.baseOffset,
+                baseTimestamp: header.baseTimestamp, term: header.term)
+        case .zstd:
+            let payload = try Compression.decompress(stored, uncompressedLength: Int(header.uncompressedLength))
+            return try payload.withBytes { (payload) throws(FrameDefect) in
+                try RecordCodec.decode(
+                    payload, count: Int(header.recordCount), baseOffset: header.baseOffset,
+                    baseTimestamp: header.baseTimestamp, term: header.term)
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CIrisSystem
+import Synchronization
+
+/// Storage through plain POSIX calls: pread, pwrite, fdatasync, fallocate, flock.
+/// Also the base of the io_uring storage, which changes only how groups are written.
+struct PosixStorage: Storage {
+    var name: String { "posix" }
+
+    func openFile(_ path: String, create: Bool) throws -> any StorageFile {
+        let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
+        let fd = try Syscall.retrying("open", path) { open(path, flags, 0o644) }
+        return PosixFile(path: path, descriptor: fd)
+    }
+
+    func removeFile(_ path: String) throws {
+        _ = try Syscall.retrying("unlink", path) { unlink(path) }
+    }
+
+    func renameFile(from: String, to: String) throws {
+        _ = try Syscall.retrying("rename", to) { rename(from, to) }
+    }
+
+    func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    func listDirectory(_ path: String) throws -> [String] {
+        guard let directory = opendir(path) else { throw StorageError(operation: "opendir", path: path, errno: errno) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    func createDirectory(_ path: String) throws {
+        if mkdir(path, 0o755) != 0 && errno != EEXIST {
+            throw StorageError(operation: "mkdir", path: path, errno: errno)
+        }
+    }
+
+    func syncDirectory(_ path: String) throws {
+        let fd = try Syscall.retrying("open", path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        defer { close(fd) }
+        _ = try Syscall.retrying("fsync", path) { fsync(fd) }
+    }
+
+    func lock(_ path: String) throws -> any DirectoryLock {
+        let fd = try Syscall.retrying("open", path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
+        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let error = errno
+            close(fd)
+            throw StorageError(operation: "flock", path: path, errno: error)
+        }
+        return PosixLock(descriptor: fd)
+    }
+
+    func makeGroupWriter() throws -> any GroupWriter { PlainGroupWriter() }
+}
+
+/// An open file descriptor; closed when the last reference goes, so a reader holding a
+/// segment keeps its descriptor valid even after retention deleted the file.
+final class PosixFile: StorageFile {
+    let path: String
+    let descriptor: Int32
+
+    init(path: String, descriptor: Int32) {
+        self.path = path
+        self.descriptor = descriptor
+    }
+
+    deinit { close(descriptor) }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int) throws -> Int {
+        var done = 0
+        while done < buffer.count {
+            let count = try Syscall.retrying("pread", path) {
+                pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(position + done))
+            }
+            if count == 0 { break }
+            done += count
+        }
+        return done
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
+        var done = 0
+        while done < bytes.count {
+            done += try Syscall.retrying("pwrite", path) {
+                pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(position + done))
+            }
+        }
+    }
+
+    func sync() throws {
+        // Never retried on failure: after a failed fdatasync the page cache cannot be trusted.
+        if fdatasync(descriptor) != 0 { throw StorageError(operation: "fdatasync", path: path, errno: errno) }
+    }
+
+    func size() throws -> Int {
+        var info = stat()
+        _ = try Syscall.retrying("fstat", path) { fstat(descriptor, &info) }
+        return Int(info.st_size)
+    }
+
+    func truncate(to size: Int) throws {
+        _ = try Syscall.retrying("ftruncate", path) { ftruncate(descriptor, off_t(size)) }
+    }
+
+    func allocate(size: Int) throws {
+        let error = iris_fallocate(descriptor, 0, Int64(size))
+        if error == 0 { return }
+        // File systems without fallocate (EOPNOTSUPP) get a sparse file instead.
+        guard error == EOPNOTSUPP else { throw StorageError(operation: "fallocate", path: path, errno: error) }
+        if try self.size() < size { try truncate(to: size) }
+    }
+}
+
+final class PosixLock: DirectoryLock {
+    private let descriptor: Mutex<Int32?>
+    init(descriptor: Int32) { self.descriptor = Mutex(descriptor) }
+    deinit { release() }
+
+    func release() {
+        descriptor.withLock { descriptor in
+            if let fd = descriptor { close(fd) }
+            descriptor = nil
+        }
+    }
+}
+
+/// Writes a group with pwrite and syncs it with fdatasync.
+final class PlainGroupWriter: GroupWriter {
+    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int, sync: Bool) throws {
+        try file.write(bytes, at: position)
+        if sync { try file.sync() }
+    }
+}
+
+/// One place for the errno rules: EINTR retries, anything else becomes a StorageError naming the call.
+enum Syscall {
+    static func retrying<T: BinaryInteger>(_ operation: String, _ path: String, _ call: () -> T) throws -> T {
+        while true {
+            let result = call()
+            if result >= 0 { return result }
+            let error = errno
+            if error == EINTR { continue }
+            precondition(error != EBADF && error != EFAULT, "\(operation) \(path): errno \(error) is a bug in Iris")
+            throw StorageError(operation: operation, path: path, errno: error)
+        }
+    }
+}

@@ -1,0 +1,143 @@
+/// The `Storage` view of a `SimulatedDisk`.
+struct SimulatedStorage: Storage {
+    let disk: SimulatedDisk
+    var name: String { "simulated" }
+
+    private func fail(_ operation: String, _ path: String, _ errno: Int32) -> StorageError {
+        StorageError(operation: operation, path: path, errno: errno)
+    }
+
+    func openFile(_ path: String, create: Bool) throws -> any StorageFile {
+        try disk.state.withLock { state in
+            if let id = state.entries[path] {
+                return SimulatedFile(disk: disk, path: path, node: id, generation: state.generation)
+            }
+            guard create else { throw fail("open", path, 2) }
+            guard state.directories.contains(SimulatedDiskState.parent(of: path)) else {
+                throw fail("open", path, 2)
+            }
+            let id = state.nextNodeID
+            state.nextNodeID += 1
+            state.nodes[id] = SimulatedDiskState.Node()
+            state.entries[path] = id
+            return SimulatedFile(disk: disk, path: path, node: id, generation: state.generation)
+        }
+    }
+
+    func removeFile(_ path: String) throws {
+        try disk.state.withLock { state in
+            guard let id = state.entries.removeValue(forKey: path) else { throw fail("unlink", path, 2) }
+            if !state.durableEntries.values.contains(id) { state.nodes[id] = nil }
+        }
+    }
+
+    func renameFile(from: String, to: String) throws {
+        try disk.state.withLock { state in
+            guard let id = state.entries.removeValue(forKey: from) else { throw fail("rename", from, 2) }
+            state.entries[to] = id
+        }
+    }
+
+    func fileExists(_ path: String) -> Bool {
+        disk.state.withLock { $0.entries[path] != nil || $0.directories.contains(path) }
+    }
+
+    func listDirectory(_ path: String) throws -> [String] {
+        try disk.state.withLock { state in
+            guard state.directories.contains(path) else { throw fail("opendir", path, 2) }
+            return state.entries.keys.filter { SimulatedDiskState.parent(of: $0) == path }.map {
+                String($0[$0.index(after: $0.lastIndex(of: "/")!)...])
+            }
+        }
+    }
+
+    func createDirectory(_ path: String) throws {
+        disk.state.withLock { _ = $0.directories.insert(path) }
+    }
+
+    func syncDirectory(_ path: String) throws {
+        disk.state.withLock { $0.syncDirectory(path) }
+    }
+
+    func lock(_ path: String) throws -> any DirectoryLock {
+        try disk.state.withLock { state in
+            guard !state.locks.contains(path) else { throw fail("flock", path, 11) }
+            state.locks.insert(path)
+            return SimulatedLock(disk: disk, path: path, generation: state.generation)
+        }
+    }
+
+    func makeGroupWriter() throws -> any GroupWriter { PlainGroupWriter() }
+}
+
+/// A handle on a simulated file; after a power loss it fails every call with EIO, like the
+/// descriptors of a process that did not survive.
+final class SimulatedFile: StorageFile {
+    let disk: SimulatedDisk
+    let path: String
+    let node: Int
+    let generation: Int
+
+    init(disk: SimulatedDisk, path: String, node: Int, generation: Int) {
+        self.disk = disk
+        self.path = path
+        self.node = node
+        self.generation = generation
+    }
+
+    private func withNode<T>(_ operation: String, _ body: (inout SimulatedDiskState) throws -> T) throws -> T {
+        try disk.state.withLock { state in
+            guard state.generation == generation, state.nodes[node] != nil else {
+                throw StorageError(operation: operation, path: path, errno: 5)
+            }
+            return try body(&state)
+        }
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int) throws -> Int {
+        try withNode("pread") { state in
+            let current = state.nodes[node]!.current
+            guard position < current.count else { return 0 }
+            let count = min(buffer.count, current.count - position)
+            current.withUnsafeBytes {
+                UnsafeMutableRawBufferPointer(rebasing: buffer[0..<count]).copyMemory(
+                    from: UnsafeRawBufferPointer(rebasing: $0[position..<position + count]))
+            }
+            return count
+        }
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
+        try withNode("pwrite") { try $0.write(node, bytes, at: position, path: path) }
+    }
+
+    func sync() throws { try withNode("fdatasync") { try $0.sync(node, path: path) } }
+
+    func size() throws -> Int { try withNode("fstat") { $0.nodes[node]!.current.count } }
+
+    func truncate(to size: Int) throws { try withNode("ftruncate") { try $0.resize(node, to: size, path: path) } }
+
+    func allocate(size: Int) throws {
+        try withNode("fallocate") { state in
+            if state.nodes[node]!.current.count < size { try state.resize(node, to: size, path: path) }
+        }
+    }
+}
+
+final class SimulatedLock: DirectoryLock {
+    let disk: SimulatedDisk
+    let path: String
+    let generation: Int
+
+    init(disk: SimulatedDisk, path: String, generation: Int) {
+        self.disk = disk
+        self.path = path
+        self.generation = generation
+    }
+
+    func release() {
+        disk.state.withLock { state in
+            if state.generation == generation { state.locks.remove(path) }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+/// An operating-system error from a storage call, with the call and the path it was for.
+struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
+    var operation: String
+    var path: String
+    var errno: Int32
+
+    var description: String { "\(operation) \(path): \(StorageError.describe(errno)) (errno \(errno))" }
+
+    static func describe(_ errno: Int32) -> String {
+        switch errno {
+        case 5: "input/output error"
+        case 28: "no space left on device"
+        case 2: "no such file or directory"
+        case 11: "resource temporarily unavailable"
+        case 13: "permission denied"
+        case 30: "read-only file system"
+        default: "error"
+        }
+    }
+}
+
+/// One open file. Reads may come from any thread; writes, syncs and size changes come only
+/// from the log's writer (or from recovery, before the writer starts).
+protocol StorageFile: AnyObject, Sendable {
+    var path: String { get }
+    /// Reads up to `buffer.count` bytes at `position`; returns fewer only at end of file.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int) throws -> Int
+    /// Writes all of `bytes` at `position`.
+    func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws
+    /// fdatasync: the file's data (and the size needed to read it) reach stable storage.
+    func sync() throws
+    func size() throws -> Int
+    /// Sets the file size; bytes past the old end read as zero.
+    func truncate(to size: Int) throws
+    /// Reserves space so that writes below `size` cannot fail with ENOSPC; reads zero where unwritten.
+    func allocate(size: Int) throws
+}
+
+/// A directory lock that holds until released or the process exits.
+protocol DirectoryLock: AnyObject, Sendable {
+    func release()
+}
+
+/// Writes a group of bytes, then (when asked) makes them durable with one fdatasync.
+/// Owned by one thread: the log's writer.
+protocol GroupWriter: AnyObject {
+    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int, sync: Bool) throws
+}
+
+/// The file system as the log uses it: the seam between the engine and io_uring, POSIX
+/// calls or the simulated disk.
+protocol Storage: Sendable {
+    /// Human name for logs and metrics: "io_uring", "posix" or "simulated".
+    var name: String { get }
+    func openFile(_ path: String, create: Bool) throws -> any StorageFile
+    func removeFile(_ path: String) throws
+    func renameFile(from: String, to: String) throws
+    func fileExists(_ path: String) -> Bool
+    /// Names (not paths) of the entries in `path`.
+    func listDirectory(_ path: String) throws -> [String]
+    func createDirectory(_ path: String) throws
+    /// fsync of the directory, making creates, renames and removes in it durable.
+    func syncDirectory(_ path: String) throws
+    /// Takes an exclusive lock on `path` (a lock file), failing at once if it is held.
+    func lock(_ path: String) throws -> any DirectoryLock
+    func makeGroupWriter() throws -> any GroupWriter
+}
+
+extension StorageFile {
+    /// Reads exactly `count` bytes at `position`, or fewer at end of file.
+    func read(count: Int, at position: Int) throws -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: count)
+        let read = try bytes.withUnsafeMutableBytes { try self.read(into: $0, at: position) }
+        if read < count { bytes.removeLast(count - read) }
+        return bytes
+    }
+
+    func write(_ bytes: [UInt8], at position: Int) throws {
+        try bytes.withUnsafeBytes { try write($0, at: position) }
+    }
+}

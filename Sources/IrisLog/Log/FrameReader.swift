@@ -1,0 +1,35 @@
+/// Reads and checks frames from a segment file for readers. Every frame's CRC is checked
+/// before any of its records is returned: a damaged frame is an error, never data.
+enum FrameReader {
+    /// The validated header of the frame at `position` (reads and checks the whole frame).
+    static func header(in entry: SegmentEntry, at position: Int, frameBytesMax: Int) throws -> FrameHeader {
+        let (header, _) = try frame(in: entry, at: position, limit: entry.summary.dataEnd, frameBytesMax: frameBytesMax)
+        return header
+    }
+
+    /// Reads the frame at `position`, which must end at or before `limit`, and checks it.
+    static func frame(in entry: SegmentEntry, at position: Int, limit: Int, frameBytesMax: Int) throws -> (FrameHeader, [UInt8]) {
+        let file = entry.handle.file
+        let head = try file.read(count: min(FrameHeader.size, limit - position), at: position)
+        guard head.count == FrameHeader.size else {
+            throw corrupt(entry, position, .truncated(needed: FrameHeader.size, available: head.count))
+        }
+        let length = head.withUnsafeBytes { Int(ByteCoding.loadUInt32($0, at: 0)) }
+        guard length >= FrameHeader.size, length <= frameBytesMax, position + length <= limit else {
+            throw corrupt(entry, position, .badLength(UInt32(truncatingIfNeeded: length)))
+        }
+        let bytes = try file.read(count: length, at: position)
+        do {
+            let header = try bytes.withBytes { (buffer) throws(FrameDefect) in
+                try FrameDecoder.validate(buffer, frameBytesMax: frameBytesMax)
+            }
+            return (header, bytes)
+        } catch {
+            throw corrupt(entry, position, error)
+        }
+    }
+
+    static func corrupt(_ entry: SegmentEntry, _ position: Int, _ defect: FrameDefect) -> LogError {
+        .corruptFrame(segment: entry.handle.name, position: position, reason: defect.description)
+    }
+}

@@ -1,0 +1,43 @@
+extension Log {
+    /// Removes every record after `after`; the next append gets offset `after + 1`. For a
+    /// replica dropping a divergent suffix. Waits for appends admitted before it to become
+    /// durable, and holds back later ones until it is done. Durable when it returns.
+    ///
+    /// - Throws: `.truncationInsideBatch` when `after` is not the last record of a batch;
+    ///   `.offsetOutOfRange` when `after + 1` is before `firstOffset`; `.readOnly`, `.closed`;
+    ///   an I/O error, which also stops the log.
+    public func truncate(after: Offset) async throws(LogError) {
+        try await maintain { .truncate(after: after, $0) }
+    }
+
+    /// Deletes whole sealed segments whose records are all before `offset`; returns how many.
+    /// The active segment is never deleted, so `firstOffset` may stay below `offset`.
+    public func deleteSegments(before offset: Offset) async throws(LogError) -> Int {
+        try await maintain { .deleteSegments(before: offset, $0) }
+    }
+
+    /// Applies `retentionBytesMax` and `retentionAgeMicrosecondsMax` now (the writer also
+    /// applies them at every segment roll); returns how many segments were deleted.
+    public func applyRetention() async throws(LogError) -> Int {
+        try await maintain { .deleteSegments(before: nil, $0) }
+    }
+
+    private func maintain<T: Sendable>(_ request: @escaping (UnsafeContinuation<T, any Error>) -> MaintenanceRequest) async throws(LogError) -> T {
+        guard !configuration.readOnly else { throw .readOnly }
+        do {
+            return try await withUnsafeThrowingContinuation { continuation in
+                let rejection: LogError? = lock.withLock { state in
+                    if let failure = state.failure { return Log.errorAfterFailure(failure) }
+                    if state.closing { return .closed }
+                    state.maintenance.append(request(continuation))
+                    return nil
+                }
+                if let rejection { continuation.resume(throwing: rejection) } else { lock.signal() }
+            }
+        } catch let error as LogError {
+            throw error
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+    }
+}

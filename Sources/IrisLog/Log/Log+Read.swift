@@ -1,0 +1,78 @@
+extension Log {
+    /// Reads the record at `offset`.
+    ///
+    /// - Throws: `.offsetOutOfRange` when it is not in `firstOffset..<nextOffset`;
+    ///   `.corruptFrame` when its frame fails its checks; `.io` on a read error.
+    public func read(at offset: Offset) throws(LogError) -> LogRecord {
+        let records = try read(from: offset, maxBytes: 1)
+        guard let record = records.first else {
+            let (first, next) = lock.withLock { ($0.firstOffset, $0.durableNext) }
+            throw .offsetOutOfRange(requested: offset, first: first, next: next)
+        }
+        return record
+    }
+
+    /// Reads records from `offset` on, in order, until their values, keys and headers add
+    /// up to `maxBytes` or the readable end is reached. At least one record is returned when
+    /// `offset` is below `nextOffset`, however large; none when it equals `nextOffset`.
+    ///
+    /// Each frame is located through the sparse index, read, and checked (length, CRC,
+    /// header, record encoding) before any of its records is returned.
+    /// - Throws: `.offsetOutOfRange`, `.corruptFrame`, `.io`.
+    public func read(from offset: Offset, maxBytes: Int = 1 << 20) throws(LogError) -> [LogRecord] {
+        var records: [LogRecord] = []
+        var bytes = 0
+        var next = offset
+        while true {
+            let snapshot = try locate(next, continuing: !records.isEmpty)
+            guard let (entry, start, truncations) = snapshot else { return records }
+            var position = start
+            while position < entry.summary.dataEnd {
+                let header: FrameHeader
+                let frameBytes: [UInt8]
+                do {
+                    (header, frameBytes) = try FrameReader.frame(
+                        in: entry, at: position, limit: entry.summary.dataEnd, frameBytesMax: configuration.frameBytesMax)
+                } catch let error as LogError {
+                    if lock.withLock({ $0.truncations }) != truncations { break }
+                    throw error
+                } catch {
+                    throw LogError(error as! StorageError)
+                }
+                position += header.paddedLength
+                guard header.nextOffset > next else { continue }
+                let decoded: [LogRecord]
+                do {
+                    decoded = try frameBytes.withBytes { (buffer) throws(FrameDefect) in
+                        try FrameDecoder.records(buffer, header: header)
+                    }
+                } catch {
+                    throw FrameReader.corrupt(entry, position - header.paddedLength, error)
+                }
+                for record in decoded where record.offset >= next {
+                    records.append(record)
+                    bytes += record.value.count + (record.key?.count ?? 0)
+                        + record.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.count }
+                    next = record.offset.advanced(by: 1)
+                    if bytes >= maxBytes { return records }
+                }
+            }
+            guard next == entry.summary.nextOffset else { return records }
+        }
+    }
+
+    /// Finds where `offset` is read from: the segment (as of now), the position of the
+    /// indexed frame at or before it, and the truncation count. nil at the readable end.
+    private func locate(_ offset: Offset, continuing: Bool) throws(LogError) -> (SegmentEntry, Int, Int)? {
+        try lock.withLock { (state) throws(LogError) -> (SegmentEntry, Int, Int)? in
+            if offset == state.durableNext && (continuing || offset >= state.firstOffset) { return nil }
+            guard offset >= state.firstOffset, offset < state.durableNext,
+                  let number = state.segments.segmentIndex(holding: offset) else {
+                if continuing { return nil }
+                throw .offsetOutOfRange(requested: offset, first: state.firstOffset, next: state.durableNext)
+            }
+            let entry = state.segments[number]
+            return (entry, entry.index.position(before: offset), state.truncations)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+/// Every error the log reports. Descriptions say what happened, where, and what to do.
+public enum LogError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A frame inside data that was synced fails its checks.
+    case corruptFrame(segment: String, position: Int, reason: String)
+    /// The set of files is inconsistent (a gap between segments, a missing segment).
+    case corruptLog(directory: String, reason: String)
+    /// An operating-system call failed. After a write or sync failure the log is failed.
+    case io(operation: String, path: String, errno: Int32, message: String)
+    /// The disk is full; the log is now read-only. Free space and reopen.
+    case noSpace(path: String)
+    /// An earlier write or sync failed; the log accepts no more appends. Reopen it.
+    case failed(cause: String)
+    /// The log was closed.
+    case closed
+    /// The log was opened read-only.
+    case readOnly
+    /// Another process (or another Log in this one) has the directory open for writing.
+    case locked(directory: String)
+    /// A record or batch is larger than the configured limit.
+    case recordTooLarge(bytes: Int, max: Int)
+    /// An empty batch was passed.
+    case emptyBatch
+    /// The offset is not in the log.
+    case offsetOutOfRange(requested: Offset, first: Offset, next: Offset)
+    /// `truncate(after:)` must cut between frames; this offset lies inside a frame.
+    case truncationInsideBatch(offset: Offset, batchFirst: Offset, batchLast: Offset)
+    case invalidConfiguration(String)
+
+    public var description: String {
+        switch self {
+        case .corruptFrame(let segment, let position, let reason):
+            "corrupt frame in \(segment) at byte \(position): \(reason); run `iris-log verify DIR`"
+        case .corruptLog(let directory, let reason):
+            "log \(directory) is inconsistent: \(reason); run `iris-log verify \(directory)`"
+        case .io(let operation, let path, let errno, let message):
+            "\(operation) \(path) failed: \(message) (errno \(errno))"
+        case .noSpace(let path):
+            "no space left on device writing \(path); the log is read-only until space is freed and it is reopened"
+        case .failed(let cause):
+            "the log stopped writing after an I/O failure (\(cause)); reopen it to recover"
+        case .closed: "the log is closed"
+        case .readOnly: "the log was opened read-only"
+        case .locked(let directory): "\(directory) is open for writing by another process or Log instance"
+        case .recordTooLarge(let bytes, let max): "record or batch of \(bytes) bytes exceeds the limit of \(max) bytes"
+        case .emptyBatch: "append(contentsOf:) needs at least one record"
+        case .offsetOutOfRange(let requested, let first, let next):
+            "offset \(requested) is outside the log, which holds [\(first), \(next))"
+        case .truncationInsideBatch(let offset, let first, let last):
+            "cannot truncate after \(offset): it lies inside the batch \(first)...\(last); truncate after \(last) or before \(first)"
+        case .invalidConfiguration(let message): "invalid configuration: \(message)"
+        }
+    }
+
+    init(_ error: StorageError) {
+        if error.errno == 28 { self = .noSpace(path: error.path); return }
+        self = .io(operation: error.operation, path: error.path, errno: error.errno, message: StorageError.describe(error.errno))
+    }
+}

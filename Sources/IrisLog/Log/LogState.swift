@@ -1,0 +1,118 @@
+import DequeModule
+
+/// An append waiting for its frame to become durable.
+struct PendingAppend: Sendable {
+    var frame: EncodedFrame
+    let continuation: UnsafeContinuation<Offset, any Error>
+}
+
+/// Work for the writer that changes the set of segments; it runs only when every frame
+/// admitted before it is durable, and no frame is admitted while one waits.
+enum MaintenanceRequest: Sendable {
+    case truncate(after: Offset, UnsafeContinuation<Void, any Error>)
+    /// Deletes sealed segments wholly before `before`, or by the retention policy when nil.
+    case deleteSegments(before: Offset?, UnsafeContinuation<Int, any Error>)
+
+    func fail(_ error: LogError) {
+        switch self {
+        case .truncate(_, let continuation): continuation.resume(throwing: error)
+        case .deleteSegments(_, let continuation): continuation.resume(throwing: error)
+        }
+    }
+}
+
+/// Everything the writer, producers and readers share; only touched under the log's lock.
+struct LogState: Sendable {
+    let appendQueueBytesMax: Int
+    var segments: [SegmentEntry]
+    /// The offset the next admitted frame gets.
+    var nextOffset: Offset
+    var lastAssignedCRC: UInt32
+    /// Readers see offsets below this.
+    var durableNext: Offset
+    /// Admitted frames (offsets assigned) waiting for the writer, in offset order.
+    var queue = Deque<PendingAppend>()
+    /// Bytes of frames admitted and not yet durable; bounded by `appendQueueBytesMax`.
+    var admittedBytes = 0
+    /// Appends not yet admitted: the queue is full or maintenance is pending.
+    var waiting = Deque<PendingAppend>()
+    var maintenance = Deque<MaintenanceRequest>()
+    var failure: LogError?
+    var closing = false
+    var writerExited = false
+    var closeWaiters: [UnsafeContinuation<Void, Never>] = []
+    var tailWaiters: [Int: UnsafeContinuation<Void, Never>] = [:]
+    var nextTailWaiterID = 0
+    /// Bumped by every truncation, so readers can tell a moved log from a damaged one.
+    var truncations = 0
+
+    var firstOffset: Offset { segments.first?.baseOffset ?? nextOffset }
+
+    init(appendQueueBytesMax: Int, segments: [SegmentEntry], nextOffset: Offset, lastCRC: UInt32) {
+        self.appendQueueBytesMax = appendQueueBytesMax
+        self.segments = segments
+        self.nextOffset = nextOffset
+        self.lastAssignedCRC = lastCRC
+        self.durableNext = nextOffset
+    }
+
+    private func canAdmit(_ frame: EncodedFrame) -> Bool {
+        maintenance.isEmpty && (admittedBytes == 0 || admittedBytes + frame.paddedLength <= appendQueueBytesMax)
+    }
+
+    /// Assigns offsets and queues the append if it fits now; otherwise it waits its turn.
+    /// Returns whether the writer has new work.
+    mutating func submit(_ append: PendingAppend) -> Bool {
+        if waiting.isEmpty && canAdmit(append.frame) {
+            admit(append)
+            return true
+        }
+        waiting.append(append)
+        return false
+    }
+
+    private mutating func admit(_ append: PendingAppend) {
+        var append = append
+        append.frame.seal(baseOffset: nextOffset, previousCRC: lastAssignedCRC)
+        nextOffset = append.frame.nextOffset
+        lastAssignedCRC = append.frame.crc
+        admittedBytes += append.frame.paddedLength
+        queue.append(append)
+    }
+
+    /// Admits waiting appends in arrival order while they fit.
+    mutating func admitWaiting() {
+        while let first = waiting.first, canAdmit(first.frame) {
+            admit(waiting.removeFirst())
+        }
+    }
+
+    /// Takes the next group of admitted frames, at most `bytesMax` unless one frame is larger.
+    mutating func takeGroup(bytesMax: Int) -> [PendingAppend] {
+        var group: [PendingAppend] = []
+        var bytes = 0
+        while let first = queue.first, group.isEmpty || bytes + first.frame.paddedLength <= bytesMax {
+            bytes += first.frame.paddedLength
+            group.append(queue.removeFirst())
+        }
+        return group
+    }
+
+    /// Removes and returns the tail waiters, to be resumed outside the lock.
+    mutating func takeTailWaiters() -> [UnsafeContinuation<Void, Never>] {
+        defer { tailWaiters.removeAll() }
+        return Array(tailWaiters.values)
+    }
+
+    /// Records a failure and takes every append and request that can no longer complete.
+    mutating func fail(_ error: LogError) -> (appends: [PendingAppend], maintenance: [MaintenanceRequest]) {
+        if failure == nil { failure = error }
+        let appends = Array(queue) + Array(waiting)
+        let requests = Array(maintenance)
+        queue.removeAll()
+        waiting.removeAll()
+        maintenance.removeAll()
+        admittedBytes = 0
+        return (appends, requests)
+    }
+}

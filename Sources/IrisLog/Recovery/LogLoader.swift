@@ -1,0 +1,210 @@
+import Logging
+
+/// The state a log starts from, produced by `LogLoader`.
+struct LoadedLog {
+    var segments: [SegmentEntry]
+    var nextOffset: Offset
+    var lastCRC: UInt32
+    var checkpointFile: (any StorageFile)?
+    var checkpointSequence: UInt64
+    var report: RecoveryReport
+}
+
+/// Opens a log directory: finds its segments, checks them, cuts a torn tail, rebuilds
+/// missing indexes and refuses (or, read-only, fences off) corruption; SPEC.md §6.
+/// The decisions are `SegmentScan` and `TailDecision`; this type only does the I/O.
+struct LogLoader {
+    let directory: String
+    let storage: any Storage
+    let configuration: LogConfiguration
+    let logger: Logger
+
+    private var readOnly: Bool { configuration.readOnly }
+    private func path(_ name: String) -> String { directory + "/" + name }
+
+    func load() throws -> LoadedLog {
+        if !readOnly { try storage.createDirectory(directory) }
+        let names = try storage.listDirectory(directory)
+        let bases = names.compactMap { SegmentFileName.baseOffset(of: $0, extension: SegmentFileName.segmentExtension) }.sorted()
+        if !readOnly { try removeOrphanIndexes(names: names, segmentBases: Set(bases)) }
+
+        var checkpointFile: (any StorageFile)? = nil
+        var checkpoint: Checkpoint? = nil
+        if storage.fileExists(path(SegmentFileName.checkpoint)) {
+            let file = try storage.openFile(path(SegmentFileName.checkpoint), create: false)
+            checkpoint = Checkpoint.decode(file: try file.read(count: Checkpoint.fileSize, at: 0))
+            checkpointFile = file
+        }
+        var report = RecoveryReport()
+        report.checkpointFound = checkpoint != nil
+
+        if bases.isEmpty {
+            if let checkpoint, checkpoint.nextOffset > Offset(0) {
+                throw LogError.corruptLog(directory: directory, reason: "the checkpoint records \(checkpoint.nextOffset) records but no segment file exists")
+            }
+            guard !readOnly else {
+                return LoadedLog(segments: [], nextOffset: Offset(0), lastCRC: 0, checkpointFile: nil, checkpointSequence: 0, report: report)
+            }
+            return try createEmpty(checkpointFile: checkpointFile, report: report)
+        }
+        if let checkpoint, checkpoint.segmentBase > bases.last! {
+            throw LogError.corruptLog(directory: directory, reason: "the checkpoint names segment \(SegmentFileName.segment(checkpoint.segmentBase)), which is missing")
+        }
+
+        var segments: [SegmentEntry] = []
+        var previousCRC: UInt32? = nil
+        for (number, base) in bases.enumerated() {
+            if let last = segments.last, last.summary.nextOffset != base {
+                let reason = "records \(last.summary.nextOffset) to \(base) are missing between \(last.handle.name) and \(SegmentFileName.segment(base))"
+                if readOnly { report.corruption = .corruptLog(directory: directory, reason: reason); break }
+                throw LogError.corruptLog(directory: directory, reason: reason)
+            }
+            let isLast = number == bases.count - 1
+            let name = SegmentFileName.segment(base)
+            let handle = SegmentHandle(baseOffset: base, name: name, file: try storage.openFile(path(name), create: false))
+            if !isLast, let entry = try loadIndexed(handle, previousCRC: previousCRC, nextBase: bases[number + 1]) {
+                segments.append(entry)
+                previousCRC = entry.summary.lastCRC
+                continue
+            }
+            let synced = checkpoint.map { $0.segmentBase == base ? $0.syncedPosition : ($0.segmentBase > base ? Int.max : 0) } ?? 0
+            let window = checkpoint?.unsyncedWindowBytes ?? configuration.unsyncedWindowBytes
+            let entry = try scanSegment(handle, previousCRC: previousCRC, isLast: isLast, syncedPosition: synced, unsyncedWindowBytes: window, report: &report)
+            segments.append(entry)
+            previousCRC = entry.summary.lastCRC
+            if report.corruption != nil { break }
+        }
+        let last = segments.last!.summary
+        var loaded = LoadedLog(
+            segments: segments, nextOffset: last.nextOffset, lastCRC: last.lastCRC,
+            checkpointFile: checkpointFile, checkpointSequence: checkpoint?.sequence ?? 0, report: report)
+        if !readOnly { try prepareForWriting(&loaded) }
+        return loaded
+    }
+
+    /// A sealed segment described by its index file, after a cheap consistency check;
+    /// nil when the index must be rebuilt.
+    private func loadIndexed(_ handle: SegmentHandle, previousCRC: UInt32?, nextBase: Offset) throws -> SegmentEntry? {
+        let indexPath = path(SegmentFileName.index(handle.baseOffset))
+        guard storage.fileExists(indexPath) else { return nil }
+        let indexFile = try storage.openFile(indexPath, create: false)
+        let bytes = try indexFile.read(count: try indexFile.size(), at: 0)
+        guard let (index, summary) = IndexFile.decode(bytes, baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes),
+              summary.nextOffset == nextBase, summary.dataEnd <= (try handle.file.size()) else { return nil }
+        // The first frame must be where the index says the segment starts, chained to the previous one.
+        let head = try handle.file.read(count: FrameHeader.size, at: 0)
+        let header = head.withUnsafeBytes { FrameHeader.parse($0) }
+        guard let header, header.baseOffset == handle.baseOffset,
+              previousCRC.map({ $0 == header.previousCRC }) ?? true else { return nil }
+        return SegmentEntry(handle: handle, index: index, summary: summary, sealed: true)
+    }
+
+    private func scanSegment(
+        _ handle: SegmentHandle, previousCRC: UInt32?, isLast: Bool, syncedPosition: Int,
+        unsyncedWindowBytes: Int, report: inout RecoveryReport
+    ) throws -> SegmentEntry {
+        let bytes = try handle.file.read(count: try handle.file.size(), at: 0)
+        report.scannedBytes += bytes.count
+        let (scan, decision) = bytes.withUnsafeBytes { buffer in
+            let scan = SegmentScan.scan(buffer, expectedOffset: handle.baseOffset, expectedPreviousCRC: previousCRC, frameBytesMax: configuration.frameBytesMax)
+            var decision = TailDecision.decide(scan: scan, bytes: buffer, isLastSegment: isLast, syncedPosition: syncedPosition, unsyncedWindowBytes: unsyncedWindowBytes)
+            if decision == .clean, scan.validEnd < syncedPosition, syncedPosition != Int.max {
+                decision = .corruption(position: scan.validEnd, reason: .truncated(needed: syncedPosition, available: scan.validEnd))
+            }
+            return (scan, decision)
+        }
+        var index = OffsetIndex(baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes)
+        for frame in scan.frames { index.frameWritten(baseOffset: frame.header.baseOffset, position: frame.position) }
+        let summary = SegmentSummary(
+            baseOffset: handle.baseOffset, nextOffset: scan.nextOffset, dataEnd: scan.validEnd,
+            lastCRC: scan.lastCRC ?? 0, maxTimestamp: scan.maxTimestamp)
+
+        switch decision {
+        case .clean:
+            break
+        case .tornTail(let position):
+            let discarded = bytes[position...].reduce(0) { $0 + ($1 == 0 ? 0 : 1) }
+            report.tornTail = .init(segment: handle.name, position: position, discardedBytes: discarded)
+            logger.warning("cutting torn tail", metadata: ["segment": "\(handle.name)", "position": "\(position)", "nonzero_bytes": "\(discarded)"])
+            if !readOnly {
+                try handle.file.truncate(to: position)
+                try handle.file.allocate(size: configuration.segmentSizeBytes)
+                try handle.file.sync()
+            }
+        case .corruption(let position, let reason):
+            let error = LogError.corruptFrame(segment: path(handle.name), position: position, reason: reason.description)
+            guard readOnly else { throw error }
+            logger.error("serving the valid prefix only", metadata: ["error": "\(error)"])
+            report.corruption = error
+        }
+        if !isLast {
+            report.rebuiltIndexes.append(SegmentFileName.index(handle.baseOffset))
+            if !readOnly && report.corruption == nil { try writeIndex(index, summary: summary) }
+        }
+        return SegmentEntry(handle: handle, index: index, summary: summary, sealed: !isLast)
+    }
+
+    /// Writes and syncs a sealed segment's index file (the caller syncs the directory).
+    func writeIndex(_ index: OffsetIndex, summary: SegmentSummary) throws {
+        let file = try storage.openFile(path(SegmentFileName.index(summary.baseOffset)), create: true)
+        let bytes = IndexFile.encode(index, summary: summary)
+        try file.write(bytes, at: 0)
+        try file.truncate(to: bytes.count)
+        try file.sync()
+    }
+
+    private func removeOrphanIndexes(names: [String], segmentBases: Set<Offset>) throws {
+        var removed = false
+        for name in names {
+            guard let base = SegmentFileName.baseOffset(of: name, extension: SegmentFileName.indexExtension),
+                  !segmentBases.contains(base) else { continue }
+            try storage.removeFile(path(name))
+            removed = true
+        }
+        if removed { try storage.syncDirectory(directory) }
+    }
+
+    private func createEmpty(checkpointFile: (any StorageFile)?, report: RecoveryReport) throws -> LoadedLog {
+        let name = SegmentFileName.segment(Offset(0))
+        let file = try storage.openFile(path(name), create: true)
+        try file.allocate(size: configuration.segmentSizeBytes)
+        try file.sync()
+        let handle = SegmentHandle(baseOffset: Offset(0), name: name, file: file)
+        let summary = SegmentSummary(baseOffset: Offset(0), nextOffset: Offset(0), dataEnd: 0, lastCRC: 0, maxTimestamp: .min)
+        let entry = SegmentEntry(handle: handle, index: OffsetIndex(baseOffset: Offset(0), intervalBytes: configuration.indexIntervalBytes), summary: summary, sealed: false)
+        var loaded = LoadedLog(segments: [entry], nextOffset: Offset(0), lastCRC: 0, checkpointFile: checkpointFile, checkpointSequence: 0, report: report)
+        try prepareForWriting(&loaded)
+        return loaded
+    }
+
+    /// Makes the recovered state the durable starting point: the active segment is synced
+    /// and a new checkpoint records it.
+    private func prepareForWriting(_ loaded: inout LoadedLog) throws {
+        let active = loaded.segments.last!
+        // The active segment may have been sealed (trimmed, indexed) just before a crash.
+        try active.handle.file.allocate(size: configuration.segmentSizeBytes)
+        try active.handle.file.sync()
+        let staleIndex = path(SegmentFileName.index(active.baseOffset))
+        if storage.fileExists(staleIndex) { try storage.removeFile(staleIndex) }
+        if loaded.checkpointFile == nil {
+            let file = try storage.openFile(path(SegmentFileName.checkpoint), create: true)
+            try file.allocate(size: Checkpoint.fileSize)
+            try file.sync()
+            loaded.checkpointFile = file
+        }
+        try storage.syncDirectory(directory)
+        loaded.checkpointSequence += 1
+        let checkpoint = Checkpoint(
+            sequence: loaded.checkpointSequence, segmentBase: active.baseOffset, syncedPosition: active.summary.dataEnd,
+            nextOffset: loaded.nextOffset, lastCRC: loaded.lastCRC, unsyncedWindowBytes: configuration.unsyncedWindowBytes)
+        try checkpoint.write(to: loaded.checkpointFile!)
+    }
+}
+
+extension Checkpoint {
+    /// Writes this checkpoint into its slot and syncs it.
+    func write(to file: any StorageFile) throws {
+        try file.write(encode(), at: slotPosition)
+        try file.sync()
+    }
+}

@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A mutex with one condition variable, guarding a value. The log's writer thread sleeps on
+/// the condition while its queue is empty; async callers only take the lock briefly.
+final class ConditionLock<Value>: @unchecked Sendable {
+    // @unchecked: `value` is only touched with `mutex` held.
+    private var value: Value
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    init(_ value: Value) {
+        self.value = value
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        condition.deallocate()
+    }
+
+    func withLock<T, E: Error>(_ body: (inout Value) throws(E) -> T) throws(E) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value)
+    }
+
+    /// Waits, with the lock held, until `ready` returns a value, then returns it.
+    func wait<T>(until ready: (inout Value) -> T?) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while true {
+            if let result = ready(&value) { return result }
+            pthread_cond_wait(condition, mutex)
+        }
+    }
+
+    /// Wakes the waiter. Call with or without the lock held.
+    func signal() { pthread_cond_signal(condition) }
+}
+
+/// Starts a detached OS thread: the writer blocks in system calls, which must not happen on
+/// Swift concurrency's cooperative pool.
+enum OSThread {
+    static func start(_ body: @escaping @Sendable () -> Void) {
+        let box = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
+        var thread = pthread_t()
+        let result = pthread_create(&thread, nil, { pointer in
+            Unmanaged<ThreadBody>.fromOpaque(pointer!).takeRetainedValue().body()
+            return nil
+        }, box)
+        precondition(result == 0, "pthread_create failed with \(result)")
+        pthread_detach(thread)
+    }
+}
+
+private final class ThreadBody: Sendable {
+    let body: @Sendable () -> Void
+    init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+}
+
+/// Wall-clock time in microseconds since the Unix epoch, for record timestamps and retention.
+enum WallClock {
+    static func nowMicroseconds() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000
+    }
+
+    static func monotonicNanoseconds() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+}
