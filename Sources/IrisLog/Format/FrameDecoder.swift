@@ -1,9 +1,9 @@
 /// Checks and decodes frames read from a segment; SPEC.md §3.2 and §3.3.
-enum FrameDecoder {
+package enum FrameDecoder {
     /// Validates the frame at the start of `bytes` (which may hold more data after it):
     /// length within limits, bytes present, CRC, magic, version, codec.
     /// Chain and offset checks are the caller's, since they need the previous frame.
-    static func validate(_ bytes: UnsafeRawBufferPointer, frameBytesMax: Int) throws(FrameDefect) -> FrameHeader {
+    package static func validate(_ bytes: UnsafeRawBufferPointer, frameBytesMax: Int) throws(FrameDefect) -> FrameHeader {
         guard bytes.count >= FrameHeader.size else { throw .truncated(needed: FrameHeader.size, available: bytes.count) }
         let length = ByteCoding.loadUInt32(bytes, at: 0)
         guard Int(length) >= FrameHeader.size, Int(length) <= frameBytesMax else { throw .badLength(length) }
@@ -22,7 +22,7 @@ enum FrameDecoder {
     }
 
     /// Decodes the records of a frame that passed `validate`.
-    static func records(_ bytes: UnsafeRawBufferPointer, header: FrameHeader) throws(FrameDefect) -> [LogRecord] {
+    package static func records(_ bytes: UnsafeRawBufferPointer, header: FrameHeader) throws(FrameDefect) -> [LogRecord] {
         let stored = UnsafeRawBufferPointer(rebasing: bytes[FrameHeader.size..<Int(header.length)])
         switch header.codec {
         case .none:

@@ -1,6 +1,6 @@
 /// Why bytes at a frame position are not a valid frame. Recovery decides from the defect
 /// and its position whether it is a torn tail or corruption.
-enum FrameDefect: Error, Hashable, Sendable, CustomStringConvertible {
+package enum FrameDefect: Error, Hashable, Sendable, CustomStringConvertible {
     /// Fewer bytes remain than the header or the declared length needs.
     case truncated(needed: Int, available: Int)
     /// The length field is below the header size or above the frame limit.
@@ -18,7 +18,7 @@ enum FrameDefect: Error, Hashable, Sendable, CustomStringConvertible {
     /// A zero length field is followed by non-zero bytes.
     case zeroLengthBeforeData
 
-    var description: String {
+    package var description: String {
         switch self {
         case .truncated(let needed, let available): "frame truncated: needs \(needed) bytes, \(available) remain"
         case .badLength(let length): "invalid frame length \(length)"

@@ -13,29 +13,29 @@
 /// 40 u32 previousCRC       crc of the frame before this one in the log (0 for the first)
 /// 44 u32 uncompressedLength payload length before compression
 /// ```
-struct FrameHeader: Hashable, Sendable {
-    static let size = 48
+package struct FrameHeader: Hashable, Sendable {
+    package static let size = 48
     static let magic: UInt16 = 0x4952
     static let version: UInt8 = 1
     /// Frames start at multiples of this, so a length field never straddles a sector.
     static let alignment = 8
 
-    var length: UInt32
-    var crc: UInt32
-    var codec: Codec
-    var recordCount: UInt32
-    var baseOffset: Offset
-    var term: Term
-    var baseTimestamp: Int64
-    var previousCRC: UInt32
-    var uncompressedLength: UInt32
+    package var length: UInt32
+    package var crc: UInt32
+    package var codec: Codec
+    package var recordCount: UInt32
+    package var baseOffset: Offset
+    package var term: Term
+    package var baseTimestamp: Int64
+    package var previousCRC: UInt32
+    package var uncompressedLength: UInt32
 
     /// The offset after the frame's last record.
-    var nextOffset: Offset { baseOffset.advanced(by: UInt64(recordCount)) }
+    package var nextOffset: Offset { baseOffset.advanced(by: UInt64(recordCount)) }
     /// Bytes the frame occupies in a segment, padding included.
-    var paddedLength: Int { FrameHeader.padded(Int(length)) }
+    package var paddedLength: Int { FrameHeader.padded(Int(length)) }
 
-    static func padded(_ length: Int) -> Int { (length + alignment - 1) & ~(alignment - 1) }
+    package static func padded(_ length: Int) -> Int { (length + alignment - 1) & ~(alignment - 1) }
 
     /// Writes the header into the first 48 bytes of `bytes`.
     func store(into bytes: UnsafeMutableRawBufferPointer) {

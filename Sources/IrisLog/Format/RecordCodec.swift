@@ -4,9 +4,9 @@
 /// varint offsetDelta, zigzag varint timestampDelta, varint keyLength+1 (0 = no key), key,
 /// varint valueLength, value, varint headerCount, then per header varint nameLength, name
 /// (UTF-8), varint valueLength, value.
-enum RecordCodec {
+package enum RecordCodec {
     /// Appends `records` to `payload`; timestamps become deltas from `baseTimestamp`.
-    static func encode(_ records: [Record], timestamps: [Int64], baseTimestamp: Int64, into payload: inout [UInt8]) {
+    package static func encode(_ records: [Record], timestamps: [Int64], baseTimestamp: Int64, into payload: inout [UInt8]) {
         precondition(records.count == timestamps.count)
         var body: [UInt8] = []
         for (index, record) in records.enumerated() {
@@ -35,7 +35,7 @@ enum RecordCodec {
     }
 
     /// Decodes exactly `count` records from `payload`, which must contain nothing else.
-    static func decode(
+    package static func decode(
         _ payload: UnsafeRawBufferPointer, count: Int, baseOffset: Offset, baseTimestamp: Int64, term: Term
     ) throws(FrameDefect) -> [LogRecord] {
         var reader = ByteReader(payload)

@@ -1,14 +1,29 @@
-/// The `Storage` view of a `SimulatedDisk`.
+/// The `Storage` view of a `SimulatedDisk` for one process lifetime: after a power loss
+/// every call fails with EIO, so a log that did not "survive" cannot touch the new world.
 struct SimulatedStorage: Storage {
     let disk: SimulatedDisk
+    let generation: Int
     var name: String { "simulated" }
+
+    init(disk: SimulatedDisk) {
+        self.disk = disk
+        self.generation = disk.state.withLock { $0.generation }
+    }
+
+    /// Runs `body` with the disk locked, if this storage's lifetime is still current.
+    private func withState<T>(_ operation: String, _ path: String, _ body: (inout SimulatedDiskState) throws -> T) throws -> T {
+        try disk.state.withLock { state in
+            guard state.generation == generation else { throw StorageError(operation: operation, path: path, errno: 5) }
+            return try body(&state)
+        }
+    }
 
     private func fail(_ operation: String, _ path: String, _ errno: Int32) -> StorageError {
         StorageError(operation: operation, path: path, errno: errno)
     }
 
     func openFile(_ path: String, create: Bool) throws -> any StorageFile {
-        try disk.state.withLock { state in
+        try withState("open", path) { state in
             if let id = state.entries[path] {
                 return SimulatedFile(disk: disk, path: path, node: id, generation: state.generation)
             }
@@ -25,14 +40,14 @@ struct SimulatedStorage: Storage {
     }
 
     func removeFile(_ path: String) throws {
-        try disk.state.withLock { state in
+        try withState("unlink", path) { state in
             guard let id = state.entries.removeValue(forKey: path) else { throw fail("unlink", path, 2) }
             if !state.durableEntries.values.contains(id) { state.nodes[id] = nil }
         }
     }
 
     func renameFile(from: String, to: String) throws {
-        try disk.state.withLock { state in
+        try withState("rename", to) { state in
             guard let id = state.entries.removeValue(forKey: from) else { throw fail("rename", from, 2) }
             state.entries[to] = id
         }
@@ -43,7 +58,7 @@ struct SimulatedStorage: Storage {
     }
 
     func listDirectory(_ path: String) throws -> [String] {
-        try disk.state.withLock { state in
+        try withState("opendir", path) { state in
             guard state.directories.contains(path) else { throw fail("opendir", path, 2) }
             return state.entries.keys.filter { SimulatedDiskState.parent(of: $0) == path }.map {
                 String($0[$0.index(after: $0.lastIndex(of: "/")!)...])
@@ -52,15 +67,15 @@ struct SimulatedStorage: Storage {
     }
 
     func createDirectory(_ path: String) throws {
-        disk.state.withLock { _ = $0.directories.insert(path) }
+        try withState("mkdir", path) { _ = $0.directories.insert(path) }
     }
 
     func syncDirectory(_ path: String) throws {
-        disk.state.withLock { $0.syncDirectory(path) }
+        try withState("fsync", path) { $0.syncDirectory(path) }
     }
 
     func lock(_ path: String) throws -> any DirectoryLock {
-        try disk.state.withLock { state in
+        try withState("flock", path) { state in
             guard !state.locks.contains(path) else { throw fail("flock", path, 11) }
             state.locks.insert(path)
             return SimulatedLock(disk: disk, path: path, generation: state.generation)

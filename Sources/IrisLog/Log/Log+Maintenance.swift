@@ -7,7 +7,13 @@ extension Log {
     ///   `.offsetOutOfRange` when `after + 1` is before `firstOffset`; `.readOnly`, `.closed`;
     ///   an I/O error, which also stops the log.
     public func truncate(after: Offset) async throws(LogError) {
-        try await maintain { .truncate(after: after, $0) }
+        try await truncate(from: after.advanced(by: 1))
+    }
+
+    /// Removes every record at or after `cut` (`truncate(from: firstOffset)` empties the log);
+    /// otherwise as `truncate(after: cut - 1)`.
+    public func truncate(from cut: Offset) async throws(LogError) {
+        try await maintain { .truncate(from: cut, $0) }
     }
 
     /// Deletes whole sealed segments whose records are all before `offset`; returns how many.

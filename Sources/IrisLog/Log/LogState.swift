@@ -9,7 +9,7 @@ struct PendingAppend: Sendable {
 /// Work for the writer that changes the set of segments; it runs only when every frame
 /// admitted before it is durable, and no frame is admitted while one waits.
 enum MaintenanceRequest: Sendable {
-    case truncate(after: Offset, UnsafeContinuation<Void, any Error>)
+    case truncate(from: Offset, UnsafeContinuation<Void, any Error>)
     /// Deletes sealed segments wholly before `before`, or by the retention policy when nil.
     case deleteSegments(before: Offset?, UnsafeContinuation<Int, any Error>)
 

@@ -46,9 +46,9 @@ extension LogWriter {
     func perform(_ request: MaintenanceRequest) {
         do {
             switch request {
-            case .truncate(let after, let continuation):
+            case .truncate(let cut, let continuation):
                 do {
-                    try truncate(after: after)
+                    try truncate(from: cut)
                     continuation.resume()
                 } catch let error as LogError {
                     continuation.resume(throwing: error)
@@ -106,17 +106,16 @@ extension LogWriter {
         return doomed.count
     }
 
-    /// Removes every record after `after`, which must end a frame. Runs with no frame in flight.
+    /// Removes every record from `cut` on; `cut` must start a frame. Runs with no frame in flight.
     ///
     /// Order (SPEC.md §6.4): a checkpoint naming the cut comes first, so recovery never sees
     /// the old synced position beyond it; then later segments are deleted, newest first; then
     /// the segment holding the cut is trimmed, preallocated again and synced, and becomes active.
-    func truncate(after: Offset) throws {
-        let cut = after.advanced(by: 1)
+    func truncate(from cut: Offset) throws {
         let plan: (segment: Int, position: Int, previousCRC: UInt32)? = try log.lock.withLock { state in
             guard cut < state.durableNext else { return nil }
             guard cut >= state.firstOffset else {
-                throw LogError.offsetOutOfRange(requested: after, first: state.firstOffset, next: state.durableNext)
+                throw LogError.offsetOutOfRange(requested: cut, first: state.firstOffset, next: state.durableNext)
             }
             let segment = state.segments.segmentIndex(holding: cut)!
             let entry = state.segments[segment]
@@ -160,7 +159,7 @@ extension LogWriter {
             state.lastAssignedCRC = plan.previousCRC
             state.truncations += 1
         }
-        log.logger.info("truncated", metadata: ["after": "\(after)", "segment": "\(handle.name)", "position": "\(plan.position)"])
+        log.logger.info("truncated", metadata: ["from": "\(cut)", "segment": "\(handle.name)", "position": "\(plan.position)"])
     }
 
     /// Walks frames from `searchFrom` to the one starting at `offset`, returning its position

@@ -80,7 +80,9 @@ final class LogWriter: @unchecked Sendable {
                 if !run.isEmpty {
                     try writeRun(run, positions: positions, bytes: runBytes)
                 }
+                // The run is acknowledged: from here a failure must not touch its appends again.
                 next += run.count
+                if bytesSinceCheckpoint >= configuration.checkpointIntervalBytes { try writeCheckpoint() }
                 if next < group.count {
                     precondition(position > 0, "a frame larger than a segment passed validation")
                     try roll(nextBase: group[next].frame.baseOffset)
@@ -106,7 +108,6 @@ final class LogWriter: @unchecked Sendable {
         publish(run, positions: positions)
         log.metrics.groupRecords.record(run.reduce(0) { $0 + Int($1.frame.recordCount) })
         log.metrics.groupBytes.record(bytes)
-        if bytesSinceCheckpoint >= configuration.checkpointIntervalBytes { try writeCheckpoint() }
     }
 
     /// Makes a written run visible to readers and acknowledges its appends.

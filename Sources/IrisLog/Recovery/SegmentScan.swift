@@ -1,22 +1,22 @@
 /// One valid frame found by a scan.
-struct ScannedFrame: Sendable, Equatable {
-    var position: Int
-    var header: FrameHeader
+package struct ScannedFrame: Sendable, Equatable {
+    package var position: Int
+    package var header: FrameHeader
 }
 
 /// The result of walking a segment's bytes frame by frame: the valid prefix, and what stopped
 /// the walk. Pure: bytes in, value out; SPEC.md §6.
-struct SegmentScan: Sendable, Equatable {
-    var frames: [ScannedFrame] = []
+package struct SegmentScan: Sendable, Equatable {
+    package var frames: [ScannedFrame] = []
     /// Position after the last valid frame (and its padding).
-    var validEnd: Int
-    var nextOffset: Offset
-    var lastCRC: UInt32?
-    var maxTimestamp: Int64 = .min
+    package var validEnd: Int
+    package var nextOffset: Offset
+    package var lastCRC: UInt32?
+    package var maxTimestamp: Int64 = .min
     /// Where and why the walk stopped early; nil when it reached zeroes or the end of the bytes.
-    var defect: (position: Int, reason: FrameDefect)?
+    package var defect: (position: Int, reason: FrameDefect)?
 
-    static func == (lhs: SegmentScan, rhs: SegmentScan) -> Bool {
+    package static func == (lhs: SegmentScan, rhs: SegmentScan) -> Bool {
         lhs.frames == rhs.frames && lhs.validEnd == rhs.validEnd && lhs.nextOffset == rhs.nextOffset
             && lhs.lastCRC == rhs.lastCRC && lhs.defect?.position == rhs.defect?.position && lhs.defect?.reason == rhs.defect?.reason
     }
@@ -24,7 +24,7 @@ struct SegmentScan: Sendable, Equatable {
     /// Walks `bytes` (a whole segment file) from `startPosition`, expecting the frame there to
     /// start at `expectedOffset` and to chain to `expectedPreviousCRC` (nil: accept any, for
     /// the oldest segment left after retention).
-    static func scan(
+    package static func scan(
         _ bytes: UnsafeRawBufferPointer, startPosition: Int = 0, expectedOffset: Offset,
         expectedPreviousCRC: UInt32?, frameBytesMax: Int
     ) -> SegmentScan {
@@ -62,7 +62,7 @@ struct SegmentScan: Sendable, Equatable {
         return scan
     }
 
-    static func allZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func allZero(_ bytes: UnsafeRawBufferPointer) -> Bool {
         // Word-at-a-time: a 64 MiB preallocated tail is checked on every open.
         var position = 0
         while position + 8 <= bytes.count {

@@ -1,5 +1,5 @@
 /// What recovery does about the end of a segment's valid data; SPEC.md §6.2.
-enum TailDecision: Sendable, Equatable {
+package enum TailDecision: Sendable, Equatable {
     /// The segment ends cleanly (zeroes or end of file after the last valid frame).
     case clean
     /// Bytes from `position` on are the remains of a write that was never synced: cut them.
@@ -14,7 +14,7 @@ enum TailDecision: Sendable, Equatable {
     /// every byte from `defect + unsyncedWindowBytes` to the end of the file is zero, since a
     /// crash can damage only the unsynced window that ends the written data. Anything else is
     /// corruption.
-    static func decide(
+    package static func decide(
         scan: SegmentScan, bytes: UnsafeRawBufferPointer, isLastSegment: Bool,
         syncedPosition: Int, unsyncedWindowBytes: Int
     ) -> TailDecision {

@@ -4,23 +4,23 @@
 /// Slot: u32 magic 0x50435249, u32 version 1, u64 sequence, u64 segment base offset,
 /// u64 synced position in that segment, u64 next offset, u32 last CRC, u32 unsynced window
 /// bytes, 12 zero bytes, u32 CRC32C of bytes [0, 60).
-struct Checkpoint: Sendable, Equatable {
+package struct Checkpoint: Sendable, Equatable {
     static let magic: UInt32 = 0x5043_5249
-    static let slotSize = 64
-    static let slotStride = 4096
-    static let fileSize = slotStride + slotSize
+    package static let slotSize = 64
+    package static let slotStride = 4096
+    package static let fileSize = slotStride + slotSize
 
-    var sequence: UInt64
-    var segmentBase: Offset
-    var syncedPosition: Int
-    var nextOffset: Offset
-    var lastCRC: UInt32
-    var unsyncedWindowBytes: Int
+    package var sequence: UInt64
+    package var segmentBase: Offset
+    package var syncedPosition: Int
+    package var nextOffset: Offset
+    package var lastCRC: UInt32
+    package var unsyncedWindowBytes: Int
 
     /// Byte position of the slot this checkpoint goes to.
     var slotPosition: Int { Int(sequence % 2) * Checkpoint.slotStride }
 
-    func encode() -> [UInt8] {
+    package func encode() -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: Checkpoint.slotSize)
         bytes.withUnsafeMutableBytes { buffer in
             ByteCoding.store(Checkpoint.magic, buffer, at: 0)
@@ -36,7 +36,7 @@ struct Checkpoint: Sendable, Equatable {
         return bytes
     }
 
-    static func decodeSlot(_ bytes: UnsafeRawBufferPointer) -> Checkpoint? {
+    package static func decodeSlot(_ bytes: UnsafeRawBufferPointer) -> Checkpoint? {
         guard bytes.count >= slotSize,
               ByteCoding.loadUInt32(bytes, at: 0) == magic,
               ByteCoding.loadUInt32(bytes, at: 4) == 1,
@@ -55,7 +55,7 @@ struct Checkpoint: Sendable, Equatable {
     }
 
     /// The newest valid slot of a checkpoint file's bytes, nil when neither slot is valid.
-    static func decode(file bytes: [UInt8]) -> Checkpoint? {
+    package static func decode(file bytes: [UInt8]) -> Checkpoint? {
         bytes.withUnsafeBytes { buffer in
             let slots = [0, slotStride].compactMap { start -> Checkpoint? in
                 guard start + slotSize <= buffer.count else { return nil }

@@ -3,11 +3,11 @@
 /// Entries (8 bytes each: u32 relative offset, u32 position, little-endian) then a 48-byte
 /// footer: u32 magic 0x58495249, u32 entry count, u64 next offset, u64 data end, u32 last CRC,
 /// u32 zero, i64 max timestamp, u32 version 1, u32 CRC32C of every byte before it.
-enum IndexFile {
+package enum IndexFile {
     static let magic: UInt32 = 0x5849_5249
-    static let footerSize = 48
+    package static let footerSize = 48
 
-    static func encode(_ index: OffsetIndex, summary: SegmentSummary) -> [UInt8] {
+    package static func encode(_ index: OffsetIndex, summary: SegmentSummary) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: index.count * 8 + footerSize)
         bytes.withUnsafeMutableBytes { buffer in
             for (number, entry) in index.entries.enumerated() {
@@ -29,7 +29,7 @@ enum IndexFile {
     }
 
     /// Decodes an index file of the segment starting at `baseOffset`; nil when damaged in any way.
-    static func decode(_ bytes: [UInt8], baseOffset: Offset, intervalBytes: Int) -> (OffsetIndex, SegmentSummary)? {
+    package static func decode(_ bytes: [UInt8], baseOffset: Offset, intervalBytes: Int) -> (OffsetIndex, SegmentSummary)? {
         guard bytes.count >= footerSize, (bytes.count - footerSize) % 8 == 0 else { return nil }
         return bytes.withUnsafeBytes { buffer -> (OffsetIndex, SegmentSummary)? in
             let footer = bytes.count - footerSize

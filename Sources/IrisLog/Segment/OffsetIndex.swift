@@ -1,11 +1,11 @@
 /// The sparse index of one segment: an entry (relative offset, byte position) for a frame
 /// start roughly every `intervalBytes` of log; SPEC.md §4. Derived data: rebuilt from the
 /// segment whenever missing or inconsistent, never trusted over the log.
-struct OffsetIndex: Sendable, Equatable {
-    let baseOffset: Offset
+package struct OffsetIndex: Sendable, Equatable {
+    package let baseOffset: Offset
     let intervalBytes: Int
     /// Entries packed as (relative offset << 32) | position, increasing in both.
-    private(set) var entries: [UInt64] = []
+    package private(set) var entries: [UInt64] = []
     private var lastIndexedPosition = 0
 
     init(baseOffset: Offset, intervalBytes: Int) {
@@ -27,7 +27,7 @@ struct OffsetIndex: Sendable, Equatable {
     }
 
     /// Position of the latest indexed frame at or before `offset` (0 when none is).
-    func position(before offset: Offset) -> Int {
+    package func position(before offset: Offset) -> Int {
         precondition(offset >= baseOffset)
         let relative = offset.rawValue - baseOffset.rawValue
         var low = 0

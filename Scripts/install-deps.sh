@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Installs the system libraries Iris builds against, only when missing (Debian; run as root).
+set -euo pipefail
+missing=()
+for package in liburing-dev libzstd-dev pkg-config; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing: ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
