@@ -12,6 +12,10 @@ package enum FrameDecoder {
         let computed = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[8..<Int(length)]))
         guard stored == computed else { throw .checksumMismatch(stored: stored, computed: computed) }
         guard let header = FrameHeader.parse(bytes), header.recordCount >= 1 else { throw .badHeader }
+        // Offsets past 2^64 - 1 would trap in `nextOffset` and in the record decoder (found by FuzzFrameDecoder).
+        guard header.baseOffset.rawValue <= UInt64.max - UInt64(header.recordCount) else {
+            throw .outOfSequence("base offset \(header.baseOffset) plus \(header.recordCount) records overflows 64 bits")
+        }
         guard Int(header.uncompressedLength) <= frameBytesMax else {
             throw .badRecord(index: 0, reason: "uncompressed length \(header.uncompressedLength) above the frame limit")
         }

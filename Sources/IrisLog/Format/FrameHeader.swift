@@ -19,6 +19,10 @@ package struct FrameHeader: Hashable, Sendable {
     static let version: UInt8 = 1
     /// Frames start at multiples of this, so a length field never straddles a sector.
     static let alignment = 8
+    /// The largest frame any reader accepts: a segment's size limit. The configured
+    /// `batchBytesMax` bounds only what this process writes, so a log written with larger
+    /// batches stays readable under any configuration.
+    static let lengthMax = 1 << 30
 
     package var length: UInt32
     package var crc: UInt32

@@ -45,6 +45,14 @@ public final class SimulatedDisk: Sendable {
     /// changes are undone, locks are released, and files opened before are unusable (EIO).
     public func powerLoss(seed: UInt64) { state.withLock { $0.powerLoss(seed: seed) } }
 
+    /// Arms a power loss that strikes right after the `writes`-th later write to a file
+    /// (counting from 1): that write lands in the "page cache", then power fails before any
+    /// sync can cover it, as a crash in the middle of a group would.
+    public func powerLoss(afterWrites writes: Int, seed: UInt64) {
+        precondition(writes >= 1)
+        state.withLock { $0.scheduledPowerLoss = (writes, seed) }
+    }
+
     /// Inverts one bit of a file's stored bytes, durable and current alike.
     public func flipBit(path: String, position: Int, bit: Int = 0) {
         state.withLock { $0.flipBit(path: path, position: position, bit: bit) }
@@ -97,6 +105,7 @@ struct SimulatedDiskState {
     var writeFault: (Int32, String)?
     var syncFault: (Int32, String)?
     var syncCount = 0
+    var scheduledPowerLoss: (writes: Int, seed: UInt64)?
 
     init(capacityBytes: Int) { self.capacityBytes = capacityBytes }
 
@@ -127,6 +136,10 @@ struct SimulatedDiskState {
             UnsafeMutableRawBufferPointer(rebasing: $0[position..<end]).copyMemory(from: bytes)
         }
         nodes[id]!.pending.append(.write(position: position, bytes: [UInt8](bytes)))
+        if let (writes, seed) = scheduledPowerLoss {
+            scheduledPowerLoss = writes == 1 ? nil : (writes - 1, seed)
+            if writes == 1 { powerLoss(seed: seed) }
+        }
     }
 
     mutating func sync(_ id: Int, path: String) throws {
@@ -181,6 +194,7 @@ struct SimulatedDiskState {
             nodes[id] = node
         }
         locks.removeAll()
+        scheduledPowerLoss = nil
         generation += 1
     }
 

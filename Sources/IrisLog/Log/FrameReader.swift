@@ -2,26 +2,26 @@
 /// before any of its records is returned: a damaged frame is an error, never data.
 enum FrameReader {
     /// The validated header of the frame at `position` (reads and checks the whole frame).
-    static func header(in entry: SegmentEntry, at position: Int, frameBytesMax: Int) throws -> FrameHeader {
-        let (header, _) = try frame(in: entry, at: position, limit: entry.summary.dataEnd, frameBytesMax: frameBytesMax)
+    static func header(in entry: SegmentEntry, at position: Int) throws -> FrameHeader {
+        let (header, _) = try frame(in: entry, at: position, limit: entry.summary.dataEnd)
         return header
     }
 
     /// Reads the frame at `position`, which must end at or before `limit`, and checks it.
-    static func frame(in entry: SegmentEntry, at position: Int, limit: Int, frameBytesMax: Int) throws -> (FrameHeader, [UInt8]) {
+    static func frame(in entry: SegmentEntry, at position: Int, limit: Int) throws -> (FrameHeader, [UInt8]) {
         let file = entry.handle.file
         let head = try file.read(count: min(FrameHeader.size, limit - position), at: position)
         guard head.count == FrameHeader.size else {
             throw corrupt(entry, position, .truncated(needed: FrameHeader.size, available: head.count))
         }
         let length = head.withUnsafeBytes { Int(ByteCoding.loadUInt32($0, at: 0)) }
-        guard length >= FrameHeader.size, length <= frameBytesMax, position + length <= limit else {
+        guard length >= FrameHeader.size, length <= FrameHeader.lengthMax, position + length <= limit else {
             throw corrupt(entry, position, .badLength(UInt32(truncatingIfNeeded: length)))
         }
         let bytes = try file.read(count: length, at: position)
         do {
             let header = try bytes.withBytes { (buffer) throws(FrameDefect) in
-                try FrameDecoder.validate(buffer, frameBytesMax: frameBytesMax)
+                try FrameDecoder.validate(buffer, frameBytesMax: FrameHeader.lengthMax)
             }
             return (header, bytes)
         } catch {

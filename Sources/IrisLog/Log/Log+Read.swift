@@ -32,7 +32,7 @@ extension Log {
                 let frameBytes: [UInt8]
                 do {
                     (header, frameBytes) = try FrameReader.frame(
-                        in: entry, at: position, limit: entry.summary.dataEnd, frameBytesMax: configuration.frameBytesMax)
+                        in: entry, at: position, limit: entry.summary.dataEnd)
                 } catch let error as LogError {
                     if lock.withLock({ $0.truncations }) != truncations { break }
                     throw error

@@ -167,7 +167,7 @@ extension LogWriter {
     private func findFrameBoundary(_ entry: SegmentEntry, at offset: Offset, searchFrom: Int) throws -> (position: Int, previousCRC: UInt32) {
         var position = searchFrom
         while position < entry.summary.dataEnd {
-            let header = try FrameReader.header(in: entry, at: position, frameBytesMax: configuration.frameBytesMax)
+            let header = try FrameReader.header(in: entry, at: position)
             if header.baseOffset == offset { return (position, header.previousCRC) }
             if header.nextOffset > offset {
                 throw LogError.truncationInsideBatch(offset: offset.previous, batchFirst: header.baseOffset, batchLast: header.nextOffset.previous)

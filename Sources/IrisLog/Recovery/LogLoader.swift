@@ -106,7 +106,7 @@ struct LogLoader {
         let bytes = try handle.file.read(count: try handle.file.size(), at: 0)
         report.scannedBytes += bytes.count
         let (scan, decision) = bytes.withUnsafeBytes { buffer in
-            let scan = SegmentScan.scan(buffer, expectedOffset: handle.baseOffset, expectedPreviousCRC: previousCRC, frameBytesMax: configuration.frameBytesMax)
+            let scan = SegmentScan.scan(buffer, expectedOffset: handle.baseOffset, expectedPreviousCRC: previousCRC, frameBytesMax: FrameHeader.lengthMax)
             var decision = TailDecision.decide(scan: scan, bytes: buffer, isLastSegment: isLast, syncedPosition: syncedPosition, unsyncedWindowBytes: unsyncedWindowBytes)
             if decision == .clean, scan.validEnd < syncedPosition, syncedPosition != Int.max {
                 decision = .corruption(position: scan.validEnd, reason: .truncated(needed: syncedPosition, available: scan.validEnd))
