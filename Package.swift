@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "IrisLog", targets: ["IrisLog"]),
         .executable(name: "iris-example", targets: ["iris-example"]),
+        .executable(name: "iris-power-loss", targets: ["iris-power-loss"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -27,12 +28,15 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        .target(name: "IrisLogSimulation", dependencies: ["IrisLog", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "iris-power-loss", dependencies: ["IrisLogSimulation"], path: "Tools/iris-power-loss"),
         .executableTarget(
             name: "iris-example",
             dependencies: ["IrisLog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tools/iris-example"
         ),
-        .testTarget(name: "IrisLogTests", dependencies: ["IrisLog"]),
+        // libFuzzer targets: build one alone with Fuzz/run.sh (see there); in a normal build each is an empty executable.
+        .testTarget(name: "IrisLogTests", dependencies: ["IrisLog", "IrisLogSimulation"]),
     ],
     swiftLanguageModes: [.v6]
 )
