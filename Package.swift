@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "IrisLog", targets: ["IrisLog"]),
         .executable(name: "iris-example", targets: ["iris-example"]),
         .executable(name: "iris-power-loss", targets: ["iris-power-loss"]),
+        .executable(name: "iris-log", targets: ["iris-log"]),
+        .executable(name: "iris-crash", targets: ["iris-crash"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -35,8 +37,30 @@ let package = Package(
             dependencies: ["IrisLog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tools/iris-example"
         ),
+        .executableTarget(
+            name: "iris-crash",
+            dependencies: [
+                "IrisLog", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tools/iris-crash"
+        ),
         // libFuzzer targets: build one alone with Fuzz/run.sh (see there); in a normal build each is an empty executable.
+        .executableTarget(name: "FuzzFrameDecoder", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzFrameDecoder"),
+        .executableTarget(name: "FuzzRecordDecoder", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzRecordDecoder"),
+        .executableTarget(name: "FuzzSegmentRecovery", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzSegmentRecovery"),
+        .executableTarget(name: "FuzzIndexFile", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzIndexFile"),
+        .executableTarget(name: "FuzzCheckpoint", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzCheckpoint"),
         .testTarget(name: "IrisLogTests", dependencies: ["IrisLog", "IrisLogSimulation"]),
+        .executableTarget(
+            name: "iris-log",
+            dependencies: [
+                "IrisLog", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Sources/iris-log"
+        ),
+        .testTarget(name: "IrisLogCLITests", dependencies: ["IrisLog"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,14 +1,32 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds once, runs the unit tests, then short
-# crash-recovery and fuzz smoke runs. CI runs exactly this.
+# power-loss, crash-recovery, replication-simulation and fuzz smoke runs. CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
 started=$(date +%s)
+step() { echo; echo "== $1 ($(( $(date +%s) - started )) s)"; }
 
-# Power-loss simulation seeds for the unit test (issue: at least 10,000 in CI).
-export IRIS_POWER_LOSS_SEEDS="${IRIS_POWER_LOSS_SEEDS:-10000}"
+step "debug build and unit tests"
 swift build --build-tests
-swift test --skip-build --parallel --num-workers 2
+swift test --skip-build
 
-echo "tests took $(( $(date +%s) - started )) s"
+step "release build of the tools"
+swift build -c release --product iris-power-loss
+swift build -c release --product iris-crash
+swift build -c release --product iris-sim
+
+step "power loss on the simulated disk: 10,000 seeds"
+.build/release/iris-power-loss 10000
+
+step "crash recovery: SIGKILL a writer 50 times"
+.build/release/iris-crash --cycles 50 --seed 1
+
+step "replication simulator: 2,000 seeds each for 3 and 5 replicas"
+.build/release/iris-sim --seeds 2000 --replicas 3
+.build/release/iris-sim --seeds 2000 --replicas 5
+
+step "fuzzing: each target 60 s"
+Fuzz/run-all.sh 60
+
+step "done"

@@ -26,7 +26,7 @@ public struct PowerLossSimulation: Sendable {
     /// Runs one seed. Deterministic in its choices (sizes, crash point, tearing); the
     /// interleaving of producers is the scheduler's.
     public func run(seed: UInt64) async -> Outcome {
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         let disk = SimulatedDisk()
         var configuration = LogConfiguration()
         configuration.ioBackend = .simulated(disk)
@@ -73,7 +73,7 @@ public struct PowerLossSimulation: Sendable {
         let sizes: [Int]
         let powerSeed: UInt64
 
-        init(life: Int, random: inout SeededRandom) {
+        init(life: Int, random: inout SplitMix64) {
             self.life = life
             countsWrites = random.next() % 2 == 0
             crashAfter = Int(random.next() % 40) + (countsWrites ? 1 : 0)
@@ -175,17 +175,4 @@ final class Locked<Value: Sendable>: Sendable {
     private let mutex: Mutex<Value>
     init(_ value: Value) { mutex = Mutex(value) }
     func withLock<T: Sendable>(_ body: (inout sending Value) -> sending T) -> T { mutex.withLock(body) }
-}
-
-/// SplitMix64: the simulation's only source of randomness, from the seed.
-struct SeededRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

@@ -22,7 +22,7 @@ package struct FrameHeader: Hashable, Sendable {
     /// The largest frame any reader accepts: a segment's size limit. The configured
     /// `batchBytesMax` bounds only what this process writes, so a log written with larger
     /// batches stays readable under any configuration.
-    static let lengthMax = 1 << 30
+    package static let lengthMax = 1 << 30
 
     package var length: UInt32
     package var crc: UInt32

@@ -9,8 +9,12 @@ import Synchronization
 struct PosixStorage: Storage {
     var name: String { "posix" }
 
-    func openFile(_ path: String, create: Bool) throws -> any StorageFile {
-        let flags = O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0)
+    func openFile(_ path: String, mode: FileOpenMode) throws -> any StorageFile {
+        let flags = switch mode {
+        case .readOnly: O_RDONLY | O_CLOEXEC
+        case .readWrite: O_RDWR | O_CLOEXEC
+        case .create: O_RDWR | O_CLOEXEC | O_CREAT
+        }
         let fd = try Syscall.retrying("open", path) { open(path, flags, 0o644) }
         return PosixFile(path: path, descriptor: fd)
     }

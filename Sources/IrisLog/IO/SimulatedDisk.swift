@@ -72,11 +72,12 @@ public final class SimulatedDisk: Sendable {
     public func paths() -> [String] { state.withLock { $0.entries.keys.sorted() } }
 }
 
-/// Deterministic generator for power-loss choices (SplitMix64).
-struct SplitMix64: RandomNumberGenerator {
+/// SplitMix64, the seeded generator of every simulation and test in the package: power-loss
+/// choices here, workloads in the simulations, crash schedules in the tools.
+package struct SplitMix64: RandomNumberGenerator {
     private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
+    package init(seed: UInt64) { state = seed }
+    package mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9

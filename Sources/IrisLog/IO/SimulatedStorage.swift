@@ -22,12 +22,12 @@ struct SimulatedStorage: Storage {
         StorageError(operation: operation, path: path, errno: errno)
     }
 
-    func openFile(_ path: String, create: Bool) throws -> any StorageFile {
+    func openFile(_ path: String, mode: FileOpenMode) throws -> any StorageFile {
         try withState("open", path) { state in
             if let id = state.entries[path] {
                 return SimulatedFile(disk: disk, path: path, node: id, generation: state.generation)
             }
-            guard create else { throw fail("open", path, 2) }
+            guard mode == .create else { throw fail("open", path, 2) }
             guard state.directories.contains(SimulatedDiskState.parent(of: path)) else {
                 throw fail("open", path, 2)
             }

@@ -36,6 +36,10 @@ protocol StorageFile: AnyObject, Sendable {
     func allocate(size: Int) throws
 }
 
+enum FileOpenMode: Sendable {
+    case readOnly, readWrite, create
+}
+
 /// A directory lock that holds until released or the process exits.
 protocol DirectoryLock: AnyObject, Sendable {
     func release()
@@ -52,7 +56,9 @@ protocol GroupWriter: AnyObject {
 protocol Storage: Sendable {
     /// Human name for logs and metrics: "io_uring", "posix" or "simulated".
     var name: String { get }
-    func openFile(_ path: String, create: Bool) throws -> any StorageFile
+    /// Opens a file: `.readOnly` (O_RDONLY, so read-only logs work on read-only mounts),
+    /// `.readWrite`, or `.create` (read-write, created when missing).
+    func openFile(_ path: String, mode: FileOpenMode) throws -> any StorageFile
     func removeFile(_ path: String) throws
     func renameFile(from: String, to: String) throws
     func fileExists(_ path: String) -> Bool

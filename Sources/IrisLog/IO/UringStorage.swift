@@ -17,7 +17,7 @@ struct UringStorage: Storage {
         _ = try UringGroupWriter(queueDepth: queueDepth)
     }
 
-    func openFile(_ path: String, create: Bool) throws -> any StorageFile { try posix.openFile(path, create: create) }
+    func openFile(_ path: String, mode: FileOpenMode) throws -> any StorageFile { try posix.openFile(path, mode: mode) }
     func removeFile(_ path: String) throws { try posix.removeFile(path) }
     func renameFile(from: String, to: String) throws { try posix.renameFile(from: from, to: to) }
     func fileExists(_ path: String) -> Bool { posix.fileExists(path) }

@@ -15,7 +15,7 @@ extension LogWriter {
         try loader.writeIndex(index, summary: summary)
 
         let name = SegmentFileName.segment(nextBase)
-        let file = try log.storage.openFile(log.path(name), create: true)
+        let file = try log.storage.openFile(log.path(name), mode: .create)
         try file.allocate(size: configuration.segmentSizeBytes)
         try file.sync()
         try log.storage.syncDirectory(log.directory)

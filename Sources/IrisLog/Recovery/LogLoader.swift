@@ -31,11 +31,12 @@ struct LogLoader {
         var checkpointFile: (any StorageFile)? = nil
         var checkpoint: Checkpoint? = nil
         if storage.fileExists(path(SegmentFileName.checkpoint)) {
-            let file = try storage.openFile(path(SegmentFileName.checkpoint), create: false)
+            let file = try storage.openFile(path(SegmentFileName.checkpoint), mode: readOnly ? .readOnly : .readWrite)
             checkpoint = Checkpoint.decode(file: try file.read(count: Checkpoint.fileSize, at: 0))
             checkpointFile = file
         }
         var report = RecoveryReport()
+        var missingCheckpointSegment: LogError? = nil
         report.checkpointFound = checkpoint != nil
 
         if bases.isEmpty {
@@ -47,8 +48,13 @@ struct LogLoader {
             }
             return try createEmpty(checkpointFile: checkpointFile, report: report)
         }
-        if let checkpoint, checkpoint.segmentBase > bases.last! {
-            throw LogError.corruptLog(directory: directory, reason: "the checkpoint names segment \(SegmentFileName.segment(checkpoint.segmentBase)), which is missing")
+        if let named = checkpoint, named.segmentBase > bases.last! {
+            let error = LogError.corruptLog(directory: directory, reason: "the checkpoint names segment \(SegmentFileName.segment(named.segmentBase)), which is missing")
+            guard readOnly else { throw error }
+            // Read-only: serve what the segments hold, without the checkpoint's watermark.
+            logger.error("ignoring the checkpoint", metadata: ["error": "\(error)"])
+            checkpoint = nil
+            missingCheckpointSegment = error
         }
 
         var segments: [SegmentEntry] = []
@@ -61,7 +67,7 @@ struct LogLoader {
             }
             let isLast = number == bases.count - 1
             let name = SegmentFileName.segment(base)
-            let handle = SegmentHandle(baseOffset: base, name: name, file: try storage.openFile(path(name), create: false))
+            let handle = SegmentHandle(baseOffset: base, name: name, file: try storage.openFile(path(name), mode: readOnly ? .readOnly : .readWrite))
             if !isLast, let entry = try loadIndexed(handle, previousCRC: previousCRC, nextBase: bases[number + 1]) {
                 segments.append(entry)
                 previousCRC = entry.summary.lastCRC
@@ -74,6 +80,7 @@ struct LogLoader {
             previousCRC = entry.summary.lastCRC
             if report.corruption != nil { break }
         }
+        if report.corruption == nil { report.corruption = missingCheckpointSegment }
         let last = segments.last!.summary
         var loaded = LoadedLog(
             segments: segments, nextOffset: last.nextOffset, lastCRC: last.lastCRC,
@@ -87,7 +94,7 @@ struct LogLoader {
     private func loadIndexed(_ handle: SegmentHandle, previousCRC: UInt32?, nextBase: Offset) throws -> SegmentEntry? {
         let indexPath = path(SegmentFileName.index(handle.baseOffset))
         guard storage.fileExists(indexPath) else { return nil }
-        let indexFile = try storage.openFile(indexPath, create: false)
+        let indexFile = try storage.openFile(indexPath, mode: .readOnly)
         let bytes = try indexFile.read(count: try indexFile.size(), at: 0)
         guard let (index, summary) = IndexFile.decode(bytes, baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes),
               summary.nextOffset == nextBase, summary.dataEnd <= (try handle.file.size()) else { return nil }
@@ -146,7 +153,7 @@ struct LogLoader {
 
     /// Writes and syncs a sealed segment's index file (the caller syncs the directory).
     func writeIndex(_ index: OffsetIndex, summary: SegmentSummary) throws {
-        let file = try storage.openFile(path(SegmentFileName.index(summary.baseOffset)), create: true)
+        let file = try storage.openFile(path(SegmentFileName.index(summary.baseOffset)), mode: .create)
         let bytes = IndexFile.encode(index, summary: summary)
         try file.write(bytes, at: 0)
         try file.truncate(to: bytes.count)
@@ -166,7 +173,7 @@ struct LogLoader {
 
     private func createEmpty(checkpointFile: (any StorageFile)?, report: RecoveryReport) throws -> LoadedLog {
         let name = SegmentFileName.segment(Offset(0))
-        let file = try storage.openFile(path(name), create: true)
+        let file = try storage.openFile(path(name), mode: .create)
         try file.allocate(size: configuration.segmentSizeBytes)
         try file.sync()
         let handle = SegmentHandle(baseOffset: Offset(0), name: name, file: file)
@@ -187,7 +194,7 @@ struct LogLoader {
         let staleIndex = path(SegmentFileName.index(active.baseOffset))
         if storage.fileExists(staleIndex) { try storage.removeFile(staleIndex) }
         if loaded.checkpointFile == nil {
-            let file = try storage.openFile(path(SegmentFileName.checkpoint), create: true)
+            let file = try storage.openFile(path(SegmentFileName.checkpoint), mode: .create)
             try file.allocate(size: Checkpoint.fileSize)
             try file.sync()
             loaded.checkpointFile = file

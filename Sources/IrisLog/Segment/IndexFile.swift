@@ -45,7 +45,7 @@ package enum IndexFile {
                 UInt64(ByteCoding.loadUInt32(buffer, at: $0 * 8)) << 32 | UInt64(ByteCoding.loadUInt32(buffer, at: $0 * 8 + 4))
             }
             guard let index = OffsetIndex(baseOffset: baseOffset, intervalBytes: intervalBytes, packedEntries: entries, dataEnd: Int(dataEnd)),
-                  entries.last.map({ baseOffset.rawValue + ($0 >> 32) < nextOffset.rawValue }) ?? true else { return nil }
+                  entries.last.map({ ($0 >> 32) < nextOffset.rawValue - baseOffset.rawValue }) ?? true else { return nil } // no overflow: nextOffset > baseOffset (found by FuzzIndexFile)
             let summary = SegmentSummary(
                 baseOffset: baseOffset, nextOffset: nextOffset, dataEnd: Int(dataEnd),
                 lastCRC: ByteCoding.loadUInt32(buffer, at: footer + 24),
