@@ -8,6 +8,8 @@ let package = Package(
         .library(name: "IrisLog", targets: ["IrisLog"]),
         .executable(name: "iris-example", targets: ["iris-example"]),
         .executable(name: "iris-power-loss", targets: ["iris-power-loss"]),
+        .library(name: "IrisReplication", targets: ["IrisReplication"]),
+        .executable(name: "iris-sim", targets: ["iris-sim"]),
         .executable(name: "iris-log", targets: ["iris-log"]),
         .executable(name: "iris-crash", targets: ["iris-crash"]),
     ],
@@ -30,6 +32,12 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
+        // Pure, deterministic replication core: no clock, randomness, disk or socket.
+        .target(name: "IrisReplication"),
+        // Seeded replication simulator (network, disks, clock, faults) and invariant checker.
+        .target(name: "IrisSimulation", dependencies: ["IrisReplication"]),
+        .executableTarget(name: "iris-sim", dependencies: ["IrisSimulation", "IrisReplication"], path: "Tools/iris-sim"),
+        .testTarget(name: "IrisReplicationTests", dependencies: ["IrisReplication", "IrisSimulation"]),
         .target(name: "IrisLogSimulation", dependencies: ["IrisLog", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "iris-power-loss", dependencies: ["IrisLogSimulation"], path: "Tools/iris-power-loss"),
         .executableTarget(

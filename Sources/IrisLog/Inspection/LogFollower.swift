@@ -35,7 +35,7 @@ package final class LogFollower {
         self.directory = directory
         self.from = from
         guard InspectionFiles.isDirectory(directory) else { throw .notADirectory(directory) }
-        frameBytesMax = LogInspector.frameBytesMax(checkpoint: nil)
+        frameBytesMax = FrameHeader.lengthMax
         if let from {
             let names: [String]
             do { names = try InspectionFiles.list(directory) } catch { throw .io(error) }

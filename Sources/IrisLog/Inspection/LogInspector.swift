@@ -108,10 +108,6 @@ package struct InspectionReport: Sendable {
 }
 
 package enum LogInspector {
-    /// The frame size limit for reading: the engine's reader limit (SPEC.md §3.2), whatever
-    /// configuration wrote the log.
-    static func frameBytesMax(checkpoint: Checkpoint?) -> Int { FrameHeader.lengthMax }
-
     static func segmentBases(_ names: [String]) -> [Offset] {
         names.compactMap { SegmentFileName.baseOffset(of: $0, extension: SegmentFileName.segmentExtension) }.sorted()
     }
@@ -194,7 +190,7 @@ package enum LogInspector {
         if let startOffset, let start = bases.lastIndex(where: { $0.rawValue <= startOffset }) {
             bases.removeFirst(start)
         }
-        let frameBytesMax = frameBytesMax(checkpoint: checkpoint)
+        let frameBytesMax = FrameHeader.lengthMax
         let window = checkpoint?.unsyncedWindowBytes ?? LogConfiguration().unsyncedWindowBytes
         var totalBytes = 0
         for base in bases {

@@ -31,7 +31,7 @@ package enum LogMaintenance {
             bytes.withUnsafeBytes { buffer in
                 // The segment already scanned cleanly; any limit at least its frames' size will do.
                 let scan = SegmentScan.scan(buffer, expectedOffset: base, expectedPreviousCRC: nil,
-                                            frameBytesMax: max(LogInspector.frameBytesMax(checkpoint: nil), segment.dataBytes))
+                                            frameBytesMax: FrameHeader.lengthMax)
                 for frame in scan.frames {
                     index.frameWritten(baseOffset: frame.header.baseOffset, position: frame.position)
                     lastCRC = frame.header.crc

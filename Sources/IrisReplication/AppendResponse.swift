@@ -1,0 +1,30 @@
+/// Follower to leader: outcome of an `AppendRequest`.
+public struct AppendResponse: Hashable, Sendable {
+    /// The responder's current term.
+    public var term: Term
+    /// True if the prefix matched. A success is only sent once the entries through
+    /// `matchOffset` are durable (fsynced) on the responder.
+    public var success: Bool
+    /// On success: the responder durably holds the leader's log through this offset.
+    /// On rejection: `Offset.zero`.
+    public var matchOffset: Offset
+    /// On rejection: the request's `prevLogOffset` (lets the leader drop stale rejections).
+    public var rejectedPrevLogOffset: Offset
+    /// On rejection: the largest offset <= min(prevLogOffset, responder's last offset)
+    /// whose term is <= the request's `prevLogTerm`; the leader can skip back to it.
+    public var hintOffset: Offset
+    /// On rejection: the responder's term at `hintOffset`.
+    public var hintTerm: Term
+
+    public init(
+        term: Term, success: Bool, matchOffset: Offset,
+        rejectedPrevLogOffset: Offset = .zero, hintOffset: Offset = .zero, hintTerm: Term = .zero
+    ) {
+        self.term = term
+        self.success = success
+        self.matchOffset = matchOffset
+        self.rejectedPrevLogOffset = rejectedPrevLogOffset
+        self.hintOffset = hintOffset
+        self.hintTerm = hintTerm
+    }
+}

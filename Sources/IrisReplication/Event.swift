@@ -1,0 +1,14 @@
+/// An input to `ReplicaCore.step`.
+public enum Event: Sendable {
+    /// One logical clock tick. The shell decides the tick length.
+    case tick
+    /// A message arrived from a peer.
+    case receive(Envelope)
+    /// The hard state from an earlier `Action.persistHardState` is now durable.
+    case hardStatePersisted(HardState)
+    /// The log is durable (fsynced) through `offset`, whose entry has `term`.
+    /// The term lets the core ignore a completion that predates a truncation.
+    case logPersisted(through: Offset, term: Term)
+    /// A client asks to append `payload`.
+    case clientAppend(ClientRequestID, payload: [UInt8])
+}

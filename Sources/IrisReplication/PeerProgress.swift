@@ -1,0 +1,27 @@
+/// The leader's view of one follower's replication.
+public struct PeerProgress: Sendable, Hashable {
+    /// How the leader currently sends to the peer.
+    public enum Mode: Sendable, Hashable {
+        /// Catch-up: one AppendRequest at a time (read from the log) until the
+        /// peer's match is found; retried every heartbeat interval.
+        case probe
+        /// Pipelined: up to the in-flight window, `next` advanced optimistically.
+        case replicate
+    }
+
+    /// Highest offset known durably replicated on the peer.
+    public var matchOffset: Offset = .zero
+    /// Next offset to send.
+    public var nextOffset: Offset
+    public var mode: Mode = .probe
+    public var inflight: InflightWindow
+    /// Ticks since the peer's match last advanced (for `replicationRetryTicks`).
+    public var ticksSinceProgress = 0
+    /// Whether the peer answered since the last quorum check.
+    public var recentlyActive = true
+
+    public init(nextOffset: Offset, inflightBatchesMax: Int, inflightBytesMax: Int) {
+        self.nextOffset = nextOffset
+        self.inflight = InflightWindow(batchesMax: inflightBatchesMax, bytesMax: inflightBytesMax)
+    }
+}

@@ -1,0 +1,103 @@
+/// Static configuration of one replica. Construct it with the throwing
+/// initializer, which validates every setting and returns typed errors.
+public struct ReplicaConfiguration: Sendable, Hashable {
+    /// This replica.
+    public let nodeID: NodeID
+    /// All replicas, including this one (3 or 5).
+    public let members: [NodeID]
+    /// Inclusive lower bound of the randomized election timeout.
+    public let electionTimeoutTicksMin: Int
+    /// Exclusive upper bound of the randomized election timeout.
+    public let electionTimeoutTicksMax: Int
+    /// A leader sends heartbeats (and retries probes) this often.
+    public let heartbeatIntervalTicks: Int
+    /// A peer in replicate state with unacknowledged batches and no progress for
+    /// this long is moved back to probe state (its messages are presumed lost).
+    public let replicationRetryTicks: Int
+    /// Most unacknowledged AppendRequests with entries per peer.
+    public let inflightBatchesMax: Int
+    /// Most unacknowledged entry bytes (`Entry.accountedBytes`) per peer.
+    public let inflightBytesMax: Int
+    /// Most entry bytes in one AppendRequest.
+    public let messageBytesMax: Int
+    /// Largest client payload accepted.
+    public let entryPayloadBytesMax: Int
+    /// Most entries the leader holds beyond its commit offset before rejecting
+    /// client appends with `.overloaded`.
+    public let uncommittedEntriesMax: Int
+    /// Most messages held back while a hard state persist is in flight; extra
+    /// messages are dropped (the protocol tolerates loss).
+    public let heldMessagesMax: Int
+    /// TEST-ONLY: deliberately broken behaviours. Empty in production.
+    public let plantedBugs: PlantedBugs
+
+    /// Number of replicas that form a majority.
+    public var quorum: Int { members.count / 2 + 1 }
+
+    public init(
+        nodeID: NodeID,
+        members: [NodeID],
+        electionTimeoutTicksMin: Int = 10,
+        electionTimeoutTicksMax: Int = 20,
+        heartbeatIntervalTicks: Int = 2,
+        replicationRetryTicks: Int = 6,
+        inflightBatchesMax: Int = 8,
+        inflightBytesMax: Int = 64 * 1024,
+        messageBytesMax: Int = 16 * 1024,
+        entryPayloadBytesMax: Int = 4 * 1024,
+        uncommittedEntriesMax: Int = 256,
+        heldMessagesMax: Int = 64,
+        plantedBugs: PlantedBugs = []
+    ) throws(ConfigurationError) {
+        guard members.count == 3 || members.count == 5 else {
+            throw .unsupportedMemberCount(members.count)
+        }
+        var seen = Set<NodeID>()
+        for member in members where !seen.insert(member).inserted {
+            throw .duplicateMember(member)
+        }
+        guard seen.contains(nodeID) else { throw .nodeNotMember(nodeID) }
+        let minimums: [(String, Int, Int)] = [
+            ("electionTimeoutTicksMin", electionTimeoutTicksMin, 2),
+            ("heartbeatIntervalTicks", heartbeatIntervalTicks, 1),
+            ("replicationRetryTicks", replicationRetryTicks, 1),
+            ("inflightBatchesMax", inflightBatchesMax, 1),
+            ("inflightBytesMax", inflightBytesMax, Entry.headerBytes),
+            ("messageBytesMax", messageBytesMax, Entry.headerBytes),
+            ("entryPayloadBytesMax", entryPayloadBytesMax, 0),
+            ("uncommittedEntriesMax", uncommittedEntriesMax, 1),
+            ("heldMessagesMax", heldMessagesMax, 1),
+        ]
+        for (setting, value, minimum) in minimums where value < minimum {
+            throw .valueTooSmall(setting: setting, value: value, minimum: minimum)
+        }
+        guard electionTimeoutTicksMax > electionTimeoutTicksMin else {
+            throw .electionTimeoutRangeEmpty(min: electionTimeoutTicksMin, max: electionTimeoutTicksMax)
+        }
+        guard heartbeatIntervalTicks < electionTimeoutTicksMin else {
+            throw .heartbeatNotShorterThanElectionTimeout(
+                heartbeatIntervalTicks: heartbeatIntervalTicks, electionTimeoutTicksMin: electionTimeoutTicksMin)
+        }
+        guard entryPayloadBytesMax + Entry.headerBytes <= messageBytesMax, messageBytesMax <= inflightBytesMax else {
+            throw .budgetsInconsistent(
+                entryBytesMax: entryPayloadBytesMax + Entry.headerBytes,
+                messageBytesMax: messageBytesMax, inflightBytesMax: inflightBytesMax)
+        }
+        self.nodeID = nodeID
+        self.members = members.sorted()
+        self.electionTimeoutTicksMin = electionTimeoutTicksMin
+        self.electionTimeoutTicksMax = electionTimeoutTicksMax
+        self.heartbeatIntervalTicks = heartbeatIntervalTicks
+        self.replicationRetryTicks = replicationRetryTicks
+        self.inflightBatchesMax = inflightBatchesMax
+        self.inflightBytesMax = inflightBytesMax
+        self.messageBytesMax = messageBytesMax
+        self.entryPayloadBytesMax = entryPayloadBytesMax
+        self.uncommittedEntriesMax = uncommittedEntriesMax
+        self.heldMessagesMax = heldMessagesMax
+        self.plantedBugs = plantedBugs
+    }
+
+    /// The other members.
+    public var peers: [NodeID] { members.filter { $0 != nodeID } }
+}

@@ -1,0 +1,68 @@
+/// In-memory map from offset to term, stored as runs of equal terms.
+///
+/// Terms change only on leader changes, so the index stays tiny however long the
+/// log is; it lets the core check log matching without reading the log.
+public struct TermIndex: Sendable, Hashable {
+    /// A run of entries with the same term, starting at `firstOffset`.
+    public struct Run: Sendable, Hashable {
+        public var term: Term
+        public var firstOffset: Offset
+    }
+
+    /// Runs in increasing offset and non-decreasing term order.
+    public private(set) var runs: [Run] = []
+    /// Offset of the last entry, `Offset.zero` if empty.
+    public private(set) var lastOffset: Offset = .zero
+
+    public init() {}
+
+    /// Term of the last entry, `Term.zero` if empty.
+    public var lastTerm: Term { runs.last?.term ?? .zero }
+
+    /// Term at `offset`; `Term.zero` for `Offset.zero`; nil beyond the last entry.
+    public func term(at offset: Offset) -> Term? {
+        if offset == .zero { return .zero }
+        if offset > lastOffset { return nil }
+        return runs[runIndex(containing: offset)].term
+    }
+
+    /// Records that an entry with `term` was appended at `lastOffset + 1`.
+    public mutating func append(term: Term, at offset: Offset) {
+        precondition(offset == lastOffset.next, "term index append must be contiguous")
+        precondition(term >= lastTerm, "terms in a log never decrease")
+        if runs.last?.term != term { runs.append(Run(term: term, firstOffset: offset)) }
+        lastOffset = offset
+    }
+
+    /// Forgets every entry after `offset`.
+    public mutating func truncate(after offset: Offset) {
+        guard offset < lastOffset else { return }
+        while let last = runs.last, last.firstOffset > offset { runs.removeLast() }
+        lastOffset = offset
+    }
+
+    /// The largest offset <= `offset` whose term is <= `term` (`Offset.zero` if none).
+    /// Used to skip a whole divergent term at once when logs conflict.
+    public func lastOffset(atOrBefore offset: Offset, withTermAtMost term: Term) -> Offset {
+        var candidate = min(offset, lastOffset)
+        guard candidate > .zero else { return .zero }
+        var index = runIndex(containing: candidate)
+        while index >= 0 {
+            if runs[index].term <= term { return candidate }
+            candidate = runs[index].firstOffset.previous
+            index -= 1
+        }
+        return .zero
+    }
+
+    private func runIndex(containing offset: Offset) -> Int {
+        // Binary search for the last run whose firstOffset <= offset.
+        var low = 0
+        var high = runs.count - 1
+        while low < high {
+            let middle = (low + high + 1) / 2
+            if runs[middle].firstOffset <= offset { low = middle } else { high = middle - 1 }
+        }
+        return low
+    }
+}

@@ -1,0 +1,12 @@
+import IrisReplication
+
+/// Election timeouts drawn from a seeded generator (the core holds no randomness).
+public struct SeededElectionTimeouts: ElectionTimeoutSource {
+    var generator: SplitMix64
+
+    public init(seed: UInt64) { generator = SplitMix64(seed: seed) }
+
+    public mutating func nextElectionTimeoutTicks(in range: Range<Int>) -> Int {
+        generator.int(in: range)
+    }
+}

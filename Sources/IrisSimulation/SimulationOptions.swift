@@ -1,0 +1,31 @@
+import IrisReplication
+
+/// What one simulated run looks like. Everything random is drawn from `seed`.
+public struct SimulationOptions: Sendable {
+    public var replicaCount: Int
+    public var seed: UInt64
+    /// TEST-ONLY bugs planted into every replica's core.
+    public var plantedBugs: PlantedBugs = []
+    /// Simulated time during which faults are injected.
+    public var chaosDurationMilliseconds = 3_000
+    /// After healing, an append MUST commit within this simulated time.
+    public var healToCommitBoundMilliseconds = 3_000
+    /// Concurrent clients, each with one outstanding append.
+    public var clientCount = 3
+    /// Client gives up (outcome unknown) after this long.
+    public var clientTimeoutMilliseconds = 300
+    /// Whether a crash may keep a torn prefix of unsynced appends.
+    public var tornWrites = true
+    /// Whether sends are checked against durable state (persist-before-send).
+    public var checkDurabilityOrder = true
+    /// Trace lines kept for replay output.
+    public var traceLinesMax = 200
+    /// Nominal tick length.
+    public var tickMicroseconds: Int64 = 10_000
+
+    public init(replicaCount: Int, seed: UInt64, plantedBugs: PlantedBugs = []) {
+        self.replicaCount = replicaCount
+        self.seed = seed
+        self.plantedBugs = plantedBugs
+    }
+}

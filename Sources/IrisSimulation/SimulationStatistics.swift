@@ -1,0 +1,31 @@
+/// Counters of one run (or a sum over runs).
+public struct SimulationStatistics: Sendable, Hashable {
+    /// Core `step` calls.
+    public var steps = 0
+    public var crashes = 0
+    public var partitions = 0
+    /// Client appends acknowledged as committed.
+    public var committed = 0
+    public var outcomeUnknown = 0
+    public var overloaded = 0
+    public var messagesSent = 0
+    public var messagesDropped = 0
+    /// Simulated time from healing all faults to the first commit of a new append.
+    public var healToCommitMillisecondsMax: Double = 0
+    public var simulatedMilliseconds: Double = 0
+
+    public init() {}
+
+    public mutating func add(_ other: SimulationStatistics) {
+        steps += other.steps
+        crashes += other.crashes
+        partitions += other.partitions
+        committed += other.committed
+        outcomeUnknown += other.outcomeUnknown
+        overloaded += other.overloaded
+        messagesSent += other.messagesSent
+        messagesDropped += other.messagesDropped
+        healToCommitMillisecondsMax = max(healToCommitMillisecondsMax, other.healToCommitMillisecondsMax)
+        simulatedMilliseconds += other.simulatedMilliseconds
+    }
+}

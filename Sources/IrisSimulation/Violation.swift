@@ -1,0 +1,38 @@
+import IrisReplication
+
+/// An invariant the checker found broken.
+public struct Violation: Sendable, Hashable, CustomStringConvertible {
+    /// Which property failed.
+    public enum Kind: String, Sendable, Hashable, CaseIterable {
+        /// Two leaders in one term.
+        case twoLeadersInOneTerm
+        /// A replica voted for two different candidates in one term (e.g. after forgetting a vote).
+        case votedTwiceInOneTerm
+        /// Two logs hold the same (term, offset) with different prefixes.
+        case logMatching
+        /// A replica committed a prefix that differs from another replica's committed prefix.
+        case committedPrefixDiverged
+        /// A replica's commit offset went backwards while it stayed up.
+        case commitRegressed
+        /// An entry was committed before a majority held it durably.
+        case committedWithoutDurableMajority
+        /// Fewer than a majority of replicas still hold a committed prefix.
+        case committedEntryLost
+        /// A client was told "committed at X" but X does not hold its bytes.
+        case acknowledgedAppendLost
+        /// A message left before the hard state or entries it depends on were durable.
+        case sentBeforeDurable
+        /// The shell contract was broken (e.g. non-contiguous append).
+        case shellContract
+        /// After faults healed no append committed within the bound.
+        case liveness
+    }
+
+    public let kind: Kind
+    public let timeMicroseconds: Int64
+    public let detail: String
+
+    public var description: String {
+        "\(kind.rawValue) at \(Double(timeMicroseconds) / 1000) ms: \(detail)"
+    }
+}

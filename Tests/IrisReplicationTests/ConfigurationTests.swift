@@ -1,0 +1,61 @@
+import IrisReplication
+import Testing
+
+@Suite("Configuration validation")
+struct ConfigurationTests {
+    func configuration(
+        members: [NodeID] = [NodeID(1), NodeID(2), NodeID(3)], node: NodeID = NodeID(1),
+        electionMin: Int = 10, electionMax: Int = 20, heartbeat: Int = 2,
+        batches: Int = 8, inflightBytes: Int = 65_536, messageBytes: Int = 16_384, payloadBytes: Int = 4_096
+    ) -> Result<ReplicaConfiguration, ConfigurationError> {
+        Result { () throws(ConfigurationError) in
+            try ReplicaConfiguration(
+                nodeID: node, members: members, electionTimeoutTicksMin: electionMin,
+                electionTimeoutTicksMax: electionMax, heartbeatIntervalTicks: heartbeat,
+                inflightBatchesMax: batches, inflightBytesMax: inflightBytes,
+                messageBytesMax: messageBytes, entryPayloadBytesMax: payloadBytes)
+        }
+    }
+
+    func error(_ result: Result<ReplicaConfiguration, ConfigurationError>) -> ConfigurationError? {
+        if case .failure(let error) = result { error } else { nil }
+    }
+
+    @Test func validConfigurationsOfThreeAndFiveReplicasAreAccepted() {
+        #expect(error(configuration()) == nil)
+        #expect(error(configuration(members: (1...5).map { NodeID(UInt64($0)) })) == nil)
+    }
+
+    @Test func invalidSettingsAreRejectedWithTypedErrors() {
+        #expect(error(configuration(members: (1...4).map { NodeID(UInt64($0)) })) == .unsupportedMemberCount(4))
+        #expect(error(configuration(members: [NodeID(1), NodeID(1), NodeID(2)])) == .duplicateMember(NodeID(1)))
+        #expect(error(configuration(node: NodeID(9))) == .nodeNotMember(NodeID(9)))
+        #expect(error(configuration(electionMin: 10, electionMax: 10)) == .electionTimeoutRangeEmpty(min: 10, max: 10))
+        #expect(error(configuration(heartbeat: 10)) == .heartbeatNotShorterThanElectionTimeout(
+            heartbeatIntervalTicks: 10, electionTimeoutTicksMin: 10))
+        #expect(error(configuration(batches: 0)) == .valueTooSmall(setting: "inflightBatchesMax", value: 0, minimum: 1))
+        #expect(error(configuration(messageBytes: 1_000, payloadBytes: 4_096)) == .budgetsInconsistent(
+            entryBytesMax: 4_096 + Entry.headerBytes, messageBytesMax: 1_000, inflightBytesMax: 65_536))
+    }
+}
+
+@Suite("Term index")
+struct TermIndexTests {
+    @Test func termLookupAndConflictSkipFollowRuns() {
+        var index = TermIndex()
+        for (offset, term) in [(1, 1), (2, 1), (3, 3), (4, 3), (5, 4)] {
+            index.append(term: Term(UInt64(term)), at: Offset(UInt64(offset)))
+        }
+        #expect(index.term(at: .zero) == .zero)
+        #expect(index.term(at: Offset(2)) == Term(1))
+        #expect(index.term(at: Offset(4)) == Term(3))
+        #expect(index.term(at: Offset(6)) == nil)
+        #expect(index.lastOffset(atOrBefore: Offset(5), withTermAtMost: Term(2)) == Offset(2))
+        #expect(index.lastOffset(atOrBefore: Offset(5), withTermAtMost: Term(3)) == Offset(4))
+        #expect(index.lastOffset(atOrBefore: Offset(9), withTermAtMost: Term(0)) == .zero)
+        index.truncate(after: Offset(3))
+        #expect(index.lastOffset == Offset(3))
+        #expect(index.lastTerm == Term(3))
+        #expect(index.runs.count == 2)
+    }
+}

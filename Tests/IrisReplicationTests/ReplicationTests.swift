@@ -1,0 +1,112 @@
+import IrisReplication
+import Testing
+
+@Suite("Log replication and commit")
+struct ReplicationTests {
+    @Test func followerTruncatesADivergentUncommittedSuffix() throws {
+        var follower = HandDrivenReplica(
+            try makeConfiguration(2), hardState: HardState(term: Term(1)),
+            entries: [entry(1, 1, [1]), entry(1, 2, [2]), entry(1, 3, [3])])
+        let replacement = entry(2, 2, [9])
+        let actions = follower.receive(.appendRequest(AppendRequest(
+            term: Term(2), prevLogOffset: Offset(1), prevLogTerm: Term(1),
+            entries: [replacement], commitOffset: .zero)), from: NodeID(1))
+        #expect(actions.contains(.truncateLog(after: Offset(1))))
+        #expect(actions.contains(.appendToLog([replacement])))
+        #expect(follower.log.stored == [entry(1, 1, [1]), replacement])
+        #expect(follower.core.lastOffset == Offset(2))
+        #expect(follower.core.termIndex.term(at: Offset(2)) == Term(2))
+    }
+
+    @Test func followerRejectsAMismatchedPrefixWithAHintThatSkipsTheConflictingTerm() throws {
+        var follower = HandDrivenReplica(
+            try makeConfiguration(2), hardState: HardState(term: Term(3)),
+            entries: [entry(1, 1), entry(3, 2), entry(3, 3), entry(3, 4)])
+        var actions = follower.receive(.appendRequest(AppendRequest(
+            term: Term(4), prevLogOffset: Offset(4), prevLogTerm: Term(2), entries: [], commitOffset: .zero)),
+            from: NodeID(1))
+        actions += follower.persistEverything(actions)  // the new term must be durable first
+        let response = try #require(actions.appendResponses.first)
+        #expect(!response.success)
+        #expect(response.rejectedPrevLogOffset == Offset(4))
+        #expect(response.hintOffset == Offset(1))
+        #expect(response.hintTerm == Term(1))
+    }
+
+    @Test func followerAcknowledgesEntriesOnlyAfterTheyAreFsynced() throws {
+        var follower = HandDrivenReplica(try makeConfiguration(2), hardState: HardState(term: Term(1)))
+        let actions = follower.receive(.appendRequest(AppendRequest(
+            term: Term(1), prevLogOffset: .zero, prevLogTerm: .zero,
+            entries: [entry(1, 1), entry(1, 2)], commitOffset: .zero)), from: NodeID(1))
+        #expect(actions.appendResponses.isEmpty)
+        let partial = follower.step(.logPersisted(through: Offset(1), term: Term(1)))
+        #expect(partial.appendResponses.map(\.matchOffset) == [Offset(1)])
+        let rest = follower.step(.logPersisted(through: Offset(2), term: Term(1)))
+        #expect(rest.appendResponses.map(\.matchOffset) == [Offset(2)])
+        #expect(rest.appendResponses.allSatisfy { $0.success })
+    }
+
+    @Test func staleLeaderAppendIsRejectedWithTheNewerTerm() throws {
+        var follower = HandDrivenReplica(try makeConfiguration(2), hardState: HardState(term: Term(5)), entries: [entry(5, 1)])
+        let actions = follower.receive(.appendRequest(AppendRequest(
+            term: Term(4), prevLogOffset: .zero, prevLogTerm: .zero, entries: [entry(4, 1)], commitOffset: .zero)),
+            from: NodeID(1))
+        #expect(actions.appendResponses == [AppendResponse(
+            term: Term(5), success: false, matchOffset: .zero, rejectedPrevLogOffset: .zero)])
+        #expect(follower.log.stored == [entry(5, 1)])
+    }
+
+    /// Raft Figure 8: a leader must not commit an earlier-term entry by counting replicas.
+    @Test func leaderCommitsOnlyEntriesOfItsOwnTermByCountingReplicas() throws {
+        var leader = HandDrivenReplica(
+            try makeConfiguration(1), hardState: HardState(term: Term(2)), entries: [entry(1, 1), entry(2, 2)])
+        leader.becomeLeader(voters: [NodeID(2)])
+        try #require(leader.core.hardState.term == Term(3))
+        try #require(leader.log.stored.last == entry(3, 3))  // the new term's first entry
+        leader.step(.logPersisted(through: Offset(3), term: Term(3)))
+        // A majority (n1, n2) now holds the term-2 entry at offset 2...
+        let early = leader.receive(.appendResponse(AppendResponse(term: Term(3), success: true, matchOffset: Offset(2))), from: NodeID(2))
+        #expect(early.commits.isEmpty)
+        #expect(leader.core.commitOffset == .zero)
+        // ...but it commits only once an entry of term 3 is on a majority.
+        let later = leader.receive(.appendResponse(AppendResponse(term: Term(3), success: true, matchOffset: Offset(3))), from: NodeID(2))
+        #expect(later.commits == [Offset(3)])
+    }
+
+    @Test func leaderCountsItselfOnlyAfterItsOwnFsyncCompletes() throws {
+        var leader = HandDrivenReplica(try makeConfiguration(1))
+        leader.becomeLeader(voters: [NodeID(2)])
+        // Both followers acknowledge the leader's first entry: they are now pipelining.
+        for peer in [NodeID(2), NodeID(3)] {
+            leader.receive(.appendResponse(AppendResponse(term: Term(1), success: true, matchOffset: Offset(1))), from: peer)
+        }
+        try #require(leader.core.commitOffset == Offset(1))
+        let proposal = leader.step(.clientAppend(ClientRequestID(7), payload: [1, 2, 3]))
+        #expect(proposal.appendRequests.contains { $0.request.entries.contains { $0.payload == [1, 2, 3] } },
+                "replication starts in parallel with the local write")
+        let acknowledged = leader.receive(.appendResponse(AppendResponse(term: Term(1), success: true, matchOffset: Offset(2))), from: NodeID(2))
+        #expect(acknowledged.commits.isEmpty, "one follower alone is not a majority of 3")
+        let persisted = leader.step(.logPersisted(through: Offset(2), term: Term(1)))
+        #expect(persisted.commits == [Offset(2)])
+        #expect(persisted.clientResults[ClientRequestID(7)] == .committed(Offset(2)))
+    }
+
+    @Test func twoDurableFollowersCommitEvenBeforeTheLeadersFsync() throws {
+        var leader = HandDrivenReplica(try makeConfiguration(1))
+        leader.becomeLeader(voters: [NodeID(2)])
+        leader.step(.clientAppend(ClientRequestID(1), payload: [1]))
+        leader.receive(.appendResponse(AppendResponse(term: Term(1), success: true, matchOffset: Offset(2))), from: NodeID(2))
+        let actions = leader.receive(.appendResponse(AppendResponse(term: Term(1), success: true, matchOffset: Offset(2))), from: NodeID(3))
+        #expect(actions.commits == [Offset(2)])
+    }
+
+    @Test func followerLearnsCommitOnlyWithinTheVerifiedPrefix() throws {
+        var follower = HandDrivenReplica(try makeConfiguration(2), hardState: HardState(term: Term(1)),
+                                         entries: [entry(1, 1), entry(1, 2), entry(1, 3)])
+        let actions = follower.receive(.appendRequest(AppendRequest(
+            term: Term(2), prevLogOffset: Offset(1), prevLogTerm: Term(1), entries: [], commitOffset: Offset(3))),
+            from: NodeID(1))
+        #expect(actions.commits == [Offset(1)])
+        #expect(follower.core.commitOffset == Offset(1))
+    }
+}
