@@ -1,0 +1,49 @@
+import ArgumentParser
+import Foundation
+import IrisLog
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Dump: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print records, one per line.")
+    @Argument(help: "The log directory.") var directory: String
+    @Option(help: "First offset to print (default: the first in the log).") var from: UInt64?
+    @Option(help: "Print at most this many records.") var count: Int?
+    @Flag(help: "One JSON object per record: offset, timestamp_us, key_base64/key, value_base64/value, headers.") var json = false
+
+    func validate() throws {
+        if let count, count < 0 { throw ValidationError("--count must not be negative") }
+    }
+
+    func run() throws {
+        if count == 0 { return }
+        var buffer = ""
+        var printed = 0
+        var failure: ToolFailure? = nil
+        let width = 8
+        let start = from ?? 0
+        let report = try LogInspector.inspect(directory: directory, decodeRecords: true, checkIndexes: false, startOffset: from, onRecords: { records in
+            for record in records where record.offset.rawValue >= start {
+                if json { buffer += recordJSON(record).text + "\n" } else { buffer += recordLine(record, offsetWidth: width) + "\n" }
+                printed += 1
+                if let count, printed >= count { break }
+            }
+            if buffer.utf8.count >= 1 << 16 {
+                do throws(ToolFailure) { try Output.out(buffer) } catch { failure = error; return false }
+                buffer = ""
+            }
+            if let count, printed >= count { return false }
+            return true
+        })
+        if let failure { throw failure }
+        try Output.out(buffer)
+        if !report.stoppedEarly, let cut = report.cut {
+            let segment = report.segments[cut.segmentIndex]
+            throw ToolFailure.corrupt("corruption in \(directory)/\(segment.name) at byte \(cut.position): \(cut.reason); records from offset \(report.nextOffset) on cannot be read")
+        }
+    }
+}
+
+// MARK: - verify
