@@ -1,5 +1,5 @@
 import Foundation
-import IrisLog
+@testable import IrisLog
 import Testing
 
 @Suite("iris-log")
@@ -296,7 +296,7 @@ struct IrisLogCLITests {
         let entries = (original.count - 48) / 8
         try #require(entries >= 1)
         shifted[4] &+= 8  // entry 0's position (u32 little-endian at byte 4) moves 8 bytes into a frame
-        let crc = CRC32CForTests.checksum(shifted[0..<(shifted.count - 4)])
+        let crc = CRC32C.checksum(shifted[0..<(shifted.count - 4)])
         for byte in 0..<4 { shifted[shifted.count - 4 + byte] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(byte))) }
         try LogFiles.write(index, shifted)
         let inconsistent = try CLI.run(["index", directory.path, "--check"])
@@ -379,7 +379,7 @@ struct IrisLogCLITests {
         let directory = TemporaryDirectory("garbage")
         defer { directory.remove() }
         try FileManager.default.createDirectory(atPath: directory.path, withIntermediateDirectories: true)
-        var generator = SplitMix(seed: UInt64(seed))
+        var generator = SplitMix64(seed: UInt64(seed))
         func randomBytes(_ count: Int) -> [UInt8] { (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next()) } }
         let sizes = [0, 7, 48, 4096, 70_000, Int(generator.next() % 200_000)]
         for (number, base) in [0, 100, 5000].enumerated() {
@@ -416,30 +416,3 @@ struct IrisLogCLITests {
     }
 }
 
-/// A small deterministic random generator for the garbage test.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// CRC32C (Castagnoli, reflected 0x82F63B78), to forge index files with valid checksums.
-enum CRC32CForTests {
-    static let table: [UInt32] = (0..<256).map { n in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
-        return c
-    }
-
-    static func checksum(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = table[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
-    }
-}
