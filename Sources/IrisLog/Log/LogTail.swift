@@ -1,6 +1,8 @@
 /// Records as they become readable, from a starting offset on, without end: the sequence
 /// waits for new appends. It finishes when the log closes (after delivering every record
-/// readable by then) or the task is cancelled, and throws on a read error.
+/// readable by then) or the task is cancelled. It throws what `Log.read` throws: notably
+/// `.offsetOutOfRange` when retention deleted records before a slow follower read them.
+/// A follower may have seen records that a later `truncate` removes.
 public struct LogTail: AsyncSequence, Sendable {
     public typealias Element = LogRecord
     let log: Log
