@@ -57,17 +57,17 @@ struct FormatTests {
 
     @Test(arguments: Codec.allCases)
     func frameRoundTripsRecordsExactly(codec: Codec) throws {
-        var frame = EncodedFrame(records: Self.sampleRecords, term: Term(9), now: 1_700_000_000_000_123, codec: codec,
+        let frame = EncodedFrame(records: Self.sampleRecords, term: Term(9), now: 1_700_000_000_000_123, codec: codec,
                                  compressionLevel: 3, compressionThresholdBytes: 0)
-        frame.seal(baseOffset: Offset(42), previousCRC: 0xDEAD_BEEF)
+        let (bytes, crc) = frame.sealed(baseOffset: Offset(42), previousCRC: 0xDEAD_BEEF)
         #expect(frame.paddedLength % 8 == 0)
-        let header = try frame.bytes.withBytes { (buffer) throws(FrameDefect) in
+        let header = try bytes.withBytes { (buffer) throws(FrameDefect) in
             try FrameDecoder.validate(buffer, frameBytesMax: 1 << 20)
         }
         #expect(header.baseOffset == Offset(42) && header.previousCRC == 0xDEAD_BEEF && header.term == Term(9))
         #expect(header.codec == codec)
-        #expect(header.crc == frame.crc)
-        let records = try frame.bytes.withBytes { (buffer) throws(FrameDefect) in try FrameDecoder.records(buffer, header: header) }
+        #expect(header.crc == crc)
+        let records = try bytes.withBytes { (buffer) throws(FrameDefect) in try FrameDecoder.records(buffer, header: header) }
         #expect(records.count == Self.sampleRecords.count)
         for (index, (record, original)) in zip(records, Self.sampleRecords).enumerated() {
             #expect(record.offset == Offset(42 + UInt64(index)))
@@ -88,12 +88,12 @@ struct FormatTests {
     }
 
     @Test func everySingleBitFlipInAFrameIsDetected() {
-        var frame = EncodedFrame(records: Array(Self.sampleRecords.prefix(3)), term: Term(1), now: 5, codec: .none,
+        let frame = EncodedFrame(records: Array(Self.sampleRecords.prefix(3)), term: Term(1), now: 5, codec: .none,
                                  compressionLevel: 3, compressionThresholdBytes: 0)
-        frame.seal(baseOffset: Offset(0), previousCRC: 0)
+        let (bytes, _) = frame.sealed(baseOffset: Offset(0), previousCRC: 0)
         for position in 0..<frame.length {
             for bit in 0..<8 {
-                var damaged = frame.bytes
+                var damaged = bytes
                 damaged[position] ^= UInt8(1 << bit)
                 let result = damaged.withUnsafeBytes { buffer in
                     Result { () throws(FrameDefect) in try FrameDecoder.validate(buffer, frameBytesMax: 1 << 20) }

@@ -75,9 +75,9 @@ struct IndexAndCheckpointTests {
 
     @Test func tailDecisionTable() {
         // A segment: one valid frame, then a damaged region at 512, zeroes, maybe data far away.
-        var frame = EncodedFrame(records: [Record(value: payload(1, size: 300))], term: Term(0), now: 0, codec: .none,
-                                 compressionLevel: 3, compressionThresholdBytes: 0)
-        frame.seal(baseOffset: Offset(0), previousCRC: 0)
+        let encoded = EncodedFrame(records: [Record(value: payload(1, size: 300))], term: Term(0), now: 0, codec: .none,
+                                   compressionLevel: 3, compressionThresholdBytes: 0)
+        let frame = (bytes: encoded.sealed(baseOffset: Offset(0), previousCRC: 0).bytes, paddedLength: encoded.paddedLength)
         let window = 8192
         func decide(garbageAt: Int?, farData: Bool, last: Bool, synced: Int) -> TailDecision {
             var bytes = [UInt8](repeating: 0, count: 64 << 10)

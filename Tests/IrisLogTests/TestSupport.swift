@@ -91,6 +91,17 @@ struct LogFixture {
     func cleanup() { temporary?.cleanup() }
 }
 
+extension EncodedFrame {
+    /// The frame's bytes as the log stores them at `baseOffset` after a frame with `previousCRC`.
+    func sealed(baseOffset: Offset, previousCRC: UInt32) -> (bytes: [UInt8], crc: UInt32) {
+        var frame = self
+        frame.baseOffset = baseOffset
+        var bytes = [UInt8](repeating: 0, count: paddedLength)
+        let crc = bytes.withUnsafeMutableBytes { frame.copySealed(into: $0, previousCRC: previousCRC) }
+        return (bytes, crc)
+    }
+}
+
 /// Deterministic record bytes: the test can recompute what each offset must hold.
 func payload(_ index: Int, size: Int? = nil) -> [UInt8] {
     let size = size ?? (index % 7) * 37

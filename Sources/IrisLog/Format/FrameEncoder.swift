@@ -1,16 +1,19 @@
-/// A frame built by a producer, complete except for its place in the log: base offset,
-/// previous CRC and CRC are filled in by `seal` when the log assigns offsets.
+/// A frame built by a producer, complete except for its place in the log. The log assigns
+/// `baseOffset` at admission; the writer copies the bytes into its group buffer with
+/// `copySealed`, which fills in base offset, previous CRC and CRC there. The producer's bytes
+/// are never mutated, so no copy-on-write happens under the log's lock.
 struct EncodedFrame: Sendable {
-    /// The frame's bytes including zeroed alignment padding.
-    private(set) var bytes: [UInt8]
+    /// The frame's bytes including zeroed alignment padding; base offset, previous CRC and
+    /// CRC are zero here.
+    let bytes: [UInt8]
     let recordCount: UInt32
     let length: Int
     /// Bytes of the encoded records before compression.
     let payloadLength: Int
     /// Timestamp of the first record, the frame's timestamp.
     let baseTimestamp: Int64
-    private(set) var crc: UInt32 = 0
-    private(set) var baseOffset = Offset(0)
+    /// Assigned when the log admits the frame.
+    var baseOffset = Offset(0)
 
     var paddedLength: Int { bytes.count }
     var nextOffset: Offset { baseOffset.advanced(by: UInt64(recordCount)) }
@@ -51,16 +54,15 @@ struct EncodedFrame: Sendable {
         self.baseTimestamp = baseTimestamp
     }
 
-    /// Places the frame in the log: sets its base offset and previous CRC and computes its CRC.
-    mutating func seal(baseOffset: Offset, previousCRC: UInt32) {
-        self.baseOffset = baseOffset
-        let length = self.length
-        crc = bytes.withUnsafeMutableBytes { buffer in
-            ByteCoding.store(baseOffset.rawValue, buffer, at: 16)
-            ByteCoding.store(previousCRC, buffer, at: 40)
-            let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[8..<length]))
-            ByteCoding.store(crc, buffer, at: 4)
-            return crc
-        }
+    /// Copies the frame into `destination` (at least `paddedLength` bytes) as it goes into the
+    /// log: with its base offset, chained to `previousCRC`, and checksummed. Returns the CRC.
+    func copySealed(into destination: UnsafeMutableRawBufferPointer, previousCRC: UInt32) -> UInt32 {
+        precondition(destination.count >= paddedLength)
+        bytes.withUnsafeBytes { destination.copyMemory(from: $0) }
+        ByteCoding.store(baseOffset.rawValue, destination, at: 16)
+        ByteCoding.store(previousCRC, destination, at: 40)
+        let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: destination[8..<length]))
+        ByteCoding.store(crc, destination, at: 4)
+        return crc
     }
 }

@@ -27,7 +27,6 @@ struct LogState: Sendable {
     var segments: [SegmentEntry]
     /// The offset the next admitted frame gets.
     var nextOffset: Offset
-    var lastAssignedCRC: UInt32
     /// Readers see offsets below this.
     var durableNext: Offset
     /// Admitted frames (offsets assigned) waiting for the writer, in offset order.
@@ -48,11 +47,10 @@ struct LogState: Sendable {
 
     var firstOffset: Offset { segments.first?.baseOffset ?? nextOffset }
 
-    init(appendQueueBytesMax: Int, segments: [SegmentEntry], nextOffset: Offset, lastCRC: UInt32) {
+    init(appendQueueBytesMax: Int, segments: [SegmentEntry], nextOffset: Offset) {
         self.appendQueueBytesMax = appendQueueBytesMax
         self.segments = segments
         self.nextOffset = nextOffset
-        self.lastAssignedCRC = lastCRC
         self.durableNext = nextOffset
     }
 
@@ -73,9 +71,8 @@ struct LogState: Sendable {
 
     private mutating func admit(_ append: PendingAppend) {
         var append = append
-        append.frame.seal(baseOffset: nextOffset, previousCRC: lastAssignedCRC)
+        append.frame.baseOffset = nextOffset
         nextOffset = append.frame.nextOffset
-        lastAssignedCRC = append.frame.crc
         admittedBytes += append.frame.paddedLength
         queue.append(append)
     }

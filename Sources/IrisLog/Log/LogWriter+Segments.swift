@@ -145,6 +145,7 @@ extension LogWriter {
         active = handle
         position = plan.position
         syncedPosition = plan.position
+        chainCRC = plan.previousCRC
         bytesSinceCheckpoint = 0
         log.lock.withLock { state in
             state.segments.removeLast(state.segments.count - plan.segment - 1)
@@ -156,7 +157,6 @@ extension LogWriter {
             state.segments[last].summary.lastCRC = plan.previousCRC
             state.nextOffset = cut
             state.durableNext = cut
-            state.lastAssignedCRC = plan.previousCRC
             state.truncations += 1
         }
         log.logger.info("truncated", metadata: ["from": "\(cut)", "segment": "\(handle.name)", "position": "\(plan.position)"])

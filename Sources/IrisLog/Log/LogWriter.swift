@@ -14,6 +14,8 @@ final class LogWriter: @unchecked Sendable {
     var position: Int
     /// End of the data the last fdatasync covered.
     var syncedPosition: Int
+    /// CRC of the last frame written: the next frame's previous CRC.
+    var chainCRC: UInt32
     var checkpointFile: any StorageFile
     var checkpointSequence: UInt64
     var bytesSinceCheckpoint = 0
@@ -28,6 +30,7 @@ final class LogWriter: @unchecked Sendable {
         self.active = last.handle
         self.position = last.summary.dataEnd
         self.syncedPosition = last.summary.dataEnd
+        self.chainCRC = loaded.lastCRC
         self.checkpointFile = loaded.checkpointFile!
         self.checkpointSequence = loaded.checkpointSequence
         self.buffer = .allocate(byteCount: max(configuration.writeGroupBytesMax, configuration.frameBytesMax), alignment: 4096)
@@ -65,20 +68,20 @@ final class LogWriter: @unchecked Sendable {
         var next = 0
         while next < group.count {
             var runBytes = 0
-            var positions: [Int] = []
-            while next + positions.count < group.count {
-                let frame = group[next + positions.count].frame
+            var placed: [PlacedFrame] = []
+            while next + placed.count < group.count {
+                let frame = group[next + placed.count].frame
                 guard position + runBytes + frame.paddedLength <= configuration.segmentSizeBytes else { break }
-                frame.bytes.withUnsafeBytes {
-                    UnsafeMutableRawBufferPointer(rebasing: buffer[runBytes..<runBytes + $0.count]).copyMemory(from: $0)
-                }
-                positions.append(position + runBytes)
+                chainCRC = frame.copySealed(
+                    into: UnsafeMutableRawBufferPointer(rebasing: buffer[runBytes..<runBytes + frame.paddedLength]),
+                    previousCRC: chainCRC)
+                placed.append(PlacedFrame(position: position + runBytes, crc: chainCRC))
                 runBytes += frame.paddedLength
             }
-            let run = Array(group[next..<next + positions.count])
+            let run = group[next..<next + placed.count]
             do {
                 if !run.isEmpty {
-                    try writeRun(run, positions: positions, bytes: runBytes)
+                    try writeRun(run, placed: placed, bytes: runBytes)
                 }
                 // The run is acknowledged: from here a failure must not touch its appends again.
                 next += run.count
@@ -94,7 +97,13 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
-    private func writeRun(_ run: [PendingAppend], positions: [Int], bytes: Int) throws {
+    /// Where a frame of the run went and its CRC.
+    private struct PlacedFrame {
+        var position: Int
+        var crc: UInt32
+    }
+
+    private func writeRun(_ run: ArraySlice<PendingAppend>, placed: [PlacedFrame], bytes: Int) throws {
         let mustSync = configuration.durability == .fsync
             || position + bytes - syncedPosition >= configuration.writeGroupBytesMax
         let started = WallClock.monotonicNanoseconds()
@@ -105,25 +114,27 @@ final class LogWriter: @unchecked Sendable {
             bytesSinceCheckpoint += position - syncedPosition
             syncedPosition = position
         }
-        publish(run, positions: positions)
+        publish(run, placed: placed)
         log.metrics.groupRecords.record(run.reduce(0) { $0 + Int($1.frame.recordCount) })
         log.metrics.groupBytes.record(bytes)
     }
 
     /// Makes a written run visible to readers and acknowledges its appends.
-    private func publish(_ run: [PendingAppend], positions: [Int]) {
+    private func publish(_ run: ArraySlice<PendingAppend>, placed: [PlacedFrame]) {
         let last = run.last!.frame
         let tailWaiters: [UnsafeContinuation<Void, Never>] = log.lock.withLock { state in
             let segment = state.segments.count - 1
             precondition(state.segments[segment].handle === active)
-            for (append, position) in zip(run, positions) {
-                state.segments[segment].index.frameWritten(baseOffset: append.frame.baseOffset, position: position)
+            var maxTimestamp = state.segments[segment].summary.maxTimestamp
+            for (append, frame) in zip(run, placed) {
+                state.segments[segment].index.frameWritten(baseOffset: append.frame.baseOffset, position: frame.position)
                 state.admittedBytes -= append.frame.paddedLength
+                maxTimestamp = max(maxTimestamp, append.frame.baseTimestamp)
             }
             state.segments[segment].summary.dataEnd = position
             state.segments[segment].summary.nextOffset = last.nextOffset
-            state.segments[segment].summary.lastCRC = last.crc
-            state.segments[segment].summary.maxTimestamp = max(state.segments[segment].summary.maxTimestamp, run.map(\.frame.baseTimestamp).max()!)
+            state.segments[segment].summary.lastCRC = placed.last!.crc
+            state.segments[segment].summary.maxTimestamp = maxTimestamp
             state.durableNext = last.nextOffset
             state.admitWaiting()
             return state.takeTailWaiters()
