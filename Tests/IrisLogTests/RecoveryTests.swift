@@ -140,3 +140,40 @@ struct RecoveryTests {
         #expect(IndexFile.decode(fixture.contents(indexName), baseOffset: Offset(0), intervalBytes: 4096) != nil)
     }
 }
+
+extension RecoveryTests {
+    /// SPEC.md §6.1: opening reads the active segment only through its frames plus the unsynced
+    /// window; bytes further away cannot be a torn write and do not stop the log.
+    @Test func openReadsTheActiveSegmentOnlyThroughTheUnsyncedWindow() async throws {
+        let fixture = LogFixture(.simulated) {
+            $0.segmentSizeBytes = 16 << 20
+            $0.batchBytesMax = 64 << 10
+            $0.recordBytesMax = 64 << 10
+        }
+        let log = try fixture.open()
+        for index in 0..<100 { _ = try await log.append(payload(index, size: 1000)) }
+        await log.close()
+        // Stray bytes 8 MiB past the data, beyond the 2 MiB window.
+        var bytes = fixture.contents(Self.active)
+        bytes[8 << 20] = 0x5A
+        fixture.setContents(Self.active, bytes)
+
+        let reopened = try fixture.open()
+        #expect(reopened.recoveryReport.tornTail == nil && reopened.recoveryReport.corruption == nil)
+        #expect(reopened.recoveryReport.scannedBytes < 4 << 20)
+        #expect(try reopened.readAll().map(\.value) == (0..<100).map { payload($0, size: 1000) })
+        _ = try await reopened.append([1])
+        await reopened.close()
+
+        // Within the window the same stray byte is the remains of a torn write: it is cut.
+        var near = fixture.contents(Self.active)
+        near[8 << 20] = 0
+        let end = Self.frameStarts(near).last! + 64
+        near[end + 4096] = 0x5A
+        fixture.setContents(Self.active, near)
+        let cut = try fixture.open()
+        #expect(cut.recoveryReport.tornTail != nil)
+        #expect(cut.nextOffset == Offset(101))
+        await cut.close()
+    }
+}

@@ -110,15 +110,14 @@ struct LogLoader {
         _ handle: SegmentHandle, previousCRC: UInt32?, isLast: Bool, syncedPosition: Int,
         unsyncedWindowBytes: Int, report: inout RecoveryReport
     ) throws -> SegmentEntry {
-        let bytes = try handle.file.read(count: try handle.file.size(), at: 0)
+        let (bytes, scan) = try readAndScan(handle, previousCRC: previousCRC, syncedPosition: syncedPosition, unsyncedWindowBytes: unsyncedWindowBytes)
         report.scannedBytes += bytes.count
-        let (scan, decision) = bytes.withUnsafeBytes { buffer in
-            let scan = SegmentScan.scan(buffer, expectedOffset: handle.baseOffset, expectedPreviousCRC: previousCRC, frameBytesMax: FrameHeader.lengthMax)
+        let decision = bytes.withUnsafeBytes { buffer in
             var decision = TailDecision.decide(scan: scan, bytes: buffer, isLastSegment: isLast, syncedPosition: syncedPosition, unsyncedWindowBytes: unsyncedWindowBytes)
             if decision == .clean, scan.validEnd < syncedPosition, syncedPosition != Int.max {
                 decision = .corruption(position: scan.validEnd, reason: .truncated(needed: syncedPosition, available: scan.validEnd))
             }
-            return (scan, decision)
+            return decision
         }
         var index = OffsetIndex(baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes)
         for frame in scan.frames { index.frameWritten(baseOffset: frame.header.baseOffset, position: frame.position) }
@@ -149,6 +148,28 @@ struct LogLoader {
             if !readOnly && report.corruption == nil { try writeIndex(index, summary: summary) }
         }
         return SegmentEntry(handle: handle, index: index, summary: summary, sealed: !isLast)
+    }
+
+    /// Reads as much of a segment as its scan needs, and scans it: through the end of its
+    /// frames plus the unsynced window, whose zeroes show the end is clean (SPEC.md §6.1), or
+    /// the whole file when a frame is bad (the torn-tail decision looks at everything after it).
+    /// A preallocated 64 MiB active segment holding a little data is not read whole on open.
+    private func readAndScan(
+        _ handle: SegmentHandle, previousCRC: UInt32?, syncedPosition: Int, unsyncedWindowBytes: Int
+    ) throws -> ([UInt8], SegmentScan) {
+        let fileSize = try handle.file.size()
+        let known = syncedPosition == Int.max ? fileSize : syncedPosition
+        var length = min(fileSize, known + unsyncedWindowBytes + (1 << 20))
+        while true {
+            let bytes = try handle.file.read(count: length, at: 0)
+            let scan = bytes.withUnsafeBytes {
+                SegmentScan.scan($0, expectedOffset: handle.baseOffset, expectedPreviousCRC: previousCRC, frameBytesMax: FrameHeader.lengthMax)
+            }
+            if length == fileSize || (scan.defect == nil && scan.validEnd + unsyncedWindowBytes <= length) {
+                return (bytes, scan)
+            }
+            length = min(fileSize, max(2 * length, scan.validEnd + unsyncedWindowBytes + (1 << 20)))
+        }
     }
 
     /// Writes and syncs a sealed segment's index file (the caller syncs the directory).
