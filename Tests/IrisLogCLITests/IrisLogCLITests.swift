@@ -143,15 +143,7 @@ struct IrisLogCLITests {
     func verifyCorruptSealed() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        try await LibraryLog.write(directory.path, batches: LibraryLog.plainRecords(count: 300, size: 700))
-        let segments = LogFiles.segments(directory.path)
-        try #require(segments.count >= 3)
-        let victim = segments[1]
-        let bytes = try LogFiles.read(directory.file(victim))
-        let starts = LogFiles.frameStarts(bytes)
-        try #require(starts.count >= 4)
-        let frame = starts[2]
-        try LogFiles.flip(directory.file(victim), at: frame + 200)
+        let (victim, frame, _) = try await damagedSealedSegment(directory, frameNumber: 2, byteInFrame: 200)
 
         let verify = try CLI.run(["verify", directory.path])
         #expect(verify.code == 1)
@@ -229,14 +221,8 @@ struct IrisLogCLITests {
     func repairCorruptSegment() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        try await LibraryLog.write(directory.path, batches: LibraryLog.plainRecords(count: 300, size: 700))
+        let (victim, frame, original) = try await damagedSealedSegment(directory, frameNumber: 3, byteInFrame: 60)
         let segments = LogFiles.segments(directory.path)
-        try #require(segments.count >= 3)
-        let victim = segments[1]
-        let original = try LogFiles.read(directory.file(victim))
-        let starts = LogFiles.frameStarts(original)
-        let frame = starts[3]
-        try LogFiles.flip(directory.file(victim), at: frame + 60)
         let damaged = try LogFiles.read(directory.file(victim))
 
         // Reading through the damaged frame fails (the open trusts the sealed segment's index).
@@ -416,3 +402,18 @@ struct IrisLogCLITests {
     }
 }
 
+/// Writes a 300-record log with several sealed segments and flips one byte of frame
+/// `frameNumber` in the second segment. Returns that segment's name, the frame's position and
+/// the segment's bytes before the damage.
+func damagedSealedSegment(_ directory: TemporaryDirectory, frameNumber: Int, byteInFrame: Int) async throws
+    -> (victim: String, frame: Int, original: [UInt8]) {
+    try await LibraryLog.write(directory.path, batches: LibraryLog.plainRecords(count: 300, size: 700))
+    let segments = LogFiles.segments(directory.path)
+    try #require(segments.count >= 3)
+    let victim = segments[1]
+    let original = try LogFiles.read(directory.file(victim))
+    let starts = LogFiles.frameStarts(original)
+    try #require(starts.count > frameNumber)
+    try LogFiles.flip(directory.file(victim), at: starts[frameNumber] + byteInFrame)
+    return (victim, starts[frameNumber], original)
+}
