@@ -32,12 +32,12 @@ let package = Package(
                 .product(name: "DequeModule", package: "swift-collections"),
             ]
         ),
-        // Pure, deterministic replication core: no clock, randomness, disk or socket.
-        .target(name: "IrisReplication"),
+        // Pure, deterministic replication core: no clock, randomness, disk or socket; entries are IrisLog frames.
+        .target(name: "IrisReplication", dependencies: ["IrisLog"]),
         // Seeded replication simulator (network, disks, clock, faults) and invariant checker.
-        .target(name: "IrisSimulation", dependencies: ["IrisReplication"]),
-        .executableTarget(name: "iris-sim", dependencies: ["IrisSimulation", "IrisReplication"], path: "Tools/iris-sim"),
-        .testTarget(name: "IrisReplicationTests", dependencies: ["IrisReplication", "IrisSimulation"]),
+        .target(name: "IrisSimulation", dependencies: ["IrisReplication", "IrisLog", .product(name: "Logging", package: "swift-log")]),
+        .executableTarget(name: "iris-sim", dependencies: ["IrisSimulation", "IrisReplication", "IrisLog"], path: "Tools/iris-sim"),
+        .testTarget(name: "IrisReplicationTests", dependencies: ["IrisReplication", "IrisSimulation", "IrisLog"]),
         .target(name: "IrisLogSimulation", dependencies: ["IrisLog", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "iris-power-loss", dependencies: ["IrisLogSimulation"], path: "Tools/iris-power-loss"),
         .executableTarget(

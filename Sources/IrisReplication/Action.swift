@@ -1,22 +1,25 @@
+import IrisLog
+
 /// An output of `ReplicaCore.step`.
 ///
 /// The shell MUST execute the actions of one step in order, and MUST have applied
 /// every log write (`truncateLog`, `appendToLog`) to its log - written, not
 /// necessarily fsynced - before the next call to `step`, so the injected
-/// `LogReader` reflects them. Every `send` is safe to transmit immediately: the
+/// `LogReader` reflects them. Offsets are prefix ends (see `ReplicaCore`). Every `send` is safe to transmit immediately: the
 /// core itself withholds messages that depend on state not yet durable.
 public enum Action: Sendable, Hashable {
     /// Write and fsync the hard state, then deliver `Event.hardStatePersisted`
     /// with exactly this value. Persists MUST complete in the order requested.
     case persistHardState(HardState)
-    /// Remove every entry after `offset` (entries at offsets > `offset`).
-    case truncateLog(after: Offset)
-    /// Append these contiguous entries after the current last entry. The shell
-    /// MUST eventually fsync and deliver `Event.logPersisted`.
-    case appendToLog([Entry])
+    /// Remove every record at IrisLog offset `from` or later (`Log.truncate(from:)`);
+    /// `from` is always a frame boundary.
+    case truncateLog(from: Offset)
+    /// Append these frames, byte for byte, at the end of the log (`Log.append(frames:)`).
+    /// The shell MUST eventually fsync and deliver `Event.logPersisted`.
+    case appendToLog([SealedFrame])
     /// Transmit a message (best effort: loss, delay, duplication are tolerated).
     case send(Envelope)
-    /// Entries through this offset are committed (durable on a majority).
+    /// Records below this offset are committed (durable on a majority).
     case commitAdvanced(to: Offset)
     /// The final (or outcome-unknown) answer for a client append.
     case clientResult(ClientRequestID, ClientResult)

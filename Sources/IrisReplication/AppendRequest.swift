@@ -1,28 +1,33 @@
-/// Leader to follower: entries to append after (prevLogOffset, prevLogTerm).
-/// With no entries it is a heartbeat that still checks the prefix and carries commit.
+import IrisLog
+
+/// Leader to follower: frames to append after the prefix ending at `prevLogOffset`, whose
+/// last record has term `prevLogTerm`. With no frames it is a heartbeat that still checks
+/// the prefix and carries the commit offset.
 public struct AppendRequest: Hashable, Sendable {
     /// The leader's current term.
     public var term: Term
-    /// Offset of the entry immediately preceding `entries` (`Offset.zero` for the start).
+    /// End of the prefix the frames follow: the first frame's `baseOffset` (`Offset.zero` for the start).
     public var prevLogOffset: Offset
-    /// Term of the entry at `prevLogOffset` in the leader's log.
+    /// Term of the last record of that prefix in the leader's log (`Term.zero` for the empty prefix).
     public var prevLogTerm: Term
-    /// Contiguous entries starting at `prevLogOffset + 1`, possibly empty.
-    public var entries: [Entry]
-    /// The leader's commit offset.
+    /// Whole, contiguous frames from `prevLogOffset` on, exactly as stored in the leader's
+    /// log (term in each header, chained by previous CRC); possibly none.
+    public var frames: [SealedFrame]
+    /// The leader's commit offset (records below it are committed).
     public var commitOffset: Offset
 
-    public init(term: Term, prevLogOffset: Offset, prevLogTerm: Term, entries: [Entry], commitOffset: Offset) {
+    public init(term: Term, prevLogOffset: Offset, prevLogTerm: Term, frames: [SealedFrame], commitOffset: Offset) {
+        precondition(frames.first.map { $0.baseOffset == prevLogOffset } ?? true, "frames must follow prevLogOffset")
         self.term = term
         self.prevLogOffset = prevLogOffset
         self.prevLogTerm = prevLogTerm
-        self.entries = entries
+        self.frames = frames
         self.commitOffset = commitOffset
     }
 
-    /// Offset of the last entry this request covers (prev if no entries).
-    public var lastOffset: Offset { prevLogOffset.advanced(by: UInt64(entries.count)) }
+    /// End of the prefix this request covers (`prevLogOffset` when it has no frames).
+    public var lastOffset: Offset { frames.last?.nextOffset ?? prevLogOffset }
 
     /// Bytes charged against flow control for this request.
-    public var accountedBytes: Int { entries.reduce(0) { $0 + $1.accountedBytes } }
+    public var accountedBytes: Int { frames.reduce(0) { $0 + $1.bytes.count } }
 }

@@ -1,8 +1,10 @@
+import IrisLog
+
 /// Follower to leader: outcome of an `AppendRequest`.
 public struct AppendResponse: Hashable, Sendable {
     /// The responder's current term.
     public var term: Term
-    /// True if the prefix matched. A success is only sent once the entries through
+    /// True if the prefix matched. A success is only sent once the frames through
     /// `matchOffset` are durable (fsynced) on the responder.
     public var success: Bool
     /// On success: the responder durably holds the leader's log through this offset.
@@ -18,7 +20,7 @@ public struct AppendResponse: Hashable, Sendable {
 
     public init(
         term: Term, success: Bool, matchOffset: Offset,
-        rejectedPrevLogOffset: Offset = .zero, hintOffset: Offset = .zero, hintTerm: Term = .zero
+        rejectedPrevLogOffset: Offset = Offset(0), hintOffset: Offset = Offset(0), hintTerm: Term = Term(0)
     ) {
         self.term = term
         self.success = success

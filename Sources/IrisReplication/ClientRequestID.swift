@@ -1,3 +1,5 @@
+import IrisLog
+
 /// Caller-chosen identity of a client append, echoed in its `ClientResult`.
 public struct ClientRequestID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     public let rawValue: UInt64

@@ -1,3 +1,5 @@
+import IrisLog
+
 /// Why a `ReplicaConfiguration` was rejected.
 public enum ConfigurationError: Error, Sendable, Hashable {
     /// Membership must be 3 or 5 replicas.
@@ -12,6 +14,6 @@ public enum ConfigurationError: Error, Sendable, Hashable {
     case electionTimeoutRangeEmpty(min: Int, max: Int)
     /// Heartbeats must be more frequent than the shortest election timeout.
     case heartbeatNotShorterThanElectionTimeout(heartbeatIntervalTicks: Int, electionTimeoutTicksMin: Int)
-    /// One maximal entry must fit in one message, and one message in the in-flight byte budget.
-    case budgetsInconsistent(entryBytesMax: Int, messageBytesMax: Int, inflightBytesMax: Int)
+    /// One maximal frame must fit in one message, and one message in the in-flight byte budget.
+    case budgetsInconsistent(frameBytesMax: Int, messageBytesMax: Int, inflightBytesMax: Int)
 }

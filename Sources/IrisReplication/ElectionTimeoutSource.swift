@@ -1,3 +1,5 @@
+import IrisLog
+
 /// Supplies randomized election timeouts. Injected by the shell so the core holds
 /// no randomness: a simulator passes a seeded generator, production a seeded one
 /// from the system's entropy.

@@ -1,3 +1,5 @@
+import IrisLog
+
 /// A message with its sender and destination.
 public struct Envelope: Hashable, Sendable {
     public var from: NodeID

@@ -1,3 +1,5 @@
+import IrisLog
+
 /// An input to `ReplicaCore.step`.
 public enum Event: Sendable {
     /// One logical clock tick. The shell decides the tick length.
@@ -6,9 +8,9 @@ public enum Event: Sendable {
     case receive(Envelope)
     /// The hard state from an earlier `Action.persistHardState` is now durable.
     case hardStatePersisted(HardState)
-    /// The log is durable (fsynced) through `offset`, whose entry has `term`.
-    /// The term lets the core ignore a completion that predates a truncation.
+    /// The log is durable (fsynced) through the prefix ending at `offset`, whose last
+    /// record has `term`. The term lets the core ignore a completion that predates a truncation.
     case logPersisted(through: Offset, term: Term)
-    /// A client asks to append `payload`.
-    case clientAppend(ClientRequestID, payload: [UInt8])
+    /// A client asks to append a batch of records, encoded by the shell (one frame).
+    case clientAppend(ClientRequestID, batch: EncodedBatch)
 }

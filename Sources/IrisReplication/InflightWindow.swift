@@ -1,3 +1,5 @@
+import IrisLog
+
 /// Unacknowledged AppendRequests to one peer, bounded by batch count and bytes.
 public struct InflightWindow: Sendable, Hashable {
     /// One unacknowledged batch: its last offset and accounted bytes.

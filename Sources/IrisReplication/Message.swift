@@ -1,3 +1,5 @@
+import IrisLog
+
 /// Every message exchanged between replicas.
 public enum Message: Hashable, Sendable {
     case voteRequest(VoteRequest)

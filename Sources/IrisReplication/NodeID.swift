@@ -1,3 +1,5 @@
+import IrisLog
+
 /// Identity of one replica in the static membership.
 ///
 /// A distinct type (not a bare integer) so that a node identity can never be

@@ -1,3 +1,5 @@
+import IrisLog
+
 /// The leader's view of one follower's replication.
 public struct PeerProgress: Sendable, Hashable {
     /// How the leader currently sends to the peer.

@@ -1,3 +1,5 @@
+import IrisLog
+
 /// TEST-ONLY switches that deliberately break the protocol, so tests can prove
 /// the simulator's invariant checker notices each kind of bug.
 ///

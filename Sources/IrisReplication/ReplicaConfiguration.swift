@@ -1,3 +1,5 @@
+import IrisLog
+
 /// Static configuration of one replica. Construct it with the throwing
 /// initializer, which validates every setting and returns typed errors.
 public struct ReplicaConfiguration: Sendable, Hashable {
@@ -14,17 +16,17 @@ public struct ReplicaConfiguration: Sendable, Hashable {
     /// A peer in replicate state with unacknowledged batches and no progress for
     /// this long is moved back to probe state (its messages are presumed lost).
     public let replicationRetryTicks: Int
-    /// Most unacknowledged AppendRequests with entries per peer.
+    /// Most unacknowledged AppendRequests with frames per peer.
     public let inflightBatchesMax: Int
-    /// Most unacknowledged entry bytes (`Entry.accountedBytes`) per peer.
+    /// Most unacknowledged frame bytes per peer.
     public let inflightBytesMax: Int
-    /// Most entry bytes in one AppendRequest.
+    /// Most frame bytes in one AppendRequest.
     public let messageBytesMax: Int
-    /// Largest client payload accepted.
-    public let entryPayloadBytesMax: Int
-    /// Most entries the leader holds beyond its commit offset before rejecting
-    /// client appends with `.overloaded`.
-    public let uncommittedEntriesMax: Int
+    /// Largest frame (header included) a client batch may encode to.
+    public let frameBytesMax: Int
+    /// Most client appends the leader holds uncommitted before rejecting more
+    /// with `.overloaded`.
+    public let uncommittedAppendsMax: Int
     /// Most messages held back while a hard state persist is in flight; extra
     /// messages are dropped (the protocol tolerates loss).
     public let heldMessagesMax: Int
@@ -44,8 +46,8 @@ public struct ReplicaConfiguration: Sendable, Hashable {
         inflightBatchesMax: Int = 8,
         inflightBytesMax: Int = 64 * 1024,
         messageBytesMax: Int = 16 * 1024,
-        entryPayloadBytesMax: Int = 4 * 1024,
-        uncommittedEntriesMax: Int = 256,
+        frameBytesMax: Int = 4 * 1024,
+        uncommittedAppendsMax: Int = 256,
         heldMessagesMax: Int = 64,
         plantedBugs: PlantedBugs = []
     ) throws(ConfigurationError) {
@@ -62,10 +64,10 @@ public struct ReplicaConfiguration: Sendable, Hashable {
             ("heartbeatIntervalTicks", heartbeatIntervalTicks, 1),
             ("replicationRetryTicks", replicationRetryTicks, 1),
             ("inflightBatchesMax", inflightBatchesMax, 1),
-            ("inflightBytesMax", inflightBytesMax, Entry.headerBytes),
-            ("messageBytesMax", messageBytesMax, Entry.headerBytes),
-            ("entryPayloadBytesMax", entryPayloadBytesMax, 0),
-            ("uncommittedEntriesMax", uncommittedEntriesMax, 1),
+            ("inflightBytesMax", inflightBytesMax, ReplicaConfiguration.frameBytesMin),
+            ("messageBytesMax", messageBytesMax, ReplicaConfiguration.frameBytesMin),
+            ("frameBytesMax", frameBytesMax, ReplicaConfiguration.frameBytesMin),
+            ("uncommittedAppendsMax", uncommittedAppendsMax, 1),
             ("heldMessagesMax", heldMessagesMax, 1),
         ]
         for (setting, value, minimum) in minimums where value < minimum {
@@ -78,9 +80,9 @@ public struct ReplicaConfiguration: Sendable, Hashable {
             throw .heartbeatNotShorterThanElectionTimeout(
                 heartbeatIntervalTicks: heartbeatIntervalTicks, electionTimeoutTicksMin: electionTimeoutTicksMin)
         }
-        guard entryPayloadBytesMax + Entry.headerBytes <= messageBytesMax, messageBytesMax <= inflightBytesMax else {
+        guard frameBytesMax <= messageBytesMax, messageBytesMax <= inflightBytesMax else {
             throw .budgetsInconsistent(
-                entryBytesMax: entryPayloadBytesMax + Entry.headerBytes,
+                frameBytesMax: frameBytesMax,
                 messageBytesMax: messageBytesMax, inflightBytesMax: inflightBytesMax)
         }
         self.nodeID = nodeID
@@ -92,11 +94,14 @@ public struct ReplicaConfiguration: Sendable, Hashable {
         self.inflightBatchesMax = inflightBatchesMax
         self.inflightBytesMax = inflightBytesMax
         self.messageBytesMax = messageBytesMax
-        self.entryPayloadBytesMax = entryPayloadBytesMax
-        self.uncommittedEntriesMax = uncommittedEntriesMax
+        self.frameBytesMax = frameBytesMax
+        self.uncommittedAppendsMax = uncommittedAppendsMax
         self.heldMessagesMax = heldMessagesMax
         self.plantedBugs = plantedBugs
     }
+
+    /// The smallest frame budget that holds a frame header and a short record.
+    public static let frameBytesMin = 128
 
     /// The other members.
     public var peers: [NodeID] { members.filter { $0 != nodeID } }

@@ -1,27 +1,62 @@
+import IrisLog
+
 /// Client appends: admission control and typed results.
 extension ReplicaCore {
-    mutating func clientAppend(_ id: ClientRequestID, payload: [UInt8]) {
+    mutating func clientAppend(_ id: ClientRequestID, batch: EncodedBatch) {
         guard role == .leader else {
             actions.append(.clientResult(id, .notLeader(hint: leaderID)))
             return
         }
-        guard payload.count <= configuration.entryPayloadBytesMax else {
+        guard batch.frameBytes <= configuration.frameBytesMax else {
             actions.append(.clientResult(id, .payloadTooLarge))
             return
         }
-        let uncommitted = lastOffset.rawValue - commitOffset.rawValue
-        guard pendingProposals.count < configuration.uncommittedEntriesMax,
-              uncommitted < UInt64(configuration.uncommittedEntriesMax)
-        else {
+        guard pendingProposals.count < configuration.uncommittedAppendsMax else {
             // Bounded queue: refuse rather than buffer without limit.
             actions.append(.clientResult(id, .overloaded))
             return
         }
-        let entry = Entry(term: hardState.term, offset: lastOffset.next, payload: payload)
-        appendLocally([entry])
-        pendingProposals.append((offset: entry.offset, id: id))
+        let frame = sealAtEnd(batch)
+        appendLocally([frame])
+        pendingProposals.append((end: frame.end, first: frame.baseOffset, id: id))
         // Replicate in parallel with the local write; the leader's own copy counts
         // toward commit only after its fsync completes.
         for index in peers.indices { replicationWanted[index] = true }
+    }
+}
+
+extension ReplicaCore {
+    /// Name of the header on the marker record a new leader appends (Raft §5.4.2: an entry of
+    /// its own term lets earlier entries commit). Its value is the leader's node ID, 8 bytes
+    /// little-endian. Applications reading a replicated log skip records with this header.
+    public static let termStartHeaderName = "iris.term-start"
+
+    /// Seals `batch` as the leader's next frame: at the log's end, in the current term,
+    /// chained to the last frame (written in an earlier step or in this one).
+    mutating func sealAtEnd(_ batch: EncodedBatch) -> SealedFrame {
+        precondition(role == .leader, "only a leader seals frames")
+        let previousCRC: UInt32
+        if let last = appendedThisStep.last {
+            previousCRC = last.crc
+        } else {
+            let log = stepLog!
+            precondition(log.lastOffset == lastOffset, "the log reader does not reflect the actions of earlier steps")
+            previousCRC = log.lastFrame?.crc ?? 0
+        }
+        return batch.sealed(baseOffset: lastOffset, term: hardState.term, previousCRC: previousCRC)
+    }
+
+    /// The marker frame a new leader appends at the start of its term.
+    mutating func termStartFrame() -> SealedFrame {
+        let timestamp = appendedThisStep.last?.baseTimestampMicroseconds
+            ?? stepLog!.lastFrame?.baseTimestampMicroseconds ?? 0
+        let marker = Record(
+            value: withUnsafeBytes(of: configuration.nodeID.rawValue.littleEndian) { Array($0) },
+            headers: [RecordHeader(name: Self.termStartHeaderName, value: [])],
+            timestampMicroseconds: timestamp)
+        guard let batch = try? EncodedBatch(records: [marker], timestampMicroseconds: timestamp) else {
+            preconditionFailure("a one-record batch always encodes")
+        }
+        return sealAtEnd(batch)
     }
 }

@@ -1,3 +1,5 @@
+import IrisLog
+
 /// Durability ordering: hard state before dependent messages, log writes, acks.
 extension ReplicaCore {
     /// The hard state as it is written to disk (the planted bug drops the vote).
@@ -56,15 +58,15 @@ extension ReplicaCore {
         }
     }
 
-    /// Appends entries to the local log (written now, durable on `logPersisted`).
-    mutating func appendLocally(_ entries: [Entry]) {
-        guard !entries.isEmpty else { return }
-        for entry in entries { termIndex.append(term: entry.term, at: entry.offset) }
-        appendedThisStep.append(contentsOf: entries)
-        actions.append(.appendToLog(entries))
+    /// Appends frames to the local log (written now, durable on `logPersisted`).
+    mutating func appendLocally(_ frames: [SealedFrame]) {
+        guard !frames.isEmpty else { return }
+        for frame in frames { termIndex.append(term: frame.term, from: frame.baseOffset, through: frame.end) }
+        appendedThisStep.append(contentsOf: frames)
+        actions.append(.appendToLog(frames))
     }
 
-    /// Removes local entries after `offset`.
+    /// Removes the local records after the prefix ending at `offset` (a frame boundary).
     mutating func truncateLocally(after offset: Offset) {
         precondition(role != .leader, "a leader never truncates its own log")
         guard offset < lastOffset else { return }
@@ -76,7 +78,7 @@ extension ReplicaCore {
         termIndex.truncate(after: offset)
         durableOffset = min(durableOffset, offset)
         verifiedThroughOffset = min(verifiedThroughOffset, offset)
-        actions.append(.truncateLog(after: offset))
+        actions.append(.truncateLog(from: offset))
     }
 
     /// Advances the commit offset and answers committed client appends.
@@ -88,8 +90,8 @@ extension ReplicaCore {
         guard role == .leader else { return }
         var answered = 0
         for proposal in pendingProposals {
-            guard proposal.offset <= offset else { break }
-            actions.append(.clientResult(proposal.id, .committed(proposal.offset)))
+            guard proposal.end <= offset else { break }
+            actions.append(.clientResult(proposal.id, .committed(proposal.first)))
             answered += 1
         }
         if answered > 0 { pendingProposals.removeFirst(answered) }

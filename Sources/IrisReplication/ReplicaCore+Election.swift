@@ -1,3 +1,5 @@
+import IrisLog
+
 /// Elections: PreVote, votes, role changes, leader lease and quorum checks.
 extension ReplicaCore {
     func memberIndex(of node: NodeID) -> Int? { configuration.members.firstIndex(of: node) }
@@ -79,7 +81,7 @@ extension ReplicaCore {
                 inflightBytesMax: configuration.inflightBytesMax)
         }
         // An entry of the new term lets earlier-term entries commit (Raft 5.4.2).
-        appendLocally([Entry(term: hardState.term, offset: lastOffset.next, payload: [])])
+        appendLocally([termStartFrame()])
         for index in peers.indices { replicationWanted[index] = true }
     }
 

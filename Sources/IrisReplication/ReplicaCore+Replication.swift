@@ -1,3 +1,5 @@
+import IrisLog
+
 /// Log replication: AppendRequest handling, per-peer flow control, commit rule.
 extension ReplicaCore {
     // MARK: Follower side
@@ -36,7 +38,7 @@ extension ReplicaCore {
                 hintOffset: hintOffset, hintTerm: termIndex.term(at: hintOffset) ?? .zero)), to: leader)
             return
         }
-        guard mergeEntries(request.entries) else { return }
+        guard mergeFrames(request.frames) else { return }
         verifiedThroughOffset = max(verifiedThroughOffset, request.lastOffset)
         commit(through: min(request.commitOffset, request.lastOffset))
 
@@ -50,19 +52,25 @@ extension ReplicaCore {
         }
     }
 
-    /// Writes the entries of a matching request that the log lacks, truncating a
-    /// divergent (necessarily uncommitted) suffix first. Returns false if the request
-    /// conflicts with committed entries and was ignored.
-    mutating func mergeEntries(_ entries: [Entry]) -> Bool {
-        for (position, entry) in entries.enumerated() {
-            if let existing = termIndex.term(at: entry.offset) {
-                if existing == entry.term { continue }
-                if entry.offset <= commitOffset && !configuration.plantedBugs.contains(.noTermCheckOnAppend) {
-                    return false  // a correct leader never contradicts committed entries
+    /// Writes the frames of a matching request that the log lacks, truncating a divergent
+    /// (necessarily uncommitted) suffix first. Returns false if the request conflicts with
+    /// committed records and was ignored.
+    ///
+    /// A frame is held already when the local record at its end has its term: one leader
+    /// writes each position of a term once, and frames are stored whole, so that record
+    /// belongs to the same frame. Otherwise everything after the frame's base offset
+    /// diverges; the base is a local frame boundary because the frames before it are held.
+    mutating func mergeFrames(_ frames: [SealedFrame]) -> Bool {
+        for (position, frame) in frames.enumerated() {
+            if termIndex.term(at: frame.end) == frame.term { continue }
+            if frame.baseOffset < lastOffset {
+                if frame.baseOffset < commitOffset && !configuration.plantedBugs.contains(.noTermCheckOnAppend) {
+                    return false  // a correct leader never contradicts committed records
                 }
-                truncateLocally(after: entry.offset.previous)
+                truncateLocally(after: frame.baseOffset)
             }
-            appendLocally(Array(entries[position...]))
+            precondition(frame.baseOffset == lastOffset, "frames do not follow the matched prefix")
+            appendLocally(Array(frames[position...]))
             return true
         }
         return true
@@ -72,7 +80,7 @@ extension ReplicaCore {
     mutating func acceptStaleAppend(_ request: AppendRequest, from leader: NodeID) {
         guard request.prevLogOffset <= lastOffset,
               termIndex.term(at: request.prevLogOffset) == request.prevLogTerm,
-              mergeEntries(request.entries)
+              mergeFrames(request.frames)
         else { return }
         commit(through: min(request.commitOffset, request.lastOffset))
         if durableOffset >= request.lastOffset {
@@ -165,7 +173,7 @@ extension ReplicaCore {
         send(.appendRequest(AppendRequest(
             term: hardState.term, prevLogOffset: match,
             prevLogTerm: termIndex.term(at: match) ?? .zero,
-            entries: [], commitOffset: commitOffset)), to: peers[index])
+            frames: [], commitOffset: commitOffset)), to: peers[index])
     }
 
     /// Sends what flow control allows to every peer marked during this step.
@@ -184,17 +192,20 @@ extension ReplicaCore {
         case .probe: guard peer.inflight.isEmpty else { return false }
         case .replicate: guard peer.inflight.count < configuration.inflightBatchesMax else { return false }
         }
+        let budget = min(configuration.messageBytesMax, peer.inflight.bytesAvailable)
+        let frames = peer.nextOffset <= lastOffset
+            ? readFrames(from: peer.nextOffset, bytesMax: budget, log: log) : []
+        if peer.mode == .replicate && frames.isEmpty { return false }
+        precondition(!frames.isEmpty || peer.nextOffset > lastOffset, "a probe's budget holds one largest frame")
+        // A hint can land inside a frame; frames go whole, so start at the frame holding it.
+        if let first = frames.first { peer.nextOffset = first.baseOffset.next }
         let previous = peer.nextOffset.previous
         guard let previousTerm = termIndex.term(at: previous) else {
             preconditionFailure("peer next offset beyond the leader's log")
         }
-        let budget = min(configuration.messageBytesMax, peer.inflight.bytesAvailable)
-        let entries = peer.nextOffset <= lastOffset
-            ? readEntries(from: peer.nextOffset, bytesMax: budget, log: log) : []
-        if peer.mode == .replicate && entries.isEmpty { return false }
         let request = AppendRequest(
             term: hardState.term, prevLogOffset: previous, prevLogTerm: previousTerm,
-            entries: entries, commitOffset: commitOffset)
+            frames: frames, commitOffset: commitOffset)
         if peer.inflight.isEmpty { peer.ticksSinceProgress = 0 }
         peer.inflight.add(lastOffset: request.lastOffset, bytes: request.accountedBytes)
         if peer.mode == .replicate { peer.nextOffset = request.lastOffset.next }
@@ -203,28 +214,27 @@ extension ReplicaCore {
         return peer.mode == .replicate && peer.nextOffset <= lastOffset
     }
 
-    /// Reads entries for a peer: from the shell's log, plus entries appended during
-    /// this step (not yet visible through the reader). Nothing is cached, so memory
-    /// stays bounded however far behind a peer is.
-    func readEntries(from first: Offset, bytesMax: Int, log: some LogReader) -> [Entry] {
-        let readerLast = log.lastOffset
+    /// Reads whole frames for a peer, from the one holding position `first` (the record at
+    /// IrisLog offset `first - 1`): from the shell's log, plus frames appended during this
+    /// step (not yet visible through the reader). Nothing is cached, so memory stays bounded
+    /// however far behind a peer is.
+    func readFrames(from first: Offset, bytesMax: Int, log: some LogReader) -> [SealedFrame] {
+        let readerEnd = log.lastOffset
         precondition(
-            readerLast.advanced(by: UInt64(appendedThisStep.count)) == lastOffset,
+            (appendedThisStep.first?.baseOffset ?? lastOffset) == readerEnd,
             "the log reader does not reflect the actions of earlier steps")
-        var entries: [Entry] = []
+        var frames: [SealedFrame] = []
         var bytes = 0
-        if first <= readerLast {
-            entries = log.entries(from: first, through: readerLast, bytesMax: bytesMax)
-            bytes = entries.reduce(0) { $0 + $1.accountedBytes }
-            if entries.last?.offset != readerLast { return entries }
+        if first <= readerEnd {
+            frames = log.frames(from: first.previous, bytesMax: bytesMax)
+            bytes = frames.reduce(0) { $0 + $1.accountedBytes }
+            if frames.last?.end != readerEnd { return frames }
         }
-        let start = Int(max(first, readerLast.next).rawValue - readerLast.next.rawValue)
-        guard start < appendedThisStep.count else { return entries }
-        for entry in appendedThisStep[start...] {
-            guard bytes + entry.accountedBytes <= bytesMax else { break }
-            bytes += entry.accountedBytes
-            entries.append(entry)
+        for frame in appendedThisStep where frame.end >= first {
+            guard bytes + frame.accountedBytes <= bytesMax else { break }
+            bytes += frame.accountedBytes
+            frames.append(frame)
         }
-        return entries
+        return frames
     }
 }

@@ -1,9 +1,16 @@
+import IrisLog
+
 /// The pure, deterministic replication state machine of one replica.
 ///
 /// Feed it `Event`s with `step(_:log:)`; it returns the `Action`s the shell must
 /// execute in order. It holds no clock, randomness, disk or socket: ticks,
 /// timeouts (`ElectionTimeoutSource`), durability completions and the log
 /// (`LogReader`) are injected. See SPEC.md §9 for the protocol.
+///
+/// Entries are IrisLog frames (`SealedFrame`): a leader seals each client batch at the end of
+/// its log with its term in the frame header, and replicas store frames byte for byte. Offsets
+/// are prefix ends: `Offset(n)` is the prefix of the first n records (IrisLog offsets 0..<n),
+/// so `lastOffset` is the log's `nextOffset` and `commitOffset` is exclusive.
 public struct ReplicaCore: Sendable {
     public let configuration: ReplicaConfiguration
 
@@ -38,8 +45,9 @@ public struct ReplicaCore: Sendable {
     public internal(set) var progress: [PeerProgress] = []
     /// Leader only: peers that may have something to send at the end of this step.
     var replicationWanted: [Bool]
-    /// Leader only: accepted client appends awaiting commit, in offset order.
-    var pendingProposals: [(offset: Offset, id: ClientRequestID)] = []
+    /// Leader only: accepted client appends awaiting commit, in offset order: the frame's
+    /// end (commit point) and first record's offset (the answer).
+    var pendingProposals: [(end: Offset, first: Offset, id: ClientRequestID)] = []
 
     /// Messages withheld until `requestedHardState` is durable.
     var heldMessages: [Envelope] = []
@@ -52,7 +60,9 @@ public struct ReplicaCore: Sendable {
 
     // Per-step scratch space.
     var actions: [Action] = []
-    var appendedThisStep: [Entry] = []
+    var appendedThisStep: [SealedFrame] = []
+    /// The log view of the current step.
+    var stepLog: (any LogReader)?
 
     /// Creates a replica from its recovered durable state.
     ///
@@ -75,15 +85,13 @@ public struct ReplicaCore: Sendable {
         self.replicationWanted = Array(repeating: false, count: configuration.peers.count)
         self.timeoutSource = timeoutSource
         var index = TermIndex()
-        var next = Offset(1)
         let last = log.lastOffset
-        while next <= last {
-            let chunk = log.entries(from: next, through: last, bytesMax: 1 << 24)
-            precondition(!chunk.isEmpty, "log reader returned no entries below its last offset")
-            for entry in chunk {
-                precondition(entry.offset == next, "log reader returned non-contiguous entries")
-                index.append(term: entry.term, at: entry.offset)
-                next = next.next
+        while index.lastOffset < last {
+            let chunk = log.frames(from: index.lastOffset, bytesMax: Int.max)
+            precondition(!chunk.isEmpty, "log reader returned no frames below its end")
+            for frame in chunk {
+                precondition(frame.baseOffset == index.lastOffset, "log reader returned non-contiguous frames")
+                index.append(term: frame.term, from: frame.baseOffset, through: frame.end)
             }
         }
         self.termIndex = index
@@ -98,7 +106,7 @@ public struct ReplicaCore: Sendable {
         resetElectionTimer()
     }
 
-    /// Offset of the last local entry.
+    /// End of the local log.
     public var lastOffset: Offset { termIndex.lastOffset }
     /// Number of client appends accepted and not yet answered.
     public var pendingProposalCount: Int { pendingProposals.count }
@@ -115,6 +123,8 @@ public struct ReplicaCore: Sendable {
 
     /// Processes one event and returns the actions to execute, in order.
     public mutating func step(_ event: Event, log: some LogReader) -> [Action] {
+        stepLog = log
+        defer { stepLog = nil }
         switch event {
         case .tick:
             tick()
@@ -125,8 +135,8 @@ public struct ReplicaCore: Sendable {
             hardStatePersisted(persisted)
         case .logPersisted(let offset, let term):
             logPersisted(through: offset, term: term)
-        case .clientAppend(let id, let payload):
-            clientAppend(id, payload: payload)
+        case .clientAppend(let id, let batch):
+            clientAppend(id, batch: batch)
         }
         if role == .leader { sendWantedReplication(log: log) }
         requestHardStatePersistIfChanged()

@@ -1,3 +1,5 @@
+import IrisLog
+
 /// What a replica currently does in the election protocol.
 public enum Role: Sendable, Hashable {
     /// Accepts entries from a leader; campaigns after an election timeout.

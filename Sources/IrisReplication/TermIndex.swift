@@ -1,9 +1,12 @@
-/// In-memory map from offset to term, stored as runs of equal terms.
+import IrisLog
+
+/// In-memory map from position to term, stored as runs of equal terms.
 ///
 /// Terms change only on leader changes, so the index stays tiny however long the
 /// log is; it lets the core check log matching without reading the log.
 public struct TermIndex: Sendable, Hashable {
-    /// A run of entries with the same term, starting at `firstOffset`.
+    /// A run of records with the same term, starting at the prefix end `firstOffset`
+    /// (the run's first record is at IrisLog offset `firstOffset - 1`).
     public struct Run: Sendable, Hashable {
         public var term: Term
         public var firstOffset: Offset
@@ -11,37 +14,38 @@ public struct TermIndex: Sendable, Hashable {
 
     /// Runs in increasing offset and non-decreasing term order.
     public private(set) var runs: [Run] = []
-    /// Offset of the last entry, `Offset.zero` if empty.
+    /// End of the log, `Offset.zero` if empty.
     public private(set) var lastOffset: Offset = .zero
 
     public init() {}
 
-    /// Term of the last entry, `Term.zero` if empty.
+    /// Term of the last record, `Term.zero` if empty.
     public var lastTerm: Term { runs.last?.term ?? .zero }
 
-    /// Term at `offset`; `Term.zero` for `Offset.zero`; nil beyond the last entry.
+    /// Term of the prefix ending at `offset` (of its last record); `Term.zero` for
+    /// `Offset.zero`; nil beyond the end.
     public func term(at offset: Offset) -> Term? {
         if offset == .zero { return .zero }
         if offset > lastOffset { return nil }
         return runs[runIndex(containing: offset)].term
     }
 
-    /// Records that an entry with `term` was appended at `lastOffset + 1`.
-    public mutating func append(term: Term, at offset: Offset) {
-        precondition(offset == lastOffset.next, "term index append must be contiguous")
+    /// Records that a frame of `term` covering `base..<end` followed the log's end.
+    public mutating func append(term: Term, from base: Offset, through end: Offset) {
+        precondition(base == lastOffset && end > base, "term index append must be contiguous")
         precondition(term >= lastTerm, "terms in a log never decrease")
-        if runs.last?.term != term { runs.append(Run(term: term, firstOffset: offset)) }
-        lastOffset = offset
+        if runs.last?.term != term { runs.append(Run(term: term, firstOffset: base.next)) }
+        lastOffset = end
     }
 
-    /// Forgets every entry after `offset`.
+    /// Forgets every record from IrisLog offset `offset` on (keeps the prefix ending there).
     public mutating func truncate(after offset: Offset) {
         guard offset < lastOffset else { return }
         while let last = runs.last, last.firstOffset > offset { runs.removeLast() }
         lastOffset = offset
     }
 
-    /// The largest offset <= `offset` whose term is <= `term` (`Offset.zero` if none).
+    /// The largest prefix end <= `offset` whose term is <= `term` (`Offset.zero` if none).
     /// Used to skip a whole divergent term at once when logs conflict.
     public func lastOffset(atOrBefore offset: Offset, withTermAtMost term: Term) -> Offset {
         var candidate = min(offset, lastOffset)

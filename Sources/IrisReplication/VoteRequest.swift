@@ -1,3 +1,5 @@
+import IrisLog
+
 /// Asks for a (pre-)vote. Sent by a pre-candidate (`isPreVote == true`) or a candidate.
 public struct VoteRequest: Hashable, Sendable {
     /// True for a PreVote probe: the receiver MUST NOT change its term or vote.

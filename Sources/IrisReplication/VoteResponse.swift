@@ -1,3 +1,5 @@
+import IrisLog
+
 /// Answer to a `VoteRequest`.
 public struct VoteResponse: Hashable, Sendable {
     /// Mirrors the request's `isPreVote`.

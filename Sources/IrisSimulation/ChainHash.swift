@@ -1,15 +1,15 @@
-import IrisReplication
+import IrisLog
 
-/// Rolling hash over a log prefix: equal chain values at an offset mean (with
-/// overwhelming probability) identical prefixes through that offset. Lets the
-/// checker compare whole prefixes in O(1).
+/// Rolling hash over a log prefix: equal chain values at a frame end mean (with
+/// overwhelming probability) identical prefixes through it. Lets the checker compare
+/// whole prefixes in O(1). 64 bits, independent of the frames' own 32-bit CRC chain.
 enum ChainHash {
-    static func extend(_ previous: UInt64, with entry: Entry) -> UInt64 {
+    static func extend(_ previous: UInt64, with frame: SealedFrame) -> UInt64 {
         var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in entry.payload {
+        for byte in frame.bytes {
             hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
         }
-        return mix(previous ^ mix(hash ^ entry.term.rawValue &* 0x9E37_79B9_7F4A_7C15) ^ entry.offset.rawValue)
+        return mix(previous ^ mix(hash))
     }
 
     static func mix(_ input: UInt64) -> UInt64 {

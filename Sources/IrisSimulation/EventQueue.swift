@@ -1,3 +1,4 @@
+import IrisLog
 /// Min-heap of scheduled simulation events ordered by (time, sequence), so equal
 /// times resolve in scheduling order and runs are deterministic.
 struct EventQueue {

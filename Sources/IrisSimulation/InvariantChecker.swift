@@ -1,7 +1,8 @@
+import IrisLog
 import IrisReplication
 
 /// Checks the safety properties after every simulation step, incrementally
-/// (chain hashes make prefix comparisons O(1)).
+/// (chain hashes make prefix comparisons O(1)). Replicas are seen through their `LogMirror`s.
 public struct InvariantChecker {
     struct VoterTerm: Hashable {
         let voter: NodeID
@@ -22,12 +23,11 @@ public struct InvariantChecker {
     private var voteByVoterAndTerm: [VoterTerm: NodeID] = [:]
     private var chainByTermOffset: [TermOffset: UInt64] = [:]
     /// The cluster's committed log as observed so far, with its chain hashes.
-    public private(set) var committedEntries: [Entry] = []
-    private var committedChain: [UInt64] = []
+    public private(set) var committedFrames: [LogMirror.Frame] = []
     /// Commit offset last seen per replica in its current incarnation.
     private var lastCommit: [Offset]
-    /// Acknowledged appends: offset -> payload.
-    public private(set) var acknowledged: [Offset: [UInt8]] = [:]
+    /// Acknowledged appends: first offset -> record values.
+    public private(set) var acknowledged: [Offset: [[UInt8]]] = [:]
     public private(set) var violation: Violation?
     var now: Int64 = 0
 
@@ -63,75 +63,95 @@ public struct InvariantChecker {
     /// A restarted replica legitimately forgets its (volatile) commit offset.
     mutating func observeRestart(node: Int) { lastCommit[node] = .zero }
 
-    /// Log matching: the same (term, offset) always has the same prefix.
-    mutating func observeAppend(node: Int, disk: SimulatedDisk, from first: Offset) {
-        var offset = first
-        while offset <= disk.lastOffset {
-            let entry = disk.entries[Int(offset.rawValue) - 1]
-            let hash = disk.chainHash(at: offset)!
-            let key = TermOffset(term: entry.term, offset: offset)
+    /// Log matching: a frame ending at the same offset with the same term always completes
+    /// the same prefix, on every replica and at every time.
+    mutating func observeAppend(node: Int, mirror: LogMirror, fromFrame first: Int) {
+        for mirrored in mirror.frames[first...] {
+            let key = TermOffset(term: mirrored.frame.term, offset: mirrored.frame.nextOffset)
             if let known = chainByTermOffset[key] {
-                if known != hash {
-                    fail(.logMatching, "n\(node + 1) holds (\(entry.term), \(offset)) with a different prefix")
+                if known != mirrored.chain {
+                    fail(.logMatching, "n\(node + 1) holds (\(key.term), \(key.offset)) with a different prefix")
                     return
                 }
             } else {
-                chainByTermOffset[key] = hash
+                chainByTermOffset[key] = mirrored.chain
             }
-            offset = offset.next
         }
     }
 
-    /// Committed prefixes are identical everywhere, and durable on a majority when first committed.
-    mutating func observeCommit(node: Int, to offset: Offset, disks: [SimulatedDisk]) {
-        let disk = disks[node]
-        guard let hash = disk.chainHash(at: offset) else {
-            fail(.shellContract, "n\(node + 1) committed \(offset) beyond its log \(disk.lastOffset)")
+    /// Committed prefixes are identical everywhere, end at frame boundaries, and are durable
+    /// on a majority when first committed.
+    mutating func observeCommit(node: Int, to offset: Offset, mirrors: [LogMirror]) {
+        let mirror = mirrors[node]
+        guard let hash = mirror.chainHash(at: offset) else {
+            fail(.shellContract, "n\(node + 1) committed through \(offset), which is not a frame end of its log (end \(mirror.end))")
             return
         }
-        let count = Int(offset.rawValue)
-        if count <= committedChain.count {
-            if committedChain[count - 1] != hash {
+        if offset <= committedEnd {
+            if committedChainHash(at: offset) != hash {
                 fail(.committedPrefixDiverged, "n\(node + 1) committed a different prefix through \(offset)")
             }
             return
         }
-        if let known = committedChain.last, disk.chainHash(at: Offset(UInt64(committedChain.count))) != known {
-            fail(.committedPrefixDiverged, "n\(node + 1) committed through \(offset) but diverges before \(committedChain.count)")
+        if let known = committedFrames.last, mirror.chainHash(at: committedEnd) != known.chain {
+            fail(.committedPrefixDiverged, "n\(node + 1) committed through \(offset) but diverges before \(committedEnd)")
             return
         }
-        for index in committedChain.count..<count {
-            committedEntries.append(disk.entries[index])
-            committedChain.append(disk.chainHash(at: Offset(UInt64(index + 1)))!)
-        }
-        let durableHolders = disks.count { $0.durableChainHash(at: offset) == hash }
+        let start = committedEnd == Offset(0) ? 0 : mirror.frameIndex(endingAt: committedEnd)! + 1
+        let last = mirror.frameIndex(endingAt: offset)!
+        committedFrames.append(contentsOf: mirror.frames[start...last])
+        let durableHolders = mirrors.count { $0.durableChainHash(at: offset) == hash }
         if durableHolders < majority {
             fail(.committedWithoutDurableMajority,
                  "n\(node + 1) committed \(offset) while only \(durableHolders) replicas hold it durably")
         }
     }
 
-    /// After a truncation or crash: every committed entry is still on a majority.
-    mutating func checkCommittedStillHeld(disks: [SimulatedDisk], cause: String) {
-        guard let hash = committedChain.last else { return }
-        let offset = Offset(UInt64(committedChain.count))
-        let holders = disks.count { $0.chainHash(at: offset) == hash }
+    /// End of the committed prefix observed so far.
+    var committedEnd: Offset { committedFrames.last?.frame.nextOffset ?? Offset(0) }
+
+    /// Chain hash of the committed prefix ending at `end`; nil when no committed frame ends there.
+    func committedChainHash(at end: Offset) -> UInt64? {
+        if end == Offset(0) { return 0 }
+        var low = 0
+        var high = committedFrames.count
+        while low < high {
+            let middle = (low + high) / 2
+            if committedFrames[middle].frame.nextOffset < end { low = middle + 1 } else { high = middle }
+        }
+        return low < committedFrames.count && committedFrames[low].frame.nextOffset == end ? committedFrames[low].chain : nil
+    }
+
+    /// After a truncation or crash: every committed record is still on a majority.
+    mutating func checkCommittedStillHeld(mirrors: [LogMirror], cause: String) {
+        guard let last = committedFrames.last else { return }
+        let holders = mirrors.count { $0.chainHash(at: last.frame.nextOffset) == last.chain }
         if holders < majority {
-            fail(.committedEntryLost, "after \(cause) only \(holders) replicas hold the committed prefix through \(offset)")
+            fail(.committedEntryLost, "after \(cause) only \(holders) replicas hold the committed prefix through \(last.frame.nextOffset)")
         }
     }
 
-    /// A client was told "committed at offset": the committed log holds its bytes there.
-    mutating func observeAcknowledgement(offset: Offset, payload: [UInt8]) {
-        let index = Int(offset.rawValue) - 1
-        guard index >= 0, index < committedEntries.count else {
-            fail(.acknowledgedAppendLost, "acknowledged \(offset) but the cluster committed only through \(committedEntries.count)")
+    /// After a power loss and IrisLog's recovery: every record synced before is still there,
+    /// unchanged (the engine's durability promise, checked under replication's write pattern).
+    mutating func checkRecovered(node: Int, before: LogMirror, after: LogMirror) {
+        let durableEnd = before.durableEnd
+        if after.end < durableEnd || after.chainHash(at: durableEnd) != before.chainHash(at: durableEnd) {
+            fail(.storage, "n\(node + 1) recovered its log to \(after.end) but had synced through \(durableEnd)")
+        }
+    }
+
+    /// A client was told "committed, first record at `first`": the committed log holds its
+    /// records there, in one frame, with the same values.
+    mutating func observeAcknowledgement(first: Offset, values: [[UInt8]]) {
+        guard let frame = committedFrames.first(where: { $0.frame.baseOffset == first })?.frame else {
+            fail(.acknowledgedAppendLost, "acknowledged at \(first) but no committed frame starts there (committed through \(committedEnd))")
             return
         }
-        if committedEntries[index].payload != payload {
-            fail(.acknowledgedAppendLost, "acknowledged \(offset) holds different bytes")
+        guard let records = try? frame.records(), records.map(\.value) == values else {
+            fail(.acknowledgedAppendLost, "acknowledged at \(first) but the committed frame there holds other records")
+            return
         }
-        acknowledged[offset] = payload
+        acknowledged[first] = values
     }
 
     /// One vote per replica per term, across restarts.
@@ -147,7 +167,7 @@ public struct InvariantChecker {
     }
 
     /// Persist-before-send: a message never depends on state that is not yet durable.
-    mutating func observeSend(node: Int, envelope: Envelope, disk: SimulatedDisk) {
+    mutating func observeSend(node: Int, envelope: Envelope, mirror: LogMirror, hardState durable: HardState) {
         switch envelope.message {
         case .voteRequest(let request) where !request.isPreVote:
             observeVote(voter: envelope.from, candidate: envelope.from, term: request.term)
@@ -157,7 +177,6 @@ public struct InvariantChecker {
             break
         }
         guard checkDurabilityOrder else { return }
-        let durable = disk.hardStateDurable
         let sender = envelope.from
         switch envelope.message {
         case .voteRequest(let request):
@@ -179,17 +198,17 @@ public struct InvariantChecker {
         case .appendResponse(let response):
             if durable.term < response.term {
                 fail(.sentBeforeDurable, "n\(node + 1) answered Append in \(response.term) with durable \(durable)")
-            } else if response.success && Int(response.matchOffset.rawValue) > disk.durableCount {
+            } else if response.success && response.matchOffset > mirror.durableEnd {
                 fail(.sentBeforeDurable,
-                     "n\(node + 1) acknowledged \(response.matchOffset) with only \(disk.durableCount) entries durable")
+                     "n\(node + 1) acknowledged \(response.matchOffset) with records durable only below \(mirror.durableEnd)")
             }
         }
     }
 
     /// Final check: every acknowledged append is in the committed log with identical bytes.
     mutating func checkAllAcknowledged() {
-        for (offset, payload) in acknowledged.sorted(by: { $0.key < $1.key }) {
-            observeAcknowledgement(offset: offset, payload: payload)
+        for (first, values) in acknowledged.sorted(by: { $0.key < $1.key }) {
+            observeAcknowledgement(first: first, values: values)
         }
     }
 }

@@ -1,3 +1,4 @@
+import IrisLog
 import IrisReplication
 
 /// Runs many seeds and aggregates the results.
@@ -25,11 +26,11 @@ public enum SeedSweep {
     }
 
     /// Runs one seed.
-    public static func runOne(_ template: SimulationOptions, seed: UInt64) -> SimulationResult {
+    public static func runOne(_ template: SimulationOptions, seed: UInt64) async -> SimulationResult {
         var options = template
         options.seed = seed
         do {
-            return try Simulation(options: options).run()
+            return try await Simulation(options: options).run()
         } catch {
             preconditionFailure("simulator configuration invalid: \(error)")
         }
@@ -38,10 +39,10 @@ public enum SeedSweep {
     /// Runs `seeds` in order; stops after the first failure if asked.
     public static func run(
         _ template: SimulationOptions, seeds: Range<UInt64>, stopAtFirstFailure: Bool = false
-    ) -> Summary {
+    ) async -> Summary {
         var summary = Summary()
         for seed in seeds {
-            summary.add(runOne(template, seed: seed))
+            summary.add(await runOne(template, seed: seed))
             if stopAtFirstFailure && !summary.failures.isEmpty { break }
         }
         return summary
@@ -59,7 +60,7 @@ public enum SeedSweep {
                     var summary = Summary()
                     var seed = seeds.lowerBound + UInt64(worker)
                     while seed < seeds.upperBound {
-                        summary.add(runOne(template, seed: seed))
+                        summary.add(await runOne(template, seed: seed))
                         seed += UInt64(workerCount)
                     }
                     return summary

@@ -1,3 +1,4 @@
+import IrisLog
 import IrisReplication
 
 /// Election timeouts drawn from a seeded generator (the core holds no randomness).

@@ -1,3 +1,4 @@
+import IrisLog
 /// A workload client with at most one outstanding append.
 struct SimulatedClient {
     /// Replica index the client currently believes leads.
@@ -9,6 +10,7 @@ struct SimulatedClient {
 /// An append a client is waiting on.
 struct OutstandingAppend {
     let requestRawValue: UInt64
-    let payload: [UInt8]
+    /// The values of the records appended, in order.
+    let values: [[UInt8]]
     let sentAt: Int64
 }

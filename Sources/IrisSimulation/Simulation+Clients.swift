@@ -1,3 +1,4 @@
+import IrisLog
 import IrisReplication
 
 /// The client workload: appends, typed results, acknowledgement bookkeeping.
@@ -8,18 +9,23 @@ extension Simulation {
         guard clients[client].outstanding == nil else { return }
         clients[client].sequence += 1
         let raw = UInt64(client) << Self.clientShift | clients[client].sequence
-        var payload = withUnsafeBytes(of: raw.littleEndian) { Array($0) }
-        for _ in 0..<random.int(in: 0...48) { payload.append(UInt8(truncatingIfNeeded: random.next())) }
-        clients[client].outstanding = OutstandingAppend(requestRawValue: raw, payload: payload, sentAt: now)
+        // 1 to 4 records: the first starts with the request ID, so every batch is unique.
+        var values: [[UInt8]] = []
+        for index in 0..<random.int(in: 1...4) {
+            var value = index == 0 ? withUnsafeBytes(of: raw.littleEndian) { Array($0) } : []
+            for _ in 0..<random.int(in: 0...48) { value.append(UInt8(truncatingIfNeeded: random.next())) }
+            values.append(value)
+        }
+        clients[client].outstanding = OutstandingAppend(requestRawValue: raw, values: values, sentAt: now)
         let id = ClientRequestID(raw)
         queue.schedule(at: now + Int64(random.int(in: 100...1_000)),
-                       .clientRequestArrives(node: clients[client].target, id, payload: payload))
+                       .clientRequestArrives(node: clients[client].target, id, values: values))
         queue.schedule(at: now + Int64(options.clientTimeoutMilliseconds) * 1_000, .clientTimeout(client: client, id))
     }
 
     func abandonOutstanding(_ client: Int) {
         guard let outstanding = clients[client].outstanding else { return }
-        unresolvedPayloads[outstanding.requestRawValue] = outstanding.payload
+        unresolvedAppends[outstanding.requestRawValue] = outstanding.values
         clients[client].outstanding = nil
         statistics.outcomeUnknown += 1
     }
@@ -36,11 +42,11 @@ extension Simulation {
         let current = clients[client].outstanding?.requestRawValue == id.rawValue ? clients[client].outstanding : nil
         switch result {
         case .committed(let offset):
-            guard let payload = current?.payload ?? unresolvedPayloads.removeValue(forKey: id.rawValue) else {
+            guard let values = current?.values ?? unresolvedAppends.removeValue(forKey: id.rawValue) else {
                 checker.fail(.shellContract, "committed result for unknown request \(id)")
                 return
             }
-            checker.observeAcknowledgement(offset: offset, payload: payload)
+            checker.observeAcknowledgement(first: offset, values: values)
             statistics.committed += 1
             if healed, let sentAt = current?.sentAt, sentAt >= healTime {
                 statistics.healToCommitMillisecondsMax = Double(now - healTime) / 1_000
@@ -53,7 +59,7 @@ extension Simulation {
             guard current != nil else { return }
             statistics.overloaded += 1
         case .payloadTooLarge:
-            checker.fail(.shellContract, "payload rejected as too large")
+            checker.fail(.shellContract, "batch rejected as too large")
             return
         case .outcomeUnknown:
             guard current != nil else { return }

@@ -1,15 +1,16 @@
+import IrisLog
 import IrisReplication
 
 /// Fault injection during the chaos phase, and healing.
 extension Simulation {
-    func injectFault() {
+    func injectFault() async {
         guard !healed else { return }
         let count = cores.count
         let choice = random.int(in: 0..<100)
         switch choice {
         case 0..<22:
             let up = cores.indices.filter { cores[$0] != nil }
-            if let node = up.isEmpty ? nil : up[random.int(in: 0..<up.count)] { crash(node) }
+            if let node = up.isEmpty ? nil : up[random.int(in: 0..<up.count)] { await crash(node) }
         case 22..<36:
             let mask = random.int(in: 1..<((1 << count) - 1))
             partition { from, to in ((mask >> from) & 1) != ((mask >> to) & 1) }

@@ -1,8 +1,12 @@
+import IrisLog
 import IrisReplication
+import Logging
 
 /// One deterministic, seeded simulation of a 3 or 5 replica cluster: simulated
-/// clock, network, disks, faults and clients around real `ReplicaCore`s, with the
-/// invariant checker run after every step.
+/// clock, network, disks, faults and clients around real `ReplicaCore`s, each replica's
+/// log a real IrisLog `Log` on its own `SimulatedDisk`, with the invariant checker run
+/// after every step. Log operations complete before the simulation goes on, so a run is
+/// deterministic although the logs' writers are threads.
 public final class Simulation {
     let options: SimulationOptions
     var random: SplitMix64
@@ -11,7 +15,13 @@ public final class Simulation {
 
     let configurations: [ReplicaConfiguration]
     var cores: [ReplicaCore?]
-    var disks: [SimulatedDisk]
+    /// Each replica's disk; it outlives crashes.
+    let disks: [SimulatedDisk]
+    /// Each replica's open log; reopened (recovered) right after a crash.
+    var logs: [Log]
+    var mirrors: [LogMirror]
+    var hardStates: [HardStateFile]
+    let readErrors = ReadErrors()
     var incarnations: [Int]
     var tickIntervals: [Int64]
     var fsyncLatencyMicrosecondsMax: [Int64]
@@ -29,8 +39,8 @@ public final class Simulation {
     var longDelayProbability = 0.0
 
     var clients: [SimulatedClient] = []
-    /// Payloads of appends whose client stopped waiting (they may still commit).
-    var unresolvedPayloads: [UInt64: [UInt8]] = [:]
+    /// Record values of appends whose client stopped waiting (they may still commit).
+    var unresolvedAppends: [UInt64: [[UInt8]]] = [:]
 
     var checker: InvariantChecker
     var trace: TraceRing
@@ -40,6 +50,7 @@ public final class Simulation {
     var finished = false
 
     static let defaultFsyncLatencyMicrosecondsMax: Int64 = 3_000
+    static let logDirectory = "/log"
 
     public init(options: SimulationOptions) throws(ConfigurationError) {
         precondition(options.replicaCount == 3 || options.replicaCount == 5, "3 or 5 replicas")
@@ -51,13 +62,16 @@ public final class Simulation {
             configurations.append(try ReplicaConfiguration(
                 nodeID: member, members: members,
                 inflightBatchesMax: 4, inflightBytesMax: 4 * 1024, messageBytesMax: 1024,
-                entryPayloadBytesMax: 256, uncommittedEntriesMax: 64,
+                frameBytesMax: 512, uncommittedAppendsMax: 64,
                 plantedBugs: options.plantedBugs))
         }
         self.configurations = configurations
         let count = options.replicaCount
         cores = Array(repeating: nil, count: count)
-        disks = Array(repeating: SimulatedDisk(), count: count)
+        disks = (0..<count).map { _ in SimulatedDisk() }
+        logs = []
+        mirrors = Array(repeating: LogMirror(), count: count)
+        hardStates = Array(repeating: HardStateFile(), count: count)
         incarnations = Array(repeating: 0, count: count)
         tickIntervals = Array(repeating: options.tickMicroseconds, count: count)
         fsyncLatencyMicrosecondsMax = Array(repeating: Self.defaultFsyncLatencyMicrosecondsMax, count: count)
@@ -68,24 +82,44 @@ public final class Simulation {
         trace = TraceRing(capacity: options.traceLinesMax)
     }
 
+    /// How every replica's log is configured: small segments so runs roll and index them,
+    /// `.none` durability so writes stay unsynced until the simulated fsync (`Log.sync()`),
+    /// and a power loss can tear them.
+    static func logConfiguration(_ disk: SimulatedDisk) -> LogConfiguration {
+        var configuration = LogConfiguration()
+        configuration.ioBackend = .simulated(disk)
+        configuration.durability = .none
+        configuration.segmentSizeBytes = 64 << 10
+        configuration.recordBytesMax = 4 << 10
+        configuration.batchBytesMax = 8 << 10
+        return configuration
+    }
+
+    static let quietLogger = Logger(label: "iris.sim", factory: { _ in SwiftLogNoOpLogHandler() })
+
     /// Runs one seed to completion or to the first violation.
-    public func run() -> SimulationResult {
+    public func run() async -> SimulationResult {
         for node in cores.indices {
-            restart(node)
+            guard let log = openLog(node) else { break }
+            logs.append(log)
         }
-        for index in 0..<options.clientCount {
-            clients.append(SimulatedClient(target: random.int(in: 0..<cores.count)))
-            queue.schedule(at: Int64(random.int(in: 1_000...20_000)), .clientNext(client: index))
+        if checker.violation == nil {
+            for node in cores.indices { restart(node) }
+            for index in 0..<options.clientCount {
+                clients.append(SimulatedClient(target: random.int(in: 0..<cores.count)))
+                queue.schedule(at: Int64(random.int(in: 1_000...20_000)), .clientNext(client: index))
+            }
+            queue.schedule(at: Int64(random.int(in: 50_000...300_000)), .fault)
+            queue.schedule(at: Int64(options.chaosDurationMilliseconds) * 1_000, .healAll)
         }
-        queue.schedule(at: Int64(random.int(in: 50_000...300_000)), .fault)
-        queue.schedule(at: Int64(options.chaosDurationMilliseconds) * 1_000, .healAll)
 
         while !finished, checker.violation == nil, let event = queue.pop() {
             now = event.time
             checker.now = now
-            handle(event.kind)
+            await handle(event.kind)
         }
         if checker.violation == nil { checker.checkAllAcknowledged() }
+        for log in logs { await log.close() }
         statistics.simulatedMilliseconds = Double(now) / 1_000
         return SimulationResult(
             seed: options.seed, replicaCount: options.replicaCount,
@@ -94,40 +128,50 @@ public final class Simulation {
             statistics: statistics)
     }
 
-    func handle(_ event: SimulationEvent) {
+    func handle(_ event: SimulationEvent) async {
         switch event {
         case .tick(let node, let incarnation):
             guard incarnation == incarnations[node], cores[node] != nil else { return }
             trace.append(TraceRecord(time: now, node: node, kind: .tick))
-            step(node, .tick)
+            await step(node, .tick)
             queue.schedule(at: now + tickIntervals[node], .tick(node: node, incarnation: incarnation))
         case .deliver(let envelope):
             let node = index(of: envelope.to)
             guard cores[node] != nil else { return }
             trace.append(TraceRecord(time: now, node: node, kind: .deliver(envelope)))
-            step(node, .receive(envelope))
+            await step(node, .receive(envelope))
         case .logFsyncCompleted(let node, let incarnation):
             guard incarnation == incarnations[node], cores[node] != nil else { return }
             logFsyncPending[node] = false
-            disks[node].completeFsync()
-            let last = disks[node].lastOffset
-            trace.append(TraceRecord(time: now, node: node, kind: .logFsync(through: last)))
-            if last > .zero { step(node, .logPersisted(through: last, term: disks[node].lastTerm)) }
+            do {
+                try await logs[node].sync()
+            } catch {
+                checker.fail(.storage, "n\(node + 1) Log.sync failed: \(error)")
+                return
+            }
+            mirrors[node].synced()
+            let end = mirrors[node].end
+            trace.append(TraceRecord(time: now, node: node, kind: .logFsync(through: end)))
+            if end > Offset(0) { await step(node, .logPersisted(through: end, term: mirrors[node].lastTerm)) }
         case .hardStateFsyncCompleted(let node, let incarnation, let state):
             guard incarnation == incarnations[node], cores[node] != nil else { return }
-            disks[node].hardStateDurable = state
+            hardStates[node].durable = state
             trace.append(TraceRecord(time: now, node: node, kind: .hardStateFsync(state)))
-            step(node, .hardStatePersisted(state))
-        case .clientRequestArrives(let node, let id, let payload):
+            await step(node, .hardStatePersisted(state))
+        case .clientRequestArrives(let node, let id, let values):
             guard cores[node] != nil else { return }
-            trace.append(TraceRecord(time: now, node: node, kind: .clientAppend(id, bytes: payload.count)))
-            step(node, .clientAppend(id, payload: payload))
+            trace.append(TraceRecord(time: now, node: node, kind: .clientAppend(id, bytes: values.reduce(0) { $0 + $1.count })))
+            let records = values.map { Record(value: $0) }
+            guard let batch = try? EncodedBatch(records: records, timestampMicroseconds: now) else {
+                preconditionFailure("client appends hold at least one record")
+            }
+            await step(node, .clientAppend(id, batch: batch))
         case .clientTimeout(let client, let id):
             clientTimedOut(client, id)
         case .clientNext(let client):
             sendNextAppend(client)
         case .fault:
-            injectFault()
+            await injectFault()
         case .restart(let node):
             if !healed { restart(node) }
         case .healLinks(let generation):
@@ -141,12 +185,18 @@ public final class Simulation {
 
     func index(of node: NodeID) -> Int { Int(node.rawValue) - 1 }
 
+    func view(_ node: Int) -> LogView { LogView(log: logs[node], readErrors: readErrors) }
+
     /// Feeds one event to a replica and executes its actions in order.
-    func step(_ node: Int, _ event: Event) {
+    func step(_ node: Int, _ event: Event) async {
         statistics.steps += 1
         let wasLeader = cores[node]!.role == .leader
-        let actions = cores[node]!.step(event, log: disks[node])
-        for action in actions { execute(action, node: node) }
+        let actions = cores[node]!.step(event, log: view(node))
+        for error in readErrors.take() { checker.fail(.storage, "n\(node + 1) log read failed: \(error)") }
+        for action in actions {
+            guard checker.violation == nil else { return }
+            await execute(action, node: node)
+        }
         guard let core = cores[node] else { return }
         if !wasLeader && core.role == .leader {
             trace.append(TraceRecord(time: now, node: node, kind: .becameLeader(core.hardState.term)))
@@ -154,35 +204,51 @@ public final class Simulation {
         checker.observeRole(node: node, core: core)
     }
 
-    func execute(_ action: Action, node: Int) {
+    func execute(_ action: Action, node: Int) async {
         switch action {
         case .persistHardState(let state):
-            if state.term < disks[node].hardStateWritten.term {
+            if state.term < hardStates[node].written.term {
                 checker.fail(.shellContract, "n\(node + 1) persisted an older term \(state)")
             }
-            disks[node].hardStateWritten = state
+            hardStates[node].written = state
             let completion = max(now, hardStateFsyncFreeAt[node]) + fsyncLatency(node)
             hardStateFsyncFreeAt[node] = completion
             queue.schedule(at: completion, .hardStateFsyncCompleted(
                 node: node, incarnation: incarnations[node], state))
-        case .truncateLog(let offset):
-            disks[node].truncate(after: offset)
-            checker.checkCommittedStillHeld(disks: disks, cause: "truncation on n\(node + 1)")
-            scheduleLogFsync(node)
-        case .appendToLog(let entries):
-            guard let first = entries.first?.offset, disks[node].append(entries) else {
-                checker.fail(.shellContract, "n\(node + 1) appended non-contiguous entries")
+        case .truncateLog(let cut):
+            do {
+                try await logs[node].truncate(from: cut)
+            } catch {
+                checker.fail(.storage, "n\(node + 1) Log.truncate(from: \(cut)) failed: \(error)")
                 return
             }
-            checker.observeAppend(node: node, disk: disks[node], from: first)
+            mirrors[node].truncate(from: cut)
+            checker.checkCommittedStillHeld(mirrors: mirrors, cause: "truncation on n\(node + 1)")
+        case .appendToLog(let frames):
+            do {
+                _ = try await logs[node].append(frames: frames)
+            } catch let error {
+                switch error {
+                case .frameChainMismatch, .frameOutOfSequence:
+                    checker.fail(.logMatching, "n\(node + 1) refused frames from \(frames[0].baseOffset): \(error)")
+                default:
+                    checker.fail(.storage, "n\(node + 1) Log.append(frames:) failed: \(error)")
+                }
+                return
+            }
+            let firstNew = mirrors[node].frames.count
+            guard mirrors[node].append(frames) else {
+                preconditionFailure("the log accepted frames its mirror could not follow")
+            }
+            checker.observeAppend(node: node, mirror: mirrors[node], fromFrame: firstNew)
             scheduleLogFsync(node)
         case .send(let envelope):
             statistics.messagesSent += 1
-            checker.observeSend(node: node, envelope: envelope, disk: disks[node])
+            checker.observeSend(node: node, envelope: envelope, mirror: mirrors[node], hardState: hardStates[node].durable)
             transmit(envelope)
         case .commitAdvanced(let offset):
             trace.append(TraceRecord(time: now, node: node, kind: .commit(offset)))
-            checker.observeCommit(node: node, to: offset, disks: disks)
+            checker.observeCommit(node: node, to: offset, mirrors: mirrors)
         case .clientResult(let id, let result):
             trace.append(TraceRecord(time: now, node: node, kind: .clientResult(id, result)))
             clientResult(id, result)
@@ -218,12 +284,23 @@ public final class Simulation {
         return Int64(random.int(in: 100...Int(messageDelayMicrosecondsMax)))
     }
 
+    /// Opens (recovering) a replica's log; a refusal is a storage violation.
+    func openLog(_ node: Int) -> Log? {
+        do {
+            return try Log.open(
+                directory: Self.logDirectory, configuration: Self.logConfiguration(disks[node]), logger: Self.quietLogger)
+        } catch {
+            checker.fail(.storage, "n\(node + 1) log failed to open after a crash: \(error)")
+            return nil
+        }
+    }
+
     func restart(_ node: Int) {
         guard cores[node] == nil else { return }
         cores[node] = ReplicaCore(
             configuration: configurations[node],
-            hardState: disks[node].hardStateDurable,
-            log: disks[node],
+            hardState: hardStates[node].durable,
+            log: view(node),
             timeoutSource: SeededElectionTimeouts(seed: random.next()))
         checker.observeRestart(node: node)
         trace.append(TraceRecord(time: now, node: node, kind: .restart))
@@ -232,20 +309,48 @@ public final class Simulation {
             .tick(node: node, incarnation: incarnations[node]))
     }
 
-    func crash(_ node: Int) {
+    /// Power loss on a replica: its disk keeps what was synced and a seeded choice of the
+    /// unsynced sectors (torn writes), the old log is closed, and the log is opened again at
+    /// once (IrisLog recovery) so the checker sees what survived; the core restarts later.
+    func crash(_ node: Int) async {
         guard cores[node] != nil else { return }
         cores[node] = nil
         incarnations[node] += 1
         logFsyncPending[node] = false
         hardStateFsyncFreeAt[node] = now
-        let unsynced = disks[node].entries.count - disks[node].durableCount
-        let keep = options.tornWrites && unsynced > 0 ? random.int(in: 0...unsynced) : 0
-        let lost = disks[node].crash(keepUnsyncedPrefix: keep, hardStateWriteSurvives: random.chance(0.5))
+        let before = mirrors[node]
+        disks[node].powerLoss(seed: random.next())
+        await logs[node].close()
+        guard let log = openLog(node) else { return }
+        logs[node] = log
+        do {
+            mirrors[node] = try LogMirror.reading(log)
+        } catch {
+            checker.fail(.storage, "n\(node + 1) recovered log unreadable: \(error)")
+            return
+        }
+        hardStates[node].powerLoss(writeSurvives: random.chance(0.5))
+        let cut = log.recoveryReport.tornTail != nil
+        if cut { statistics.tornTailsCut += 1 }
         statistics.crashes += 1
-        trace.append(TraceRecord(time: now, node: node, kind: .crash(lostEntries: lost)))
-        checker.checkCommittedStillHeld(disks: disks, cause: "crash of n\(node + 1)")
+        let lost = Int(before.end.rawValue) - Int(mirrors[node].end.rawValue)
+        trace.append(TraceRecord(time: now, node: node, kind: .crash(lostRecords: lost, tornTailCut: cut)))
+        checker.checkRecovered(node: node, before: before, after: mirrors[node])
+        checker.checkCommittedStillHeld(mirrors: mirrors, cause: "crash of n\(node + 1)")
         // Some restarts are quick (process crash), so a replica can rejoin the same election.
         let downtime = random.chance(0.3) ? random.int(in: 1_000...20_000) : random.int(in: 20_000...400_000)
         queue.schedule(at: now + Int64(downtime), .restart(node: node))
+    }
+}
+
+/// A replica's hard state as written and as made durable by its last completed fsync.
+struct HardStateFile {
+    var written = HardState()
+    var durable = HardState()
+
+    /// Power loss: the last write may or may not have reached the disk.
+    mutating func powerLoss(writeSurvives: Bool) {
+        if writeSurvives { durable = written }
+        written = durable
     }
 }

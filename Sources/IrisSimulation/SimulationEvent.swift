@@ -1,3 +1,4 @@
+import IrisLog
 import IrisReplication
 
 /// Everything that can happen in a simulation, in simulated time.
@@ -6,7 +7,7 @@ enum SimulationEvent {
     case deliver(Envelope)
     case logFsyncCompleted(node: Int, incarnation: Int)
     case hardStateFsyncCompleted(node: Int, incarnation: Int, HardState)
-    case clientRequestArrives(node: Int, ClientRequestID, payload: [UInt8])
+    case clientRequestArrives(node: Int, ClientRequestID, values: [[UInt8]])
     case clientTimeout(client: Int, ClientRequestID)
     case clientNext(client: Int)
     case fault

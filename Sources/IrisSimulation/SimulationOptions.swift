@@ -1,3 +1,4 @@
+import IrisLog
 import IrisReplication
 
 /// What one simulated run looks like. Everything random is drawn from `seed`.
@@ -14,8 +15,6 @@ public struct SimulationOptions: Sendable {
     public var clientCount = 3
     /// Client gives up (outcome unknown) after this long.
     public var clientTimeoutMilliseconds = 300
-    /// Whether a crash may keep a torn prefix of unsynced appends.
-    public var tornWrites = true
     /// Whether sends are checked against durable state (persist-before-send).
     public var checkDurabilityOrder = true
     /// Trace lines kept for replay output.

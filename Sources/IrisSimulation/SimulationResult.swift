@@ -1,3 +1,4 @@
+import IrisLog
 /// Outcome of one seeded run.
 public struct SimulationResult: Sendable {
     public let seed: UInt64

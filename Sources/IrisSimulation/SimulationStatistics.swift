@@ -1,8 +1,11 @@
+import IrisLog
 /// Counters of one run (or a sum over runs).
 public struct SimulationStatistics: Sendable, Hashable {
     /// Core `step` calls.
     public var steps = 0
     public var crashes = 0
+    /// Crashes after which IrisLog's recovery cut a torn tail.
+    public var tornTailsCut = 0
     public var partitions = 0
     /// Client appends acknowledged as committed.
     public var committed = 0
@@ -19,6 +22,7 @@ public struct SimulationStatistics: Sendable, Hashable {
     public mutating func add(_ other: SimulationStatistics) {
         steps += other.steps
         crashes += other.crashes
+        tornTailsCut += other.tornTailsCut
         partitions += other.partitions
         committed += other.committed
         outcomeUnknown += other.outcomeUnknown

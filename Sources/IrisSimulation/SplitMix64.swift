@@ -1,3 +1,4 @@
+import IrisLog
 /// Small seeded pseudo-random generator (SplitMix64). The simulator never uses
 /// system randomness, so every run is reproducible from its seed.
 public struct SplitMix64: RandomNumberGenerator, Sendable {

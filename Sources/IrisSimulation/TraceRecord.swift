@@ -1,3 +1,4 @@
+import IrisLog
 import IrisReplication
 
 /// One line of the bounded replay trace, rendered to text only on a violation.
@@ -11,7 +12,7 @@ struct TraceRecord {
         case clientAppend(ClientRequestID, bytes: Int)
         case clientResult(ClientRequestID, ClientResult)
         case commit(Offset)
-        case crash(lostEntries: Int)
+        case crash(lostRecords: Int, tornTailCut: Bool)
         case restart
         case fault(String)
         case becameLeader(Term)
@@ -32,7 +33,8 @@ struct TraceRecord {
         case .clientAppend(let id, let bytes): return "\(prefix) client append \(id) (\(bytes) bytes)"
         case .clientResult(let id, let result): return "\(prefix) client result \(id): \(result)"
         case .commit(let offset): return "\(prefix) commit -> \(offset)"
-        case .crash(let lost): return "\(prefix) CRASH (lost \(lost) unsynced entries)"
+        case .crash(let lost, let cut):
+            return "\(prefix) CRASH: power loss; recovery kept all but \(lost) unsynced records\(cut ? ", cut a torn tail" : "")"
         case .restart: return "\(prefix) restart"
         case .fault(let text): return "\(prefix) fault: \(text)"
         case .becameLeader(let term): return "\(prefix) became leader in \(term)"
@@ -47,8 +49,8 @@ struct TraceRecord {
         case .voteResponse(let response):
             return "\(route) \(response.isPreVote ? "PreVote" : "Vote")Response \(response.term) granted=\(response.granted)"
         case .appendRequest(let request):
-            let terms = request.entries.map { "\($0.term.rawValue)" }.joined(separator: ",")
-            return "\(route) Append \(request.term) prev=(\(request.prevLogTerm),\(request.prevLogOffset)) entries=[\(terms)] commit=\(request.commitOffset)"
+            let frames = request.frames.map { "\($0.term.rawValue):\($0.baseOffset)+\($0.recordCount)" }.joined(separator: ",")
+            return "\(route) Append \(request.term) prev=(\(request.prevLogTerm),\(request.prevLogOffset)) frames=[\(frames)] commit=\(request.commitOffset)"
         case .appendResponse(let response):
             return response.success
                 ? "\(route) AppendOK \(response.term) match=\(response.matchOffset)"

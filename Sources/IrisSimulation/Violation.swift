@@ -1,3 +1,4 @@
+import IrisLog
 import IrisReplication
 
 /// An invariant the checker found broken.
@@ -8,7 +9,8 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
         case twoLeadersInOneTerm
         /// A replica voted for two different candidates in one term (e.g. after forgetting a vote).
         case votedTwiceInOneTerm
-        /// Two logs hold the same (term, offset) with different prefixes.
+        /// Two logs hold a frame ending at the same offset with the same term but different
+        /// prefixes, or a replica was sent a frame that does not chain to its log.
         case logMatching
         /// A replica committed a prefix that differs from another replica's committed prefix.
         case committedPrefixDiverged
@@ -24,6 +26,9 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
         case sentBeforeDurable
         /// The shell contract was broken (e.g. non-contiguous append).
         case shellContract
+        /// The storage engine refused or lost data: a log failed to recover after a crash,
+        /// lost a synced record, or failed a read or write.
+        case storage
         /// After faults healed no append committed within the bound.
         case liveness
     }

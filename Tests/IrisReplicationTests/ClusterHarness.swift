@@ -1,3 +1,4 @@
+import IrisLog
 import IrisReplication
 
 /// A hand-driven 3-node cluster with a fake network: messages sit in a mailbox

@@ -1,3 +1,4 @@
+import IrisLog
 import IrisReplication
 import Testing
 
@@ -13,7 +14,7 @@ struct ConfigurationTests {
                 nodeID: node, members: members, electionTimeoutTicksMin: electionMin,
                 electionTimeoutTicksMax: electionMax, heartbeatIntervalTicks: heartbeat,
                 inflightBatchesMax: batches, inflightBytesMax: inflightBytes,
-                messageBytesMax: messageBytes, entryPayloadBytesMax: payloadBytes)
+                messageBytesMax: messageBytes, frameBytesMax: payloadBytes)
         }
     }
 
@@ -35,7 +36,9 @@ struct ConfigurationTests {
             heartbeatIntervalTicks: 10, electionTimeoutTicksMin: 10))
         #expect(error(configuration(batches: 0)) == .valueTooSmall(setting: "inflightBatchesMax", value: 0, minimum: 1))
         #expect(error(configuration(messageBytes: 1_000, payloadBytes: 4_096)) == .budgetsInconsistent(
-            entryBytesMax: 4_096 + Entry.headerBytes, messageBytesMax: 1_000, inflightBytesMax: 65_536))
+            frameBytesMax: 4_096, messageBytesMax: 1_000, inflightBytesMax: 65_536))
+        #expect(error(configuration(payloadBytes: 64)) == .valueTooSmall(
+            setting: "frameBytesMax", value: 64, minimum: ReplicaConfiguration.frameBytesMin))
     }
 }
 
@@ -43,9 +46,11 @@ struct ConfigurationTests {
 struct TermIndexTests {
     @Test func termLookupAndConflictSkipFollowRuns() {
         var index = TermIndex()
-        for (offset, term) in [(1, 1), (2, 1), (3, 3), (4, 3), (5, 4)] {
-            index.append(term: Term(UInt64(term)), at: Offset(UInt64(offset)))
+        // Frames ending at 2 (two records), 3, 4 and 5.
+        for (base, end, term) in [(0, 2, 1), (2, 3, 3), (3, 4, 3), (4, 5, 4)] {
+            index.append(term: Term(UInt64(term)), from: Offset(UInt64(base)), through: Offset(UInt64(end)))
         }
+        #expect(index.term(at: Offset(1)) == Term(1))
         #expect(index.term(at: .zero) == .zero)
         #expect(index.term(at: Offset(2)) == Term(1))
         #expect(index.term(at: Offset(4)) == Term(3))

@@ -1,3 +1,4 @@
+import IrisLog
 import IrisReplication
 import Testing
 
@@ -40,7 +41,7 @@ struct ElectionTests {
     @Test func followerInLeaderLeaseRejectsPreVote() throws {
         var follower = HandDrivenReplica(try makeConfiguration(2), hardState: HardState(term: Term(1)))
         follower.receive(.appendRequest(AppendRequest(
-            term: Term(1), prevLogOffset: .zero, prevLogTerm: .zero, entries: [], commitOffset: .zero)), from: NodeID(1))
+            term: Term(1), prevLogOffset: .zero, prevLogTerm: .zero, frames: [], commitOffset: .zero)), from: NodeID(1))
         let actions = follower.receive(.voteRequest(VoteRequest(
             isPreVote: true, term: Term(2), lastLogOffset: Offset(9), lastLogTerm: Term(1))), from: NodeID(3))
         #expect(actions.voteResponses == [VoteResponse(isPreVote: true, term: Term(1), granted: false)])
@@ -48,7 +49,7 @@ struct ElectionTests {
 
     @Test func voteIsRefusedToACandidateWithAStalerLog() throws {
         var follower = HandDrivenReplica(
-            try makeConfiguration(2), hardState: HardState(term: Term(2)), entries: [entry(1, 1), entry(2, 2)])
+            try makeConfiguration(2), hardState: HardState(term: Term(2)), frames: [entry(1, 1), entry(2, 2)])
         let actions = follower.receive(.voteRequest(VoteRequest(
             isPreVote: false, term: Term(3), lastLogOffset: Offset(5), lastLogTerm: Term(1))), from: NodeID(3))
         let followUp = follower.persistEverything(actions)
@@ -89,7 +90,7 @@ struct ElectionTests {
 
     @Test func restartWithLogTermNewerThanHardStateAdoptsTheLogTermBeforeSending() throws {
         // The log fsync of a term-3 entry completed, the hard-state fsync of term 3 did not.
-        var replica = HandDrivenReplica(try makeConfiguration(1), hardState: HardState(term: Term(1)), entries: [entry(3, 1)])
+        var replica = HandDrivenReplica(try makeConfiguration(1), hardState: HardState(term: Term(1)), frames: [entry(3, 1)])
         #expect(replica.core.hardState.term == Term(3))
         var actions: [Action] = []
         for _ in 0..<10 { actions += replica.step(.tick) }

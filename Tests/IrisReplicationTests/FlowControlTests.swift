@@ -1,3 +1,4 @@
+import IrisLog
 import IrisReplication
 import Testing
 
@@ -7,7 +8,7 @@ struct FlowControlTests {
     func pipeliningLeader(batches: Int, bytes: Int, messageBytes: Int) throws -> HandDrivenReplica {
         var leader = HandDrivenReplica(try makeConfiguration(
             1, inflightBatchesMax: batches, inflightBytesMax: bytes, messageBytesMax: messageBytes,
-            entryPayloadBytesMax: 100, uncommittedEntriesMax: 1_000))
+            frameBytesMax: 256, uncommittedAppendsMax: 1_000))
         leader.becomeLeader(voters: [NodeID(2)])
         leader.step(.logPersisted(through: Offset(1), term: Term(1)))
         for peer in [NodeID(2), NodeID(3)] {
@@ -23,8 +24,8 @@ struct FlowControlTests {
         try #require(leader.core.progress(of: NodeID(3))?.mode == .replicate)
         var sentToSilentPeer: [AppendRequest] = []
         for index in 0..<50 {
-            let actions = leader.step(.clientAppend(ClientRequestID(UInt64(index)), payload: Array(repeating: 7, count: 100)))
-            sentToSilentPeer += actions.appendRequests.filter { $0.to == NodeID(3) && !$0.request.entries.isEmpty }.map(\.request)
+            let actions = leader.step(clientAppend(ClientRequestID(UInt64(index)), Array(repeating: 7, count: 100)))
+            sentToSilentPeer += actions.appendRequests.filter { $0.to == NodeID(3) && !$0.request.frames.isEmpty }.map(\.request)
             let progress = try #require(leader.core.progress(of: NodeID(3)))
             #expect(progress.inflight.count <= batchesMax)
             #expect(progress.inflight.bytes <= bytesMax)
@@ -38,10 +39,10 @@ struct FlowControlTests {
         var leader = try pipeliningLeader(batches: 2, bytes: 1_000, messageBytes: 500)
         var results: [ClientRequestID: ClientResult] = [:]
         for index in 0..<40 {
-            var actions = leader.step(.clientAppend(ClientRequestID(UInt64(index)), payload: [UInt8(index)]))
+            var actions = leader.step(clientAppend(ClientRequestID(UInt64(index)), [UInt8(index)]))
             actions += leader.step(.logPersisted(through: leader.core.lastOffset, term: Term(1)))
             // n2 answers everything promptly; n3 never answers.
-            for request in actions.appendRequests where request.to == NodeID(2) && !request.request.entries.isEmpty {
+            for request in actions.appendRequests where request.to == NodeID(2) && !request.request.frames.isEmpty {
                 actions += leader.receive(.appendResponse(AppendResponse(
                     term: Term(1), success: true, matchOffset: request.request.lastOffset)), from: NodeID(2))
             }
@@ -55,9 +56,9 @@ struct FlowControlTests {
     }
 
     @Test func peerThatRejectsFallsBackToProbeAndCatchesUpFromTheLog() throws {
-        var leader = try pipeliningLeader(batches: 4, bytes: 10_000, messageBytes: 200)
+        var leader = try pipeliningLeader(batches: 4, bytes: 10_000, messageBytes: 256)
         for index in 0..<10 {
-            leader.step(.clientAppend(ClientRequestID(UInt64(index)), payload: Array(repeating: 1, count: 50)))
+            leader.step(clientAppend(ClientRequestID(UInt64(index)), Array(repeating: 1, count: 50)))
         }
         // n3 lost everything after offset 1 and rejects the pipelined batch.
         let actions = leader.receive(.appendResponse(AppendResponse(
@@ -69,19 +70,19 @@ struct FlowControlTests {
         #expect(probes.count == 1, "probe state sends one batch at a time")
         let probe = try #require(probes.first?.request)
         #expect(probe.prevLogOffset == Offset(1))
-        #expect(probe.entries.first?.offset == Offset(2))
-        #expect(probe.accountedBytes <= 200)
+        #expect(probe.frames.first?.nextOffset == Offset(2))
+        #expect(probe.accountedBytes <= 256)
         // The entries come from the log on demand, byte for byte.
-        #expect(probe.entries == Array(leader.log.stored[1..<(1 + probe.entries.count)]))
+        #expect(probe.frames == Array(leader.log.stored[1..<(1 + probe.frames.count)]))
     }
 
     @Test func unacknowledgedBatchesAreRetriedAfterTheRetryTimeout() throws {
         var leader = try pipeliningLeader(batches: 2, bytes: 1_000, messageBytes: 500)
-        leader.step(.clientAppend(ClientRequestID(1), payload: [1]))
+        leader.step(clientAppend(ClientRequestID(1), [1]))
         var retried = false
         for _ in 0..<8 {
             let actions = leader.step(.tick)
-            if actions.appendRequests.contains(where: { $0.to == NodeID(3) && !$0.request.entries.isEmpty }) { retried = true }
+            if actions.appendRequests.contains(where: { $0.to == NodeID(3) && !$0.request.frames.isEmpty }) { retried = true }
         }
         #expect(retried)
     }

@@ -1,3 +1,4 @@
+import IrisLog
 import IrisReplication
 import Testing
 
@@ -6,12 +7,12 @@ struct ReplicationTests {
     @Test func followerTruncatesADivergentUncommittedSuffix() throws {
         var follower = HandDrivenReplica(
             try makeConfiguration(2), hardState: HardState(term: Term(1)),
-            entries: [entry(1, 1, [1]), entry(1, 2, [2]), entry(1, 3, [3])])
+            frames: [entry(1, 1, [1]), entry(1, 2, [2]), entry(1, 3, [3])])
         let replacement = entry(2, 2, [9])
         let actions = follower.receive(.appendRequest(AppendRequest(
             term: Term(2), prevLogOffset: Offset(1), prevLogTerm: Term(1),
-            entries: [replacement], commitOffset: .zero)), from: NodeID(1))
-        #expect(actions.contains(.truncateLog(after: Offset(1))))
+            frames: [replacement], commitOffset: .zero)), from: NodeID(1))
+        #expect(actions.contains(.truncateLog(from: Offset(1))))
         #expect(actions.contains(.appendToLog([replacement])))
         #expect(follower.log.stored == [entry(1, 1, [1]), replacement])
         #expect(follower.core.lastOffset == Offset(2))
@@ -21,9 +22,9 @@ struct ReplicationTests {
     @Test func followerRejectsAMismatchedPrefixWithAHintThatSkipsTheConflictingTerm() throws {
         var follower = HandDrivenReplica(
             try makeConfiguration(2), hardState: HardState(term: Term(3)),
-            entries: [entry(1, 1), entry(3, 2), entry(3, 3), entry(3, 4)])
+            frames: [entry(1, 1), entry(3, 2), entry(3, 3), entry(3, 4)])
         var actions = follower.receive(.appendRequest(AppendRequest(
-            term: Term(4), prevLogOffset: Offset(4), prevLogTerm: Term(2), entries: [], commitOffset: .zero)),
+            term: Term(4), prevLogOffset: Offset(4), prevLogTerm: Term(2), frames: [], commitOffset: .zero)),
             from: NodeID(1))
         actions += follower.persistEverything(actions)  // the new term must be durable first
         let response = try #require(actions.appendResponses.first)
@@ -37,7 +38,7 @@ struct ReplicationTests {
         var follower = HandDrivenReplica(try makeConfiguration(2), hardState: HardState(term: Term(1)))
         let actions = follower.receive(.appendRequest(AppendRequest(
             term: Term(1), prevLogOffset: .zero, prevLogTerm: .zero,
-            entries: [entry(1, 1), entry(1, 2)], commitOffset: .zero)), from: NodeID(1))
+            frames: [entry(1, 1), entry(1, 2)], commitOffset: .zero)), from: NodeID(1))
         #expect(actions.appendResponses.isEmpty)
         let partial = follower.step(.logPersisted(through: Offset(1), term: Term(1)))
         #expect(partial.appendResponses.map(\.matchOffset) == [Offset(1)])
@@ -47,9 +48,9 @@ struct ReplicationTests {
     }
 
     @Test func staleLeaderAppendIsRejectedWithTheNewerTerm() throws {
-        var follower = HandDrivenReplica(try makeConfiguration(2), hardState: HardState(term: Term(5)), entries: [entry(5, 1)])
+        var follower = HandDrivenReplica(try makeConfiguration(2), hardState: HardState(term: Term(5)), frames: [entry(5, 1)])
         let actions = follower.receive(.appendRequest(AppendRequest(
-            term: Term(4), prevLogOffset: .zero, prevLogTerm: .zero, entries: [entry(4, 1)], commitOffset: .zero)),
+            term: Term(4), prevLogOffset: .zero, prevLogTerm: .zero, frames: [entry(4, 1)], commitOffset: .zero)),
             from: NodeID(1))
         #expect(actions.appendResponses == [AppendResponse(
             term: Term(5), success: false, matchOffset: .zero, rejectedPrevLogOffset: .zero)])
@@ -59,10 +60,16 @@ struct ReplicationTests {
     /// Raft Figure 8: a leader must not commit an earlier-term entry by counting replicas.
     @Test func leaderCommitsOnlyEntriesOfItsOwnTermByCountingReplicas() throws {
         var leader = HandDrivenReplica(
-            try makeConfiguration(1), hardState: HardState(term: Term(2)), entries: [entry(1, 1), entry(2, 2)])
+            try makeConfiguration(1), hardState: HardState(term: Term(2)), frames: [entry(1, 1), entry(2, 2)])
         leader.becomeLeader(voters: [NodeID(2)])
         try #require(leader.core.hardState.term == Term(3))
-        try #require(leader.log.stored.last == entry(3, 3))  // the new term's first entry
+        // The new term's first frame: the term-start marker record, naming the leader.
+        let marker = try #require(leader.log.stored.last)
+        #expect(marker.term == Term(3) && marker.baseOffset == Offset(2) && marker.nextOffset == Offset(3))
+        let record = try #require(try marker.records().first)
+        #expect(record.headers.map(\.name) == [ReplicaCore.termStartHeaderName])
+        #expect(record.value == withUnsafeBytes(of: UInt64(1).littleEndian) { Array($0) })
+        #expect(marker.previousCRC == leader.log.stored[1].crc, "sealed onto the leader's chain")
         leader.step(.logPersisted(through: Offset(3), term: Term(3)))
         // A majority (n1, n2) now holds the term-2 entry at offset 2...
         let early = leader.receive(.appendResponse(AppendResponse(term: Term(3), success: true, matchOffset: Offset(2))), from: NodeID(2))
@@ -81,20 +88,20 @@ struct ReplicationTests {
             leader.receive(.appendResponse(AppendResponse(term: Term(1), success: true, matchOffset: Offset(1))), from: peer)
         }
         try #require(leader.core.commitOffset == Offset(1))
-        let proposal = leader.step(.clientAppend(ClientRequestID(7), payload: [1, 2, 3]))
-        #expect(proposal.appendRequests.contains { $0.request.entries.contains { $0.payload == [1, 2, 3] } },
+        let proposal = leader.step(clientAppend(ClientRequestID(7), [1, 2, 3]))
+        #expect(proposal.appendRequests.contains { $0.request.frames.contains { $0.values == [[1, 2, 3]] } },
                 "replication starts in parallel with the local write")
         let acknowledged = leader.receive(.appendResponse(AppendResponse(term: Term(1), success: true, matchOffset: Offset(2))), from: NodeID(2))
         #expect(acknowledged.commits.isEmpty, "one follower alone is not a majority of 3")
         let persisted = leader.step(.logPersisted(through: Offset(2), term: Term(1)))
         #expect(persisted.commits == [Offset(2)])
-        #expect(persisted.clientResults[ClientRequestID(7)] == .committed(Offset(2)))
+        #expect(persisted.clientResults[ClientRequestID(7)] == .committed(Offset(1)))
     }
 
     @Test func twoDurableFollowersCommitEvenBeforeTheLeadersFsync() throws {
         var leader = HandDrivenReplica(try makeConfiguration(1))
         leader.becomeLeader(voters: [NodeID(2)])
-        leader.step(.clientAppend(ClientRequestID(1), payload: [1]))
+        leader.step(clientAppend(ClientRequestID(1), [1]))
         leader.receive(.appendResponse(AppendResponse(term: Term(1), success: true, matchOffset: Offset(2))), from: NodeID(2))
         let actions = leader.receive(.appendResponse(AppendResponse(term: Term(1), success: true, matchOffset: Offset(2))), from: NodeID(3))
         #expect(actions.commits == [Offset(2)])
@@ -102,9 +109,9 @@ struct ReplicationTests {
 
     @Test func followerLearnsCommitOnlyWithinTheVerifiedPrefix() throws {
         var follower = HandDrivenReplica(try makeConfiguration(2), hardState: HardState(term: Term(1)),
-                                         entries: [entry(1, 1), entry(1, 2), entry(1, 3)])
+                                         frames: [entry(1, 1), entry(1, 2), entry(1, 3)])
         let actions = follower.receive(.appendRequest(AppendRequest(
-            term: Term(2), prevLogOffset: Offset(1), prevLogTerm: Term(1), entries: [], commitOffset: Offset(3))),
+            term: Term(2), prevLogOffset: Offset(1), prevLogTerm: Term(1), frames: [], commitOffset: Offset(3))),
             from: NodeID(1))
         #expect(actions.commits == [Offset(1)])
         #expect(follower.core.commitOffset == Offset(1))

@@ -1,20 +1,20 @@
+import IrisLog
 import IrisReplication
 
-/// In-memory log for hand-driven core tests.
+/// In-memory log for hand-driven core tests: frames as the shell's log would hold them.
 struct MemoryLog: LogReader {
-    var stored: [Entry] = []
+    var stored: [SealedFrame] = []
 
-    var lastOffset: Offset { Offset(UInt64(stored.count)) }
+    var lastOffset: Offset { stored.last?.nextOffset ?? Offset(0) }
+    var lastFrame: SealedFrame? { stored.last }
 
-    func entries(from first: Offset, through last: Offset, bytesMax: Int) -> [Entry] {
-        var result: [Entry] = []
+    func frames(from offset: Offset, bytesMax: Int) -> [SealedFrame] {
+        var result: [SealedFrame] = []
         var bytes = 0
-        var index = Int(first.rawValue) - 1
-        while index < min(Int(last.rawValue), stored.count) {
-            guard bytes + stored[index].accountedBytes <= bytesMax else { break }
-            bytes += stored[index].accountedBytes
-            result.append(stored[index])
-            index += 1
+        for frame in stored where frame.nextOffset > offset {
+            guard bytes + frame.bytes.count <= bytesMax else { break }
+            bytes += frame.bytes.count
+            result.append(frame)
         }
         return result
     }
@@ -23,8 +23,10 @@ struct MemoryLog: LogReader {
     mutating func apply(_ actions: [Action]) {
         for action in actions {
             switch action {
-            case .truncateLog(let offset): stored.removeSubrange(Int(offset.rawValue)...)
-            case .appendToLog(let entries): stored.append(contentsOf: entries)
+            case .truncateLog(let cut): stored.removeAll { $0.baseOffset >= cut }
+            case .appendToLog(let frames):
+                precondition(frames.first?.baseOffset == lastOffset, "appended frames must follow the log")
+                stored.append(contentsOf: frames)
             default: break
             }
         }
@@ -44,15 +46,15 @@ func makeConfiguration(
     inflightBatchesMax: Int = 8,
     inflightBytesMax: Int = 64 * 1024,
     messageBytesMax: Int = 16 * 1024,
-    entryPayloadBytesMax: Int = 4 * 1024,
-    uncommittedEntriesMax: Int = 256
+    frameBytesMax: Int = 4 * 1024,
+    uncommittedAppendsMax: Int = 256
 ) throws -> ReplicaConfiguration {
     try ReplicaConfiguration(
         nodeID: NodeID(node), members: members,
         electionTimeoutTicksMin: 10, electionTimeoutTicksMax: 20, heartbeatIntervalTicks: 2,
         inflightBatchesMax: inflightBatchesMax, inflightBytesMax: inflightBytesMax,
-        messageBytesMax: messageBytesMax, entryPayloadBytesMax: entryPayloadBytesMax,
-        uncommittedEntriesMax: uncommittedEntriesMax)
+        messageBytesMax: messageBytesMax, frameBytesMax: frameBytesMax,
+        uncommittedAppendsMax: uncommittedAppendsMax)
 }
 
 /// One core plus its log, driven by hand.
@@ -61,8 +63,8 @@ struct HandDrivenReplica {
     var log: MemoryLog
 
     init(_ configuration: ReplicaConfiguration, hardState: HardState = HardState(),
-         entries: [Entry] = [], timeoutTicks: Int = 10) {
-        log = MemoryLog(stored: entries)
+         frames: [SealedFrame] = [], timeoutTicks: Int = 10) {
+        log = MemoryLog(stored: frames)
         core = ReplicaCore(configuration: configuration, hardState: hardState, log: log,
                            timeoutSource: FixedTimeouts(ticks: timeoutTicks))
     }
@@ -86,7 +88,7 @@ struct HandDrivenReplica {
     mutating func persistEverything(_ actions: [Action]) -> [Action] {
         var output: [Action] = []
         for case .persistHardState(let state) in actions { output += step(.hardStatePersisted(state)) }
-        if let last = log.stored.last { output += step(.logPersisted(through: last.offset, term: last.term)) }
+        if let last = log.stored.last { output += step(.logPersisted(through: last.nextOffset, term: last.term)) }
         return output
     }
 
@@ -141,6 +143,35 @@ extension [Action] {
     }
 }
 
-func entry(_ term: UInt64, _ offset: UInt64, _ payload: [UInt8] = []) -> Entry {
-    Entry(term: Term(term), offset: Offset(offset), payload: payload)
+/// A one-record frame of `term` ending at `end` (its record is at IrisLog offset `end - 1`),
+/// holding `value`. Hand-built logs are not CRC-chained; the core does not rely on the chain.
+func entry(_ term: UInt64, _ end: UInt64, _ value: [UInt8] = []) -> SealedFrame {
+    batch(value).sealed(baseOffset: Offset(end - 1), term: Term(term), previousCRC: 0)
+}
+
+/// One record holding `value`, encoded as the shell would.
+func batch(_ value: [UInt8]) -> EncodedBatch {
+    guard let batch = try? EncodedBatch(records: [Record(value: value)], timestampMicroseconds: 1_000) else {
+        preconditionFailure("a one-record batch always encodes")
+    }
+    return batch
+}
+
+/// A client append of one record holding `value`.
+func clientAppend(_ id: ClientRequestID, _ value: [UInt8]) -> Event {
+    .clientAppend(id, batch: batch(value))
+}
+
+extension SealedFrame {
+    /// The values of the frame's records.
+    var values: [[UInt8]] { (try? records().map(\.value)) ?? [] }
+}
+
+/// A frame of `term` holding `count` records from IrisLog offset `base` on.
+func frame(_ term: UInt64, base: UInt64, count: Int, previousCRC: UInt32 = 0) -> SealedFrame {
+    let records = (0..<count).map { Record(value: [UInt8(truncatingIfNeeded: base), UInt8($0)]) }
+    guard let batch = try? EncodedBatch(records: records, timestampMicroseconds: 1_000) else {
+        preconditionFailure("a non-empty batch always encodes")
+    }
+    return batch.sealed(baseOffset: Offset(base), term: Term(term), previousCRC: previousCRC)
 }

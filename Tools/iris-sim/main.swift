@@ -101,6 +101,7 @@ let seedsPerSecond = seconds > 0 ? Double(summary.seedsRun) / seconds : 0
 if options.json {
     print("{\"seeds\":\(summary.seedsRun),\"replicas\":\(options.replicas),\"first_seed\":\(options.firstSeed),"
           + "\"violations\":\(summary.failures.count),\"crashes\":\(statistics.crashes),"
+          + "\"torn_tails_cut\":\(statistics.tornTailsCut),"
           + "\"partitions\":\(statistics.partitions),\"committed\":\(statistics.committed),"
           + "\"outcome_unknown\":\(statistics.outcomeUnknown),\"overloaded\":\(statistics.overloaded),"
           + "\"messages_sent\":\(statistics.messagesSent),\"messages_dropped\":\(statistics.messagesDropped),"
@@ -110,7 +111,7 @@ if options.json {
           + "\"seeds_per_sec\":\(formatted(seedsPerSecond)),\"wall_seconds\":\(formatted(seconds))}")
 } else {
     print("seeds=\(summary.seedsRun) replicas=\(options.replicas) violations=\(summary.failures.count) "
-          + "crashes=\(statistics.crashes) partitions=\(statistics.partitions) committed=\(statistics.committed) "
+          + "crashes=\(statistics.crashes) torn_tails_cut=\(statistics.tornTailsCut) partitions=\(statistics.partitions) committed=\(statistics.committed) "
           + "max_heal_to_commit_ms=\(formatted(statistics.healToCommitMillisecondsMax)) steps=\(statistics.steps) "
           + "steps_per_sec=\(Int(stepsPerSecond)) seeds_per_sec=\(formatted(seedsPerSecond)) wall_s=\(formatted(seconds))")
 }

@@ -14,6 +14,9 @@ struct EncodedFrame: Sendable {
     let baseTimestamp: Int64
     /// Assigned when the log admits the frame.
     var baseOffset = Offset(0)
+    /// Set for a frame sealed elsewhere (replication): its bytes are final and go into the
+    /// log unchanged; admission checks its offset and chain instead of assigning them.
+    let presealed: (crc: UInt32, previousCRC: UInt32)?
 
     var paddedLength: Int { bytes.count }
     var nextOffset: Offset { baseOffset.advanced(by: UInt64(recordCount)) }
@@ -52,6 +55,20 @@ struct EncodedFrame: Sendable {
         self.length = length
         self.payloadLength = payload.count
         self.baseTimestamp = baseTimestamp
+        self.presealed = nil
+    }
+
+    /// A frame sealed elsewhere, to be stored byte for byte.
+    init(sealed frame: SealedFrame) {
+        var bytes = frame.bytes
+        bytes.append(contentsOf: repeatElement(0, count: frame.storedBytes - frame.bytes.count))
+        self.bytes = bytes
+        self.recordCount = UInt32(frame.recordCount)
+        self.length = frame.bytes.count
+        self.payloadLength = Int(frame.header.uncompressedLength)
+        self.baseTimestamp = frame.baseTimestampMicroseconds
+        self.baseOffset = frame.baseOffset
+        self.presealed = (frame.crc, frame.previousCRC)
     }
 
     /// Copies the frame into `destination` (at least `paddedLength` bytes) as it goes into the
@@ -59,6 +76,10 @@ struct EncodedFrame: Sendable {
     func copySealed(into destination: UnsafeMutableRawBufferPointer, previousCRC: UInt32) -> UInt32 {
         precondition(destination.count >= paddedLength)
         bytes.withUnsafeBytes { destination.copyMemory(from: $0) }
+        if let presealed {
+            precondition(presealed.previousCRC == previousCRC, "admission let through a frame that does not chain")
+            return presealed.crc
+        }
         ByteCoding.store(baseOffset.rawValue, destination, at: 16)
         ByteCoding.store(previousCRC, destination, at: 40)
         let crc = CRC32C.checksum(UnsafeRawBufferPointer(rebasing: destination[8..<length]))

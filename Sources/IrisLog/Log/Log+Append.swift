@@ -46,19 +46,76 @@ extension Log {
         }
     }
 
+    /// Appends frames sealed elsewhere byte for byte: a replica storing what its leader sent.
+    /// They must continue the log exactly: the first starts at `nextOffset` (counting appends
+    /// still in flight) and chains to the log's last frame, each later one to the one before.
+    /// Durability, backpressure and acknowledgement are as for `append(contentsOf:)`.
+    ///
+    /// - Returns: the offsets of the records of all frames, first to last.
+    /// - Throws: `.frameOutOfSequence` or `.frameChainMismatch` when the frames do not continue
+    ///   the log (nothing of this call is appended); `.emptyBatch`, `.recordTooLarge`,
+    ///   `.closed`, `.readOnly`; I/O errors as `append(contentsOf:)`.
+    public func append(frames: [SealedFrame]) async throws(LogError) -> ClosedRange<Offset> {
+        guard !configuration.readOnly else { throw .readOnly }
+        guard let first = frames.first, let last = frames.last else { throw .emptyBatch }
+        for (previous, frame) in zip(frames, frames.dropFirst()) {
+            guard frame.baseOffset == previous.nextOffset else {
+                throw .frameOutOfSequence(expected: previous.nextOffset, got: frame.baseOffset)
+            }
+            guard frame.previousCRC == previous.crc else {
+                throw .frameChainMismatch(offset: frame.baseOffset, expectedPreviousCRC: previous.crc, previousCRC: frame.previousCRC)
+            }
+        }
+        for frame in frames where frame.storedBytes > configuration.frameBytesMax {
+            throw .recordTooLarge(bytes: frame.bytes.count, max: configuration.frameBytesMax)
+        }
+        do {
+            _ = try await submit(frames.map(EncodedFrame.init(sealed:)))
+        } catch let error as LogError {
+            throw error
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+        return first.baseOffset...last.nextOffset.previous
+    }
+
     private func submit(_ frame: EncodedFrame) async throws -> Offset {
+        try await submit([frame])
+    }
+
+    /// Admits `frames` in order under one lock; the continuation rides on the last frame and
+    /// resumes with its base offset once all of them are durable (frames complete in order).
+    private func submit(_ frames: [EncodedFrame]) async throws -> Offset {
         try await withUnsafeThrowingContinuation { continuation in
-            let append = PendingAppend(frame: frame, continuation: continuation)
             let outcome: Result<Bool, LogError> = lock.withLock { state in
                 if let failure = state.failure { return .failure(Log.errorAfterFailure(failure)) }
                 if state.closing { return .failure(.closed) }
-                return .success(state.submit(append))
+                var wakeWriter = false
+                for (index, frame) in frames.enumerated() {
+                    let isLast = index == frames.count - 1
+                    switch state.submit(PendingAppend(frame: frame, continuation: isLast ? continuation : nil)) {
+                    case .success(let wake): wakeWriter = wakeWriter || wake
+                    case .failure(let refusal):
+                        // Only the first frame can be refused here: the others follow it by construction.
+                        precondition(index == 0, "a frame after an admitted one was refused")
+                        return .failure(refusal)
+                    }
+                }
+                return .success(wakeWriter)
             }
             switch outcome {
             case .failure(let error): continuation.resume(throwing: error)
             case .success(let wakeWriter): if wakeWriter { lock.signal() }
             }
         }
+    }
+
+    /// Makes every record appended so far durable: with `Durability.none` it syncs what was
+    /// written and not yet synced; with `.fsync` it returns once earlier appends are done.
+    ///
+    /// - Throws: `.readOnly`, `.closed`; an I/O error, which also stops the log.
+    public func sync() async throws(LogError) {
+        try await maintain { .sync($0) }
     }
 
     /// What an append gets once the log has failed: a full disk stays "no space", any other

@@ -28,7 +28,7 @@ extension Log {
         try await maintain { .deleteSegments(before: nil, $0) }
     }
 
-    private func maintain<T: Sendable>(_ request: @escaping (UnsafeContinuation<T, any Error>) -> MaintenanceRequest) async throws(LogError) -> T {
+    func maintain<T: Sendable>(_ request: @escaping (UnsafeContinuation<T, any Error>) -> MaintenanceRequest) async throws(LogError) -> T {
         guard !configuration.readOnly else { throw .readOnly }
         do {
             return try await withUnsafeThrowingContinuation { continuation in

@@ -22,10 +22,54 @@ extension Log {
     public func read(from offset: Offset, maxBytes: Int = 1 << 20) throws(LogError) -> [LogRecord] {
         var records: [LogRecord] = []
         var bytes = 0
+        try forEachFrame(from: offset) { (header, frameBytes, entry, position) throws(LogError) in
+            let decoded: [LogRecord]
+            do throws(FrameDefect) {
+                decoded = try frameBytes.withBytes { (buffer) throws(FrameDefect) in
+                    try FrameDecoder.records(buffer, header: header)
+                }
+            } catch {
+                throw FrameReader.corrupt(entry, position, error)
+            }
+            for record in decoded where record.offset >= offset {
+                records.append(record)
+                bytes += record.value.count + (record.key?.count ?? 0)
+                    + record.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.count }
+                if bytes >= maxBytes { return false }
+            }
+            return true
+        }
+        return records
+    }
+
+    /// Reads whole frames, as stored, from the one holding `offset` on (it may start before
+    /// `offset`), until their lengths add up to `maxBytes` or the readable end is reached.
+    /// At least one frame is returned when `offset` is below `nextOffset`. Every frame's
+    /// length, CRC and header are checked; its records are not decoded. For replication.
+    /// - Throws: `.offsetOutOfRange`, `.corruptFrame`, `.io`.
+    public func readFrames(from offset: Offset, maxBytes: Int) throws(LogError) -> [SealedFrame] {
+        var frames: [SealedFrame] = []
+        var bytes = 0
+        try forEachFrame(from: offset) { (header, frameBytes, _, _) throws(LogError) in
+            frames.append(SealedFrame(checked: frameBytes, header: header))
+            bytes += frameBytes.count
+            return bytes < maxBytes
+        }
+        return frames
+    }
+
+    /// Calls `visit` with each checked frame (header, bytes, segment, position) from the one
+    /// holding `offset` on, in order across segments, until it returns false or the readable
+    /// end. A frame cut away by a concurrent truncation ends the walk instead of failing it.
+    private func forEachFrame(
+        from offset: Offset,
+        _ visit: (FrameHeader, [UInt8], SegmentEntry, Int) throws(LogError) -> Bool
+    ) throws(LogError) {
         var next = offset
+        var visited = false
         while true {
-            let snapshot = try locate(next, continuing: !records.isEmpty)
-            guard let (entry, start, truncations) = snapshot else { return records }
+            let snapshot = try locate(next, continuing: visited)
+            guard let (entry, start, truncations) = snapshot else { return }
             var position = start
             while position < entry.summary.dataEnd {
                 let header: FrameHeader
@@ -34,30 +78,19 @@ extension Log {
                     (header, frameBytes) = try FrameReader.frame(
                         in: entry, at: position, limit: entry.summary.dataEnd)
                 } catch let error as LogError {
-                    if lock.withLock({ $0.truncations }) != truncations { break }
+                    if lock.withLock({ $0.truncations }) != truncations { return }
                     throw error
                 } catch {
                     throw LogError(error as! StorageError)
                 }
+                let framePosition = position
                 position += header.paddedLength
                 guard header.nextOffset > next else { continue }
-                let decoded: [LogRecord]
-                do {
-                    decoded = try frameBytes.withBytes { (buffer) throws(FrameDefect) in
-                        try FrameDecoder.records(buffer, header: header)
-                    }
-                } catch {
-                    throw FrameReader.corrupt(entry, position - header.paddedLength, error)
-                }
-                for record in decoded where record.offset >= next {
-                    records.append(record)
-                    bytes += record.value.count + (record.key?.count ?? 0)
-                        + record.headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.count }
-                    next = record.offset.advanced(by: 1)
-                    if bytes >= maxBytes { return records }
-                }
+                visited = true
+                next = header.nextOffset
+                guard try visit(header, frameBytes, entry, framePosition) else { return }
             }
-            guard next == entry.summary.nextOffset else { return records }
+            guard next == entry.summary.nextOffset else { return }
         }
     }
 

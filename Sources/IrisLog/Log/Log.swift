@@ -91,7 +91,7 @@ public final class Log: Sendable {
         self.metrics = LogMetrics(directory: directory)
         var state = LogState(
             appendQueueBytesMax: configuration.appendQueueBytesMax, segments: loaded.segments,
-            nextOffset: loaded.nextOffset)
+            nextOffset: loaded.nextOffset, lastCRC: loaded.lastCRC)
         if configuration.readOnly {
             state.closing = true
             state.writerExited = true

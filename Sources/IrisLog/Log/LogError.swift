@@ -25,6 +25,14 @@ public enum LogError: Error, Sendable, Equatable, CustomStringConvertible {
     /// `truncate(after:)` must cut between frames; this offset lies inside a frame.
     case truncationInsideBatch(offset: Offset, batchFirst: Offset, batchLast: Offset)
     case invalidConfiguration(String)
+    /// Bytes given as a sealed frame fail the frame checks.
+    case invalidFrame(reason: String)
+    /// `append(frames:)`: the frame does not start where the log ends.
+    case frameOutOfSequence(expected: Offset, got: Offset)
+    /// `append(frames:)`: the frame is not chained to the log's last frame (its previous CRC
+    /// differs), so the two logs differ before this point; nil expected when the log's last
+    /// frame is still being sealed by an ordinary append.
+    case frameChainMismatch(offset: Offset, expectedPreviousCRC: UInt32?, previousCRC: UInt32)
 
     public var description: String {
         switch self {
@@ -48,6 +56,15 @@ public enum LogError: Error, Sendable, Equatable, CustomStringConvertible {
         case .truncationInsideBatch(let offset, let first, let last):
             "cannot truncate after \(offset): it lies inside the batch \(first)...\(last); truncate after \(last) or before \(first)"
         case .invalidConfiguration(let message): "invalid configuration: \(message)"
+        case .invalidFrame(let reason): "invalid frame: \(reason)"
+        case .frameOutOfSequence(let expected, let got):
+            "frame starts at offset \(got) but the log continues at \(expected); send the frames that follow the log's end"
+        case .frameChainMismatch(let offset, let expected, let previous):
+            if let expected {
+                "frame at offset \(offset) chains to CRC \(previous) but the log's last frame has CRC \(expected): the logs differ before \(offset); truncate the divergent suffix first"
+            } else {
+                "frame at offset \(offset) cannot be chained: the log's last frame is still being written by an ordinary append"
+            }
         }
     }
 

@@ -1,9 +1,11 @@
 import DequeModule
 
-/// An append waiting for its frame to become durable.
+/// An append waiting for its frame to become durable. Of the frames of one
+/// `append(frames:)` call only the last carries the continuation: frames are acknowledged in
+/// order, and a rejected frame makes every later frame of the call be rejected too.
 struct PendingAppend: Sendable {
     var frame: EncodedFrame
-    let continuation: UnsafeContinuation<Offset, any Error>
+    let continuation: UnsafeContinuation<Offset, any Error>?
 }
 
 /// Work for the writer that changes the set of segments; it runs only when every frame
@@ -12,11 +14,14 @@ enum MaintenanceRequest: Sendable {
     case truncate(from: Offset, UnsafeContinuation<Void, any Error>)
     /// Deletes sealed segments wholly before `before`, or by the retention policy when nil.
     case deleteSegments(before: Offset?, UnsafeContinuation<Int, any Error>)
+    /// Syncs everything written (`Durability.none` leaves writes unsynced).
+    case sync(UnsafeContinuation<Void, any Error>)
 
     func fail(_ error: LogError) {
         switch self {
         case .truncate(_, let continuation): continuation.resume(throwing: error)
         case .deleteSegments(_, let continuation): continuation.resume(throwing: error)
+        case .sync(let continuation): continuation.resume(throwing: error)
         }
     }
 }
@@ -29,6 +34,9 @@ struct LogState: Sendable {
     var nextOffset: Offset
     /// Readers see offsets below this.
     var durableNext: Offset
+    /// CRC of the last admitted frame, which a sealed frame must chain to; nil while that
+    /// frame is an ordinary append not yet sealed by the writer.
+    var admittedCRC: UInt32?
     /// Admitted frames (offsets assigned) waiting for the writer, in offset order.
     var queue = Deque<PendingAppend>()
     /// Bytes of frames admitted and not yet durable; bounded by `appendQueueBytesMax`.
@@ -47,11 +55,12 @@ struct LogState: Sendable {
 
     var firstOffset: Offset { segments.first?.baseOffset ?? nextOffset }
 
-    init(appendQueueBytesMax: Int, segments: [SegmentEntry], nextOffset: Offset) {
+    init(appendQueueBytesMax: Int, segments: [SegmentEntry], nextOffset: Offset, lastCRC: UInt32) {
         self.appendQueueBytesMax = appendQueueBytesMax
         self.segments = segments
         self.nextOffset = nextOffset
         self.durableNext = nextOffset
+        self.admittedCRC = lastCRC
     }
 
     private func canAdmit(_ frame: EncodedFrame) -> Bool {
@@ -59,29 +68,53 @@ struct LogState: Sendable {
     }
 
     /// Assigns offsets and queues the append if it fits now; otherwise it waits its turn.
-    /// Returns whether the writer has new work.
-    mutating func submit(_ append: PendingAppend) -> Bool {
+    /// Returns whether the writer has new work, or why a sealed frame was refused.
+    mutating func submit(_ append: PendingAppend) -> Result<Bool, LogError> {
         if waiting.isEmpty && canAdmit(append.frame) {
-            admit(append)
-            return true
+            if let refusal = admit(append) { return .failure(refusal) }
+            return .success(true)
         }
         waiting.append(append)
-        return false
+        return .success(false)
     }
 
-    private mutating func admit(_ append: PendingAppend) {
+    /// Queues the append with its offsets, or refuses a sealed frame that does not continue
+    /// the log exactly (offset and chain).
+    private mutating func admit(_ append: PendingAppend) -> LogError? {
         var append = append
-        append.frame.baseOffset = nextOffset
+        if let presealed = append.frame.presealed {
+            guard append.frame.baseOffset == nextOffset else {
+                return .frameOutOfSequence(expected: nextOffset, got: append.frame.baseOffset)
+            }
+            guard presealed.previousCRC == admittedCRC else {
+                return .frameChainMismatch(
+                    offset: append.frame.baseOffset, expectedPreviousCRC: admittedCRC, previousCRC: presealed.previousCRC)
+            }
+            admittedCRC = presealed.crc
+        } else {
+            append.frame.baseOffset = nextOffset
+            admittedCRC = nil
+        }
         nextOffset = append.frame.nextOffset
         admittedBytes += append.frame.paddedLength
         queue.append(append)
+        return nil
     }
 
-    /// Admits waiting appends in arrival order while they fit.
-    mutating func admitWaiting() {
+    /// Admits waiting appends in arrival order while they fit; returns the refused ones,
+    /// to be failed outside the lock.
+    mutating func admitWaiting() -> [(PendingAppend, LogError)] {
+        var refused: [(PendingAppend, LogError)] = []
+        // The frames of one call wait together; the first refusal is their cause.
+        var cause: LogError?
         while let first = waiting.first, canAdmit(first.frame) {
-            admit(waiting.removeFirst())
+            let append = waiting.removeFirst()
+            guard let refusal = admit(append) else { continue }
+            let reported = cause ?? refusal
+            cause = append.continuation == nil ? reported : nil
+            refused.append((append, reported))
         }
+        return refused
     }
 
     /// Takes the next group of admitted frames, at most `bytesMax` unless one frame is larger.

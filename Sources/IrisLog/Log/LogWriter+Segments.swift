@@ -55,18 +55,21 @@ extension LogWriter {
                 }
             case .deleteSegments(let before, let continuation):
                 continuation.resume(returning: try deleteSegments(before: before))
+            case .sync(let continuation):
+                try syncWritten()
+                continuation.resume()
             }
         } catch {
             // An I/O error: the request fails with everything else that was pending.
             failStop(error, unfinished: [])
             return
         }
-        let tailWaiters = log.lock.withLock { state in
+        let (refused, tailWaiters) = log.lock.withLock { state in
             state.maintenance.removeFirst()
-            state.admitWaiting()
-            return state.takeTailWaiters()
+            return (state.admitWaiting(), state.takeTailWaiters())
         }
         log.lock.signal()
+        refused.forEach { $0.0.continuation?.resume(throwing: $0.1) }
         tailWaiters.forEach { $0.resume() }
     }
 
@@ -157,6 +160,7 @@ extension LogWriter {
             state.segments[last].summary.lastCRC = plan.previousCRC
             state.nextOffset = cut
             state.durableNext = cut
+            state.admittedCRC = plan.previousCRC
             state.truncations += 1
         }
         log.logger.info("truncated", metadata: ["from": "\(cut)", "segment": "\(handle.name)", "position": "\(plan.position)"])

@@ -122,7 +122,7 @@ final class LogWriter: @unchecked Sendable {
     /// Makes a written run visible to readers and acknowledges its appends.
     private func publish(_ run: ArraySlice<PendingAppend>, placed: [PlacedFrame]) {
         let last = run.last!.frame
-        let tailWaiters: [UnsafeContinuation<Void, Never>] = log.lock.withLock { state in
+        let (refused, tailWaiters) = log.lock.withLock { state in
             let segment = state.segments.count - 1
             precondition(state.segments[segment].handle === active)
             var maxTimestamp = state.segments[segment].summary.maxTimestamp
@@ -136,14 +136,15 @@ final class LogWriter: @unchecked Sendable {
             state.segments[segment].summary.lastCRC = placed.last!.crc
             state.segments[segment].summary.maxTimestamp = maxTimestamp
             state.durableNext = last.nextOffset
-            state.admitWaiting()
-            return state.takeTailWaiters()
+            if state.nextOffset == last.nextOffset { state.admittedCRC = placed.last!.crc }
+            return (state.admitWaiting(), state.takeTailWaiters())
         }
         var records = 0
         for append in run {
             records += Int(append.frame.recordCount)
-            append.continuation.resume(returning: append.frame.baseOffset)
+            append.continuation?.resume(returning: append.frame.baseOffset)
         }
+        refused.forEach { $0.0.continuation?.resume(throwing: $0.1) }
         log.metrics.appends.increment(by: records)
         log.metrics.appendedBytes.increment(by: run.reduce(0) { $0 + $1.frame.paddedLength })
         tailWaiters.forEach { $0.resume() }
@@ -169,10 +170,18 @@ final class LogWriter: @unchecked Sendable {
         log.logger.error("log failed, no more writes", metadata: ["directory": "\(log.directory)", "error": "\(cause)"])
         log.metrics.failures.increment()
         let (appends, requests) = log.lock.withLock { $0.fail(cause) }
-        unfinished.forEach { $0.continuation.resume(throwing: cause) }
+        unfinished.forEach { $0.continuation?.resume(throwing: cause) }
         let later = Log.errorAfterFailure(cause)
-        appends.forEach { $0.continuation.resume(throwing: later) }
+        appends.forEach { $0.continuation?.resume(throwing: later) }
         requests.forEach { $0.fail(later) }
+    }
+
+    /// Makes everything written durable (what `.none` durability left unsynced).
+    func syncWritten() throws {
+        guard syncedPosition < position else { return }
+        try active.sync()
+        bytesSinceCheckpoint += position - syncedPosition
+        syncedPosition = position
     }
 
     /// On close: sync what `.none` durability left unsynced and checkpoint the end.
@@ -180,10 +189,7 @@ final class LogWriter: @unchecked Sendable {
         let failed = log.lock.withLock { $0.failure != nil }
         if !failed {
             do {
-                if syncedPosition < position {
-                    try active.sync()
-                    syncedPosition = position
-                }
+                try syncWritten()
                 try writeCheckpoint()
             } catch {
                 failStop(error, unfinished: [])
