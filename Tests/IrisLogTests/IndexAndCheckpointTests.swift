@@ -54,6 +54,14 @@ struct IndexAndCheckpointTests {
         }
         #expect(IndexFile.decode(Array(bytes.dropLast()), baseOffset: Offset(1000), intervalBytes: 4096) == nil)
         #expect(IndexFile.decode([], baseOffset: Offset(1000), intervalBytes: 4096) == nil)
+        // The reserved footer field must be zero, even under a valid CRC.
+        var reserved = bytes
+        let footer = bytes.count - IndexFile.footerSize
+        reserved[footer + 28] = 1
+        reserved.withUnsafeMutableBytes {
+            ByteCoding.store(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<footer + 44])), $0, at: footer + 44)
+        }
+        #expect(IndexFile.decode(reserved, baseOffset: Offset(1000), intervalBytes: 4096) == nil)
     }
 
     @Test func checkpointUsesTheNewestValidSlot() {
@@ -71,6 +79,11 @@ struct IndexAndCheckpointTests {
         // A torn write of the newer slot leaves the older one in force.
         file[newer.slotPosition + 30] ^= 1
         #expect(Checkpoint.decode(file: file) == older)
+        // Reserved bytes 48..<60 must be zero, even under a valid CRC (a later version's slot).
+        var reserved = newer.encode()
+        reserved[50] = 1
+        reserved.withUnsafeMutableBytes { ByteCoding.store(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<60])), $0, at: 60) }
+        #expect(reserved.withUnsafeBytes { Checkpoint.decodeSlot($0) } == nil)
     }
 
     @Test func tailDecisionTable() {

@@ -40,6 +40,7 @@ package struct Checkpoint: Sendable, Equatable {
         guard bytes.count >= slotSize,
               ByteCoding.loadUInt32(bytes, at: 0) == magic,
               ByteCoding.loadUInt32(bytes, at: 4) == 1,
+              bytes[48..<60].allSatisfy({ $0 == 0 }),  // reserved: a later version's fields
               ByteCoding.loadUInt32(bytes, at: 60) == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: bytes[0..<60])) else {
             return nil
         }

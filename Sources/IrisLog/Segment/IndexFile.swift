@@ -35,6 +35,7 @@ package enum IndexFile {
             let footer = bytes.count - footerSize
             guard ByteCoding.loadUInt32(buffer, at: footer) == magic,
                   ByteCoding.loadUInt32(buffer, at: footer + 40) == 1,
+                  ByteCoding.loadUInt32(buffer, at: footer + 28) == 0,  // reserved: a later version's field
                   Int(ByteCoding.loadUInt32(buffer, at: footer + 4)) == footer / 8,
                   ByteCoding.loadUInt32(buffer, at: footer + 44)
                     == CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[0..<footer + 44])) else { return nil }
