@@ -144,7 +144,7 @@ public final class Simulation {
             guard incarnation == incarnations[node], cores[node] != nil else { return }
             logFsyncPending[node] = false
             do {
-                try await logs[node].sync()
+                if !options.skipLogSync { try await logs[node].sync() }
             } catch {
                 checker.fail(.storage, "n\(node + 1) Log.sync failed: \(error)")
                 return

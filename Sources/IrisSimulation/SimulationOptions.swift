@@ -15,6 +15,9 @@ public struct SimulationOptions: Sendable {
     public var clientCount = 3
     /// Client gives up (outcome unknown) after this long.
     public var clientTimeoutMilliseconds = 300
+    /// TEST-ONLY shell bug: report the log durable without calling `Log.sync()`, so the
+    /// checker must notice acknowledged data that a power loss took away.
+    public var skipLogSync = false
     /// Whether sends are checked against durable state (persist-before-send).
     public var checkDurabilityOrder = true
     /// Trace lines kept for replay output.

@@ -63,6 +63,16 @@ struct SimulationTests {
         if let expectedKind { #expect(failure.violation?.kind == expectedKind) }
     }
 
+    /// The shell bug "fsync reported but never done" is caught: after a power loss the
+    /// recovered log lacks frames the replica had reported durable.
+    @Test func skippedLogSyncIsCaughtAfterAPowerLoss() async throws {
+        var options = SimulationOptions(replicaCount: 3, seed: 0)
+        options.skipLogSync = true
+        let summary = await SeedSweep.run(options, seeds: 0..<200, stopAtFirstFailure: true)
+        let failure = try #require(summary.failures.first, "a skipped fsync went unnoticed for 200 seeds")
+        #expect([.storage, .committedEntryLost, .acknowledgedAppendLost].contains(failure.violation?.kind))
+    }
+
     @Test func voteNotPersistedIsCaughtByThePersistBeforeSendCheck() async {
         let result = await SeedSweep.runOne(SimulationOptions(replicaCount: 3, seed: 0, plantedBugs: .voteNotPersisted), seed: 0)
         #expect(result.violation?.kind == .sentBeforeDurable)
