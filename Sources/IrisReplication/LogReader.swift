@@ -7,10 +7,15 @@ import IrisLog
 public protocol LogReader: Sendable {
     /// The end of the log: IrisLog's `nextOffset` (`Offset(0)` when empty).
     var lastOffset: Offset { get }
-    /// The last frame, nil when the log is empty.
-    var lastFrame: SealedFrame? { get }
+    /// The frame holding the record at IrisLog offset `offset` (below `lastOffset`).
+    func frame(holding offset: Offset) -> SealedFrame?
     /// Whole frames, in order, from the one holding the record at IrisLog offset `offset`
     /// (which may start before it) to at most the end, stopping before the frame that would
     /// bring their bytes above `bytesMax`: empty when the first frame alone exceeds it.
     func frames(from offset: Offset, bytesMax: Int) -> [SealedFrame]
+}
+
+extension LogReader {
+    /// The last frame, nil when the log is empty.
+    var lastFrame: SealedFrame? { lastOffset == .zero ? nil : frame(holding: lastOffset.previous) }
 }

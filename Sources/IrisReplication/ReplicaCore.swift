@@ -84,18 +84,9 @@ public struct ReplicaCore: Sendable {
         self.votes = Array(repeating: nil, count: configuration.members.count)
         self.replicationWanted = Array(repeating: false, count: configuration.peers.count)
         self.timeoutSource = timeoutSource
-        var index = TermIndex()
-        let last = log.lastOffset
-        while index.lastOffset < last {
-            let chunk = log.frames(from: index.lastOffset, bytesMax: Int.max)
-            precondition(!chunk.isEmpty, "log reader returned no frames below its end")
-            for frame in chunk {
-                precondition(frame.baseOffset == index.lastOffset, "log reader returned non-contiguous frames")
-                index.append(term: frame.term, from: frame.baseOffset, through: frame.end)
-            }
-        }
+        let index = TermIndex(reading: log)
         self.termIndex = index
-        self.durableOffset = last
+        self.durableOffset = log.lastOffset
         if index.lastTerm > hardState.term {
             // Entries of a newer term became durable before the hard state that
             // adopted that term (a crash between the two fsyncs). Adopt the term

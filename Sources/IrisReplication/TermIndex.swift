@@ -19,6 +19,33 @@ public struct TermIndex: Sendable, Hashable {
 
     public init() {}
 
+    /// The index of a log, found by binary search: terms never decrease along a log, so each
+    /// term's run ends where the term at an offset first exceeds it. Reads O(T log N) frames
+    /// for T terms and N records instead of the whole log.
+    public init(reading log: some LogReader) {
+        let end = log.lastOffset
+        var base = Offset.zero
+        while base < end {
+            guard let first = log.frame(holding: base), first.baseOffset == base else {
+                preconditionFailure("log reader has no frame starting at \(base) below its end \(end)")
+            }
+            let term = first.term
+            // Invariant: the record at `low` has `term`; the record at `high` (if < end) a later one.
+            var low = first.nextOffset.previous
+            var high = end
+            while high.rawValue - low.rawValue > 1 {
+                let middle = Offset(low.rawValue + (high.rawValue - low.rawValue) / 2)
+                guard let frame = log.frame(holding: middle) else {
+                    preconditionFailure("log reader has no frame holding \(middle) below its end \(end)")
+                }
+                precondition(frame.term >= term, "terms in a log never decrease")
+                if frame.term == term { low = frame.nextOffset.previous } else { high = frame.baseOffset }
+            }
+            append(term: term, from: base, through: high)
+            base = high
+        }
+    }
+
     /// Term of the last record, `Term.zero` if empty.
     public var lastTerm: Term { runs.last?.term ?? .zero }
 

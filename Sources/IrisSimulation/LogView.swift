@@ -11,10 +11,8 @@ struct LogView: LogReader {
 
     var lastOffset: Offset { log.nextOffset }
 
-    var lastFrame: SealedFrame? {
-        let end = log.nextOffset
-        guard end > log.firstOffset else { return nil }
-        return read { () throws(LogError) in try log.readFrames(from: Offset(end.rawValue - 1), maxBytes: 1) }.last
+    func frame(holding offset: Offset) -> SealedFrame? {
+        read { () throws(LogError) in try log.readFrames(from: offset, maxBytes: 1) }.first
     }
 
     func frames(from offset: Offset, bytesMax: Int) -> [SealedFrame] {

@@ -63,4 +63,42 @@ struct TermIndexTests {
         #expect(index.lastTerm == Term(3))
         #expect(index.runs.count == 2)
     }
+
+    @Test func indexReadFromALogMatchesTheFramesAndReadsFewOfThem() {
+        // 2,000 frames of 1-3 records in 7 terms (some terms absent).
+        var frames: [SealedFrame] = []
+        var base: UInt64 = 0
+        for index in 0..<2_000 {
+            let term = UInt64([1, 2, 2, 5, 6, 9, 12][index * 7 / 2_000])
+            let count = 1 + index % 3
+            frames.append(frame(term, base: base, count: count))
+            base += UInt64(count)
+        }
+        let log = CountingLog(stored: frames)
+        let index = TermIndex(reading: log)
+        var expected = TermIndex()
+        for frame in frames { expected.append(term: frame.term, from: frame.baseOffset, through: frame.nextOffset) }
+        #expect(index == expected)
+        #expect(index.runs.count == 6)
+        #expect(log.reads.value < 150, "binary search, not a scan: \(log.reads.value) frames read")
+        #expect(TermIndex(reading: CountingLog(stored: [])) == TermIndex())
+    }
+}
+
+/// A `MemoryLog` that counts the frames read through `frame(holding:)`.
+struct CountingLog: LogReader {
+    final class Counter: @unchecked Sendable { var value = 0 }
+    let stored: [SealedFrame]
+    let reads = Counter()
+
+    var lastOffset: Offset { stored.last?.nextOffset ?? .zero }
+
+    func frame(holding offset: Offset) -> SealedFrame? {
+        reads.value += 1
+        return MemoryLog(stored: stored).frame(holding: offset)
+    }
+
+    func frames(from offset: Offset, bytesMax: Int) -> [SealedFrame] {
+        MemoryLog(stored: stored).frames(from: offset, bytesMax: bytesMax)
+    }
 }

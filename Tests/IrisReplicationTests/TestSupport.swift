@@ -6,7 +6,9 @@ struct MemoryLog: LogReader {
     var stored: [SealedFrame] = []
 
     var lastOffset: Offset { stored.last?.nextOffset ?? Offset(0) }
-    var lastFrame: SealedFrame? { stored.last }
+    func frame(holding offset: Offset) -> SealedFrame? {
+        stored.first { $0.baseOffset <= offset && offset < $0.nextOffset }
+    }
 
     func frames(from offset: Offset, bytesMax: Int) -> [SealedFrame] {
         var result: [SealedFrame] = []
