@@ -28,6 +28,18 @@ public struct AppendRequest: Hashable, Sendable {
     /// End of the prefix this request covers (`prevLogOffset` when it has no frames).
     public var lastOffset: Offset { frames.last?.nextOffset ?? prevLogOffset }
 
+    /// Whether the frames start at `prevLogOffset` and follow each other (offsets and CRC chain).
+    public var framesAreContiguous: Bool {
+        var end = prevLogOffset
+        var crc = frames.first?.previousCRC
+        for frame in frames {
+            guard frame.baseOffset == end, frame.previousCRC == crc else { return false }
+            end = frame.nextOffset
+            crc = frame.crc
+        }
+        return true
+    }
+
     /// Bytes charged against flow control for this request.
     public var accountedBytes: Int { frames.reduce(0) { $0 + $1.bytes.count } }
 }

@@ -5,6 +5,8 @@ extension ReplicaCore {
     // MARK: Follower side
 
     mutating func handleAppendRequest(_ request: AppendRequest, from leader: NodeID) {
+        // A malformed request (frames not contiguous from prevLogOffset) is dropped like a lost one.
+        guard request.framesAreContiguous else { return }
         if request.term < hardState.term {
             if configuration.plantedBugs.contains(.noTermCheckOnAppend) && role == .follower {
                 acceptStaleAppend(request, from: leader)

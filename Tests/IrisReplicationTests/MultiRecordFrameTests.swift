@@ -77,3 +77,30 @@ struct MultiRecordFrameTests {
         #expect(acknowledged.clientResults == [ClientRequestID(1): .committed(Offset(1))])
     }
 }
+
+extension MultiRecordFrameTests {
+    @Test func requestWhoseFramesDoNotFollowEachOtherIsDropped() throws {
+        var follower = HandDrivenReplica(try makeConfiguration(2), hardState: HardState(term: Term(1)))
+        let first = frame(1, base: 0, count: 2)
+        let gap = frame(1, base: 3, count: 1, previousCRC: first.crc)
+        let unchained = frame(1, base: 2, count: 1, previousCRC: first.crc ^ 1)
+        for frames in [[gap], [first, gap], [first, unchained]] {
+            let actions = follower.receive(.appendRequest(AppendRequest(
+                term: Term(1), prevLogOffset: frames[0].baseOffset, prevLogTerm: .zero, frames: [], commitOffset: .zero)
+                .replacingFrames(frames)), from: NodeID(1))
+            #expect(actions.isEmpty, "dropped like a lost message")
+            #expect(follower.log.stored.isEmpty)
+        }
+    }
+}
+
+extension AppendRequest {
+    /// The request with other frames, bypassing the initializer's check (as a decoder bug or a
+    /// hostile peer could).
+    func replacingFrames(_ frames: [SealedFrame]) -> AppendRequest {
+        var request = self
+        request.frames = frames
+        request.prevLogOffset = .zero
+        return request
+    }
+}
