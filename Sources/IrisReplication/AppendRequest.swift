@@ -28,14 +28,13 @@ public struct AppendRequest: Hashable, Sendable {
     /// End of the prefix this request covers (`prevLogOffset` when it has no frames).
     public var lastOffset: Offset { frames.last?.nextOffset ?? prevLogOffset }
 
-    /// Whether the frames start at `prevLogOffset` and follow each other (offsets and CRC chain).
+    /// Whether the frames start at `prevLogOffset` and follow each other without gap or
+    /// overlap. (Their CRC chain is the storage engine's to check when it stores them.)
     public var framesAreContiguous: Bool {
         var end = prevLogOffset
-        var crc = frames.first?.previousCRC
         for frame in frames {
-            guard frame.baseOffset == end, frame.previousCRC == crc else { return false }
+            guard frame.baseOffset == end else { return false }
             end = frame.nextOffset
-            crc = frame.crc
         }
         return true
     }

@@ -6,6 +6,7 @@ extension ReplicaCore {
 
     mutating func handleAppendRequest(_ request: AppendRequest, from leader: NodeID) {
         // A malformed request (frames not contiguous from prevLogOffset) is dropped like a lost one.
+        // The frames' CRC chain is checked by the log when it stores them (`Log.append(frames:)`).
         guard request.framesAreContiguous else { return }
         if request.term < hardState.term {
             if configuration.plantedBugs.contains(.noTermCheckOnAppend) && role == .follower {

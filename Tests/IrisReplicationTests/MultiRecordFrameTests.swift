@@ -83,8 +83,8 @@ extension MultiRecordFrameTests {
         var follower = HandDrivenReplica(try makeConfiguration(2), hardState: HardState(term: Term(1)))
         let first = frame(1, base: 0, count: 2)
         let gap = frame(1, base: 3, count: 1, previousCRC: first.crc)
-        let unchained = frame(1, base: 2, count: 1, previousCRC: first.crc ^ 1)
-        for frames in [[gap], [first, gap], [first, unchained]] {
+        let overlap = frame(1, base: 1, count: 2, previousCRC: first.crc)
+        for frames in [[gap], [first, gap], [first, overlap]] {
             let actions = follower.receive(.appendRequest(AppendRequest(
                 term: Term(1), prevLogOffset: frames[0].baseOffset, prevLogTerm: .zero, frames: [], commitOffset: .zero)
                 .replacingFrames(frames)), from: NodeID(1))
