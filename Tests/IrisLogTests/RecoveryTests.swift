@@ -104,7 +104,7 @@ struct RecoveryTests {
         // Damage a record of the first (sealed) segment while the log is open.
         fixture.disk!.flipBit(path: fixture.path(Self.active), position: 3000)
         var failed: LogError? = nil
-        do { _ = try log.readAll() } catch { failed = error as? LogError }
+        do { _ = try log.readAll() } catch { failed = error }
         guard case .corruptFrame(let segment, _, _) = failed else { Issue.record("read served damaged data"); return }
         #expect(segment == Self.active)
         // Records elsewhere remain readable.
