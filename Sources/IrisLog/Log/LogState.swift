@@ -37,6 +37,8 @@ struct LogState: Sendable {
     var waiting = Deque<PendingAppend>()
     var maintenance = Deque<MaintenanceRequest>()
     var failure: LogError?
+    /// Set by the syncer thread when the fdatasync the writer started completes; taken by the writer.
+    var syncOutcome: SyncOutcome?
     var closing = false
     var writerExited = false
     var closeWaiters: [UnsafeContinuation<Void, Never>] = []
