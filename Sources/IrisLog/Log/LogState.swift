@@ -37,8 +37,8 @@ struct LogState: Sendable {
     var waiting = Deque<PendingAppend>()
     var maintenance = Deque<MaintenanceRequest>()
     var failure: LogError?
-    /// Set by the syncer thread when the fdatasync the writer started completes; taken by the writer.
-    var syncOutcome: SyncOutcome?
+    /// The syncer's progress in the active segment; the writer acknowledges what it covers.
+    var syncProgress: SyncProgress
     var closing = false
     var writerExited = false
     var closeWaiters: [UnsafeContinuation<Void, Never>] = []
@@ -54,6 +54,7 @@ struct LogState: Sendable {
         self.segments = segments
         self.nextOffset = nextOffset
         self.durableNext = nextOffset
+        self.syncProgress = SyncProgress(syncedEnd: segments.last?.summary.dataEnd ?? 0)
     }
 
     private func canAdmit(_ frame: EncodedFrame) -> Bool {

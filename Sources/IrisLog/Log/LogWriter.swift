@@ -1,12 +1,12 @@
 import Logging
 
 /// The single owner of the active segment: takes groups of admitted frames, writes each
-/// group with one call and makes it durable with one fdatasync, then acknowledges it.
+/// group with one call, and acknowledges it once an fdatasync covers it.
 ///
-/// Pipelined (SPEC.md §7): while the syncer thread runs the fdatasync of the groups written
-/// so far, the writer writes the frames admitted meanwhile (up to `writeGroupBytesMax`); when
-/// the sync completes it starts the next sync over those, then acknowledges the synced ones.
-/// So at most two groups are unsynced: one being synced, one written after that sync began.
+/// Pipelined (SPEC.md §7): the syncer thread runs fdatasyncs back to back, each over the data
+/// written when it began, while the writer writes the frames admitted meanwhile, keeping at
+/// most `unsyncedWindowBytes` written and unsynced. When a sync completes, the writer
+/// acknowledges the runs it covered, in offset order.
 /// Runs on its own OS thread; everything here but `log` is touched by that thread alone.
 final class LogWriter: @unchecked Sendable {
     // @unchecked: after init, only the writer thread touches the mutable fields.
@@ -17,7 +17,7 @@ final class LogWriter: @unchecked Sendable {
     var active: SegmentHandle
     /// Where the next frame goes in the active segment.
     var position: Int
-    /// End of the data the last completed fdatasync covered.
+    /// End of the data a completed fdatasync covered and the writer acknowledged.
     var syncedPosition: Int
     /// CRC of the last frame written: the next frame's previous CRC.
     var chainCRC: UInt32
@@ -26,12 +26,8 @@ final class LogWriter: @unchecked Sendable {
     var bytesSinceCheckpoint = 0
     /// Holds one group while it is written: frames are copied together so a group is one write.
     let buffer: UnsafeMutableRawBufferPointer
-    /// Runs written after the in-flight sync began (or with none in flight): the next sync's.
+    /// Runs written and not yet acknowledged (`.fsync`), in offset order.
     private var written: [WrittenRun] = []
-    /// Runs the in-flight sync covers, acknowledged when it completes.
-    private var syncing: [WrittenRun] = []
-    /// Whether the syncer is running an fdatasync (also after a failure emptied `syncing`).
-    private var syncInFlight = false
 
     init(log: Log, loaded: LoadedLog) throws {
         self.log = log
@@ -46,6 +42,7 @@ final class LogWriter: @unchecked Sendable {
         self.checkpointFile = loaded.checkpointFile!
         self.checkpointSequence = loaded.checkpointSequence
         self.buffer = .allocate(byteCount: max(configuration.writeGroupBytesMax, configuration.frameBytesMax), alignment: 4096)
+        syncer.restart(at: position)
     }
 
     deinit { buffer.deallocate() }
@@ -64,8 +61,8 @@ final class LogWriter: @unchecked Sendable {
     }
 
     private enum Work {
-        case synced(SyncOutcome)
-        case startSync
+        case synced(through: Int)
+        case syncFailed(end: Int, error: any Error)
         case group([PendingAppend])
         case maintenance(MaintenanceRequest)
         case exit
@@ -75,8 +72,8 @@ final class LogWriter: @unchecked Sendable {
         syncer.start()
         while true {
             switch log.lock.wait(until: nextWork) {
-            case .synced(let outcome): completeSync(outcome)
-            case .startSync: startSync()
+            case .synced(let end): acknowledge(through: end)
+            case .syncFailed(let end, let error): syncFailed(end: end, error: error)
             case .group(let group): writeGroup(group)
             case .maintenance(let request): perform(request)
             case .exit:
@@ -86,32 +83,25 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
-    /// What to do next, in priority order: finish a sync, keep the disk syncing, write what
-    /// was admitted if the unsynced window allows, and only with nothing in flight run
-    /// maintenance or exit. Nil: wait for a producer or the syncer.
+    /// What to do next, in priority order: act on a finished sync, write what was admitted
+    /// if the unsynced window allows, and only with nothing unsynced run maintenance or exit.
+    /// Nil: wait for a producer or the syncer.
     private func nextWork(_ state: inout LogState) -> Work? {
-        if let outcome = state.syncOutcome {
-            state.syncOutcome = nil
-            return .synced(outcome)
+        if !written.isEmpty {
+            if let failure = state.syncProgress.failure, state.failure == nil { return .syncFailed(end: failure.end, error: failure.error) }
+            if state.syncProgress.syncedEnd > syncedPosition { return .synced(through: state.syncProgress.syncedEnd) }
         }
-        if !syncInFlight && !written.isEmpty { return .startSync }
         if let first = state.queue.first {
-            let unsynced = writtenBytes
-            if unsynced == 0 { return .group(state.takeGroup(bytesMax: configuration.writeGroupBytesMax)) }
-            if unsynced + first.frame.paddedLength <= configuration.writeGroupBytesMax {
-                return .group(state.takeGroup(bytesMax: configuration.writeGroupBytesMax - unsynced))
+            let unsynced = position - syncedPosition
+            let room = configuration.unsyncedWindowBytes - unsynced
+            if unsynced == 0 || first.frame.paddedLength <= room {
+                return .group(state.takeGroup(bytesMax: min(configuration.writeGroupBytesMax, max(room, 1))))
             }
         }
-        if syncInFlight || !written.isEmpty { return nil }
+        if !written.isEmpty { return nil }
         if let request = state.maintenance.first { return .maintenance(request) }
         if state.closing && state.waiting.isEmpty { return .exit }
         return nil
-    }
-
-    /// Bytes written and not covered by a started sync; at most one group's worth.
-    private var writtenBytes: Int {
-        guard let first = written.first else { return 0 }
-        return written.last!.end - first.placed[0].position
     }
 
     /// Writes a group, rolling the segment where the next frame does not fit.
@@ -161,6 +151,7 @@ final class LogWriter: @unchecked Sendable {
         switch configuration.durability {
         case .fsync:
             self.written.append(written)
+            syncer.written(active.file, through: position)
         case .none:
             // Acknowledged once written; synced (on this thread) whenever a group's worth is
             // unsynced, and checkpointed right after such a sync, when the published end is synced.
@@ -174,31 +165,14 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
-    /// Hands the written runs to the syncer. Their writes completed, so the sync covers them.
-    private func startSync() {
-        precondition(!syncInFlight && syncing.isEmpty && !written.isEmpty)
-        syncing = written
-        written = []
-        syncInFlight = true
-        syncer.startSync(active.file)
-    }
-
-    /// The in-flight sync ended: on success, starts the next one (so the disk stays busy),
-    /// then acknowledges the synced runs; on failure the log stops.
-    private func completeSync(_ outcome: SyncOutcome) {
-        syncInFlight = false
-        let done = syncing
-        syncing = []
-        // After a failure the pipeline was already failed; this outcome no longer matters.
+    /// A sync completed through `end`: acknowledges the runs it covered, then checkpoints if due.
+    private func acknowledge(through end: Int) {
         guard log.lock.withLock({ $0.failure == nil }) else { return }
-        if case .failed(let error) = outcome {
-            failStop(error, unfinished: done.flatMap(\.appends))
-            return
-        }
-        guard let last = done.last else { return }
-        if !written.isEmpty { startSync() }
-        synced(through: last.end)
-        publish(done)
+        let covered = written.prefix { $0.end <= end }
+        precondition(!covered.isEmpty && covered.last!.end == end, "a sync ended inside a run")
+        written.removeFirst(covered.count)
+        synced(through: end)
+        publish(Array(covered))
         do {
             if bytesSinceCheckpoint >= configuration.checkpointIntervalBytes { try writeCheckpoint() }
         } catch {
@@ -206,15 +180,26 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
+    /// A sync failed: the runs it was to cover get its error, every later one fails too.
+    private func syncFailed(end: Int, error: any Error) {
+        let failed = written.prefix { $0.end <= end }
+        written.removeFirst(failed.count)
+        failStop(error, unfinished: failed.flatMap(\.appends))
+    }
+
     /// Waits until every written run is synced and acknowledged (before a roll).
     private func drain() throws {
-        while syncInFlight || !written.isEmpty {
-            if !syncInFlight { startSync() }
-            let outcome = log.lock.wait { state in
-                defer { state.syncOutcome = nil }
-                return state.syncOutcome
+        while !written.isEmpty {
+            let work: Work = log.lock.wait { state in
+                if let failure = state.syncProgress.failure { return .syncFailed(end: failure.end, error: failure.error) }
+                if state.syncProgress.syncedEnd > syncedPosition { return .synced(through: state.syncProgress.syncedEnd) }
+                return nil
             }
-            completeSync(outcome)
+            switch work {
+            case .synced(let end): acknowledge(through: end)
+            case .syncFailed(let end, let error): syncFailed(end: end, error: error)
+            default: preconditionFailure("drain waits only for the syncer")
+            }
             if let failure = log.lock.withLock({ $0.failure }) { throw failure }
         }
     }
@@ -281,8 +266,8 @@ final class LogWriter: @unchecked Sendable {
     /// fails as after a failure; reads go on. A second call (a failure found while the first
     /// was handled) fails `unfinished` as after the first.
     func failStop(_ error: any Error, unfinished: [PendingAppend]) {
-        let pending = (syncing + written).flatMap(\.appends)
-        syncing = []
+        syncer.halt()
+        let pending = written.flatMap(\.appends)
         written = []
         let cause: LogError = (error as? StorageError).map(LogError.init) ?? (error as? LogError) ?? .failed(cause: "\(error)")
         let (previous, appends, requests) = log.lock.withLock { state in
