@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds once, runs the unit tests, then short
-# power-loss, crash-recovery, replication-simulation, iris-bench and fuzz smoke runs. CI runs exactly this.
+# power-loss, crash-recovery, replication-simulation, iris-bench and fuzz smoke runs.
+# CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
