@@ -2,8 +2,9 @@
 # Installs the system libraries Iris builds against, only when missing (Debian; run as root).
 set -euo pipefail
 missing=()
-# python3 runs the independent SPEC reader in the tests.
-for package in liburing-dev libzstd-dev pkg-config; do
+# python3 runs the independent SPEC reader in the tests; SQLite and RocksDB are the peers
+# Tools/iris-bench links (its smoke run is part of the tests).
+for package in liburing-dev libzstd-dev pkg-config libsqlite3-dev librocksdb-dev; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 command -v python3 >/dev/null || missing+=(python3)

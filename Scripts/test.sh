@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds once, runs the unit tests, then short
-# power-loss, crash-recovery, replication-simulation and fuzz smoke runs. CI runs exactly this.
+# power-loss, crash-recovery, replication-simulation, iris-bench and fuzz smoke runs.
+# CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
@@ -25,6 +26,9 @@ step "crash recovery: SIGKILL a writer 50 times"
 step "replication simulator: 2,000 seeds each for 3 and 5 replicas"
 .build/release/iris-sim --seeds 2000 --replicas 3
 .build/release/iris-sim --seeds 2000 --replicas 5
+
+step "iris-bench smoke: every subcommand once, tiny sizes"
+Tools/iris-bench/smoke.sh
 
 step "fuzzing: each target 60 s"
 Fuzz/run-all.sh 60

@@ -7,6 +7,3 @@
 #else
 #error "liburing.h not found: install the Debian package liburing-dev"
 #endif
-
-// Enum-shift macros are not imported by Swift; re-export them as constants.
-static const __u8 IRIS_IOSQE_IO_LINK = IOSQE_IO_LINK;

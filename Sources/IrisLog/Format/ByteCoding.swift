@@ -39,6 +39,36 @@ enum ByteCoding {
     static func unzigzag(_ value: UInt64) -> Int64 { Int64(bitPattern: value >> 1) ^ -Int64(bitPattern: value & 1) }
 }
 
+/// A cursor that writes into a buffer sized beforehand; writing past its end is a bug.
+struct ByteWriter {
+    let bytes: UnsafeMutableRawBufferPointer
+    private(set) var position = 0
+
+    init(_ bytes: UnsafeMutableRawBufferPointer) { self.bytes = bytes }
+
+    mutating func writeVarint(_ value: UInt64) {
+        var value = value
+        while value >= 0x80 {
+            writeByte(UInt8(truncatingIfNeeded: value) | 0x80)
+            value >>= 7
+        }
+        writeByte(UInt8(value))
+    }
+
+    mutating func writeBytes(_ source: some Collection<UInt8>) {
+        let count = source.count
+        precondition(count <= bytes.count - position, "ByteWriter overflow")
+        UnsafeMutableRawBufferPointer(rebasing: bytes[position..<position + count]).copyBytes(from: source)
+        position += count
+    }
+
+    private mutating func writeByte(_ byte: UInt8) {
+        precondition(position < bytes.count, "ByteWriter overflow")
+        bytes[position] = byte
+        position += 1
+    }
+}
+
 /// A cursor over bytes that never reads past its end: every read returns nil on short input,
 /// so a decoder fed arbitrary bytes produces a typed error instead of a crash.
 struct ByteReader {

@@ -21,39 +21,51 @@ struct EncodedFrame: Sendable {
     var paddedLength: Int { bytes.count }
     var nextOffset: Offset { baseOffset.advanced(by: UInt64(recordCount)) }
 
-    /// Encodes `records` (at least one) into a frame payload, compressing it when asked and worthwhile.
+    /// Encodes `records` (at least one) into a frame payload, compressing it when asked and
+    /// worthwhile. Uncompressed, the records are encoded straight into the frame's bytes:
+    /// one allocation and one copy of each value.
     init(records: [Record], term: Term, now: Int64, codec: Codec, compressionLevel: Int32, compressionThresholdBytes: Int) {
         precondition(!records.isEmpty, "a frame holds at least one record")
-        let timestamps = records.map { $0.timestampMicroseconds ?? now }
-        let baseTimestamp = timestamps[0]
-        var payload: [UInt8] = []
-        payload.reserveCapacity(records.reduce(0) { $0 + $1.contentBytes + 16 })
-        RecordCodec.encode(records, timestamps: timestamps, baseTimestamp: baseTimestamp, into: &payload)
-
-        var storedCodec = Codec.none
-        var stored = payload
-        if codec == .zstd, payload.count >= compressionThresholdBytes,
-           let compressed = Compression.compress(payload, level: compressionLevel) {
-            storedCodec = .zstd
-            stored = compressed
-        }
-        let length = FrameHeader.size + stored.count
-        precondition(length <= Int(UInt32.max))
-        var bytes = [UInt8](repeating: 0, count: FrameHeader.padded(length))
-        let header = FrameHeader(
-            length: UInt32(length), crc: 0, codec: storedCodec, recordCount: UInt32(records.count),
+        let baseTimestamp = records[0].timestampMicroseconds ?? now
+        let timestamp = { (index: Int) in records[index].timestampMicroseconds ?? now }
+        let payloadLength = RecordCodec.encodedSize(records, baseTimestamp: baseTimestamp, timestamp: timestamp)
+        var header = FrameHeader(
+            length: 0, crc: 0, codec: .none, recordCount: UInt32(records.count),
             baseOffset: Offset(0), term: term, baseTimestamp: baseTimestamp, previousCRC: 0,
-            uncompressedLength: UInt32(payload.count))
-        bytes.withUnsafeMutableBytes { buffer in
-            header.store(into: buffer)
-            stored.withUnsafeBytes { source in
-                UnsafeMutableRawBufferPointer(rebasing: buffer[FrameHeader.size..<length]).copyMemory(from: source)
+            uncompressedLength: UInt32(payloadLength))
+        var stored: [UInt8]? = nil
+        if codec == .zstd, payloadLength >= compressionThresholdBytes {
+            var payload: [UInt8] = []
+            payload.reserveCapacity(payloadLength)
+            RecordCodec.encode(records, timestamps: records.indices.map(timestamp), baseTimestamp: baseTimestamp, into: &payload)
+            if let compressed = Compression.compress(payload, level: compressionLevel) {
+                header.codec = .zstd
+                stored = compressed
             }
         }
-        self.bytes = bytes
+        let length = FrameHeader.size + (stored?.count ?? payloadLength)
+        precondition(length <= Int(UInt32.max))
+        header.length = UInt32(length)
+        let paddedLength = FrameHeader.padded(length)
+        self.bytes = [UInt8](unsafeUninitializedCapacity: paddedLength) { buffer, initialized in
+            let raw = UnsafeMutableRawBufferPointer(buffer)
+            // The header's unused bytes and the alignment padding are zero; the body is written below.
+            UnsafeMutableRawBufferPointer(rebasing: raw[..<FrameHeader.size]).initializeMemory(as: UInt8.self, repeating: 0)
+            UnsafeMutableRawBufferPointer(rebasing: raw[length...]).initializeMemory(as: UInt8.self, repeating: 0)
+            header.store(into: raw)
+            let body = UnsafeMutableRawBufferPointer(rebasing: raw[FrameHeader.size..<length])
+            if let stored {
+                stored.withUnsafeBytes { body.copyMemory(from: $0) }
+            } else {
+                var writer = ByteWriter(body)
+                RecordCodec.encode(records, baseTimestamp: baseTimestamp, timestamp: timestamp, into: &writer)
+                precondition(writer.position == payloadLength, "encodedSize and encode disagree")
+            }
+            initialized = paddedLength
+        }
         self.recordCount = UInt32(records.count)
         self.length = length
-        self.payloadLength = payload.count
+        self.payloadLength = payloadLength
         self.baseTimestamp = baseTimestamp
         self.presealed = nil
     }

@@ -8,30 +8,67 @@ package enum RecordCodec {
     /// Appends `records` to `payload`; timestamps become deltas from `baseTimestamp`.
     package static func encode(_ records: [Record], timestamps: [Int64], baseTimestamp: Int64, into payload: inout [UInt8]) {
         precondition(records.count == timestamps.count)
-        var body: [UInt8] = []
-        for (index, record) in records.enumerated() {
-            body.removeAll(keepingCapacity: true)
-            ByteCoding.appendVarint(UInt64(index), to: &body)
-            ByteCoding.appendVarint(ByteCoding.zigzag(timestamps[index] &- baseTimestamp), to: &body)
-            if let key = record.key {
-                ByteCoding.appendVarint(UInt64(key.count) + 1, to: &body)
-                body.append(contentsOf: key)
-            } else {
-                ByteCoding.appendVarint(0, to: &body)
-            }
-            ByteCoding.appendVarint(UInt64(record.value.count), to: &body)
-            body.append(contentsOf: record.value)
-            ByteCoding.appendVarint(UInt64(record.headers.count), to: &body)
-            for header in record.headers {
-                let name = Array(header.name.utf8)
-                ByteCoding.appendVarint(UInt64(name.count), to: &body)
-                body.append(contentsOf: name)
-                ByteCoding.appendVarint(UInt64(header.value.count), to: &body)
-                body.append(contentsOf: header.value)
-            }
-            ByteCoding.appendVarint(UInt64(body.count), to: &payload)
-            payload.append(contentsOf: body)
+        let size = encodedSize(records, baseTimestamp: baseTimestamp) { timestamps[$0] }
+        let start = payload.count
+        payload.append(contentsOf: repeatElement(0, count: size))
+        payload.withUnsafeMutableBytes { buffer in
+            var writer = ByteWriter(UnsafeMutableRawBufferPointer(rebasing: buffer[start...]))
+            encode(records, baseTimestamp: baseTimestamp, timestamp: { timestamps[$0] }, into: &writer)
         }
+    }
+
+    /// Bytes `encode` writes for `records`, the record at index i stamped `timestamp(i)`.
+    static func encodedSize(_ records: [Record], baseTimestamp: Int64, timestamp: (Int) -> Int64) -> Int {
+        var size = 0
+        for index in records.indices {
+            let body = bodySize(records[index], index: index, timestampDelta: timestamp(index) &- baseTimestamp)
+            size += ByteCoding.varintSize(UInt64(body)) + body
+        }
+        return size
+    }
+
+    /// Writes `records` (exactly `encodedSize` bytes) without intermediate buffers.
+    static func encode(_ records: [Record], baseTimestamp: Int64, timestamp: (Int) -> Int64, into writer: inout ByteWriter) {
+        for index in records.indices {
+            let record = records[index]
+            let delta = timestamp(index) &- baseTimestamp
+            writer.writeVarint(UInt64(bodySize(record, index: index, timestampDelta: delta)))
+            writer.writeVarint(UInt64(index))
+            writer.writeVarint(ByteCoding.zigzag(delta))
+            if let key = record.key {
+                writer.writeVarint(UInt64(key.count) + 1)
+                writer.writeBytes(key)
+            } else {
+                writer.writeVarint(0)
+            }
+            writer.writeVarint(UInt64(record.value.count))
+            writer.writeBytes(record.value)
+            writer.writeVarint(UInt64(record.headers.count))
+            for header in record.headers {
+                writer.writeVarint(UInt64(header.name.utf8.count))
+                writer.writeBytes(header.name.utf8)
+                writer.writeVarint(UInt64(header.value.count))
+                writer.writeBytes(header.value)
+            }
+        }
+    }
+
+    /// Bytes of one record's body (everything after its length varint).
+    private static func bodySize(_ record: Record, index: Int, timestampDelta: Int64) -> Int {
+        var size = ByteCoding.varintSize(UInt64(index)) + ByteCoding.varintSize(ByteCoding.zigzag(timestampDelta))
+        if let key = record.key {
+            size += ByteCoding.varintSize(UInt64(key.count) + 1) + key.count
+        } else {
+            size += 1
+        }
+        size += ByteCoding.varintSize(UInt64(record.value.count)) + record.value.count
+        size += ByteCoding.varintSize(UInt64(record.headers.count))
+        for header in record.headers {
+            let nameCount = header.name.utf8.count
+            size += ByteCoding.varintSize(UInt64(nameCount)) + nameCount
+            size += ByteCoding.varintSize(UInt64(header.value.count)) + header.value.count
+        }
+        return size
     }
 
     /// Decodes exactly `count` records from `payload`, which must contain nothing else.

@@ -138,12 +138,13 @@ final class PosixLock: DirectoryLock {
     }
 }
 
-/// Writes a group with pwrite and syncs it with fdatasync.
+/// Writes a group with pwrite and syncs it with fdatasync (the file's own calls).
 final class PlainGroupWriter: GroupWriter {
-    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int, sync: Bool) throws {
+    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int) throws {
         try file.write(bytes, at: position)
-        if sync { try file.sync() }
     }
+
+    func sync(_ file: any StorageFile) throws { try file.sync() }
 }
 
 /// One place for the errno rules: EINTR retries, anything else becomes a StorageError naming the call.

@@ -45,10 +45,14 @@ protocol DirectoryLock: AnyObject, Sendable {
     func release()
 }
 
-/// Writes a group of bytes, then (when asked) makes them durable with one fdatasync.
-/// Owned by one thread: the log's writer.
+/// The writer's I/O: writes groups and syncs them. A log has two: the writer thread's, which
+/// writes, and the syncer thread's, which runs the fdatasync of the previous group meanwhile
+/// (SPEC.md §7). Each is used by one thread only.
 protocol GroupWriter: AnyObject {
-    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int, sync: Bool) throws
+    /// Writes all of `bytes` at `position`; returns once the write completed.
+    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int) throws
+    /// fdatasync of `file`; returns once it completed. Never retried on failure.
+    func sync(_ file: any StorageFile) throws
 }
 
 /// The file system as the log uses it: the seam between the engine and io_uring, POSIX
@@ -69,6 +73,7 @@ protocol Storage: Sendable {
     func syncDirectory(_ path: String) throws
     /// Takes an exclusive lock on `path` (a lock file), failing at once if it is held.
     func lock(_ path: String) throws -> any DirectoryLock
+    /// A new group writer, for one thread.
     func makeGroupWriter() throws -> any GroupWriter
 }
 

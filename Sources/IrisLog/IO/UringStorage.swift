@@ -3,9 +3,9 @@ import CURing
 import Glibc
 #endif
 
-/// Storage that writes groups through io_uring: the group's write and one
-/// `IORING_FSYNC_DATASYNC` go to the kernel as a linked chain in one submission.
-/// Everything else (open, read, directory operations) is the POSIX storage's.
+/// Storage that writes groups and runs their fdatasyncs through io_uring (one ring per
+/// thread: the writer's and the syncer's). Everything else (open, read, directory operations)
+/// is the POSIX storage's.
 struct UringStorage: Storage {
     var name: String { "io_uring" }
     private let posix = PosixStorage()
@@ -28,7 +28,9 @@ struct UringStorage: Storage {
     func makeGroupWriter() throws -> any GroupWriter { try UringGroupWriter(queueDepth: queueDepth) }
 }
 
-/// One io_uring ring, used only by the log's writer thread.
+/// One io_uring ring, used by one thread: the log's syncer, for its fdatasyncs (the writer
+/// thread's instance only writes, with pwrite). A sync submits one `IORING_OP_FSYNC` and waits
+/// for its completion, so it always begins after every write the caller saw complete.
 final class UringGroupWriter: GroupWriter {
     private var ring = io_uring()
 
@@ -39,46 +41,42 @@ final class UringGroupWriter: GroupWriter {
 
     deinit { io_uring_queue_exit(&ring) }
 
-    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int, sync: Bool) throws {
-        guard let posixFile = file as? PosixFile else {
-            preconditionFailure("io_uring storage got a file it did not open")
-        }
-        let fd = posixFile.descriptor
-        guard let writeEntry = io_uring_get_sqe(&ring) else { preconditionFailure("io_uring submission queue full") }
-        io_uring_prep_write(writeEntry, fd, bytes.baseAddress, UInt32(bytes.count), UInt64(position))
-        writeEntry.pointee.user_data = 1
-        var expected: UInt32 = 1
-        if sync {
-            writeEntry.pointee.flags |= IRIS_IOSQE_IO_LINK
-            guard let syncEntry = io_uring_get_sqe(&ring) else { preconditionFailure("io_uring submission queue full") }
-            io_uring_prep_fsync(syncEntry, fd, UInt32(IORING_FSYNC_DATASYNC))
-            syncEntry.pointee.user_data = 2
-            expected = 2
-        }
-        let submitted = io_uring_submit_and_wait(&ring, expected)
-        guard submitted >= 0 else { throw StorageError(operation: "io_uring_submit", path: file.path, errno: -submitted) }
+    /// A plain pwrite: ext4 cannot do buffered writes without blocking, so io_uring hands each
+    /// one to an io-wq worker thread, which cost a context switch per group and ~7% more CPU
+    /// per record than pwrite on the writer thread (perf, 1 KiB x 256 producers).
+    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int) throws {
+        try file.write(bytes, at: position)
+    }
 
-        var written: Int32 = -1
-        var synced: Int32 = sync ? -1 : 0
-        var reaped: UInt32 = 0
-        while reaped < expected {
+    func sync(_ file: any StorageFile) throws {
+        let fd = descriptor(of: file)
+        let synced = try submitAndReap(file) { entry in
+            io_uring_prep_fsync(entry, fd, UInt32(IORING_FSYNC_DATASYNC))
+        }
+        if synced < 0 { throw StorageError(operation: "io_uring fdatasync", path: file.path, errno: -synced) }
+    }
+
+    private func descriptor(of file: any StorageFile) -> Int32 {
+        guard let posixFile = file as? PosixFile else { preconditionFailure("io_uring storage got a file it did not open") }
+        return posixFile.descriptor
+    }
+
+    /// Submits one operation and returns its completion's result.
+    private func submitAndReap(_ file: any StorageFile, _ prepare: (UnsafeMutablePointer<io_uring_sqe>) -> Void) throws -> Int32 {
+        guard let entry = io_uring_get_sqe(&ring) else { preconditionFailure("io_uring submission queue full") }
+        prepare(entry)
+        let submitted = io_uring_submit_and_wait(&ring, 1)
+        guard submitted >= 0 else { throw StorageError(operation: "io_uring_submit", path: file.path, errno: -submitted) }
+        while true {
             var completion: UnsafeMutablePointer<io_uring_cqe>? = nil
             let waited = io_uring_wait_cqe(&ring, &completion)
             if waited == -EINTR { continue }
             guard waited == 0, let completion else {
                 throw StorageError(operation: "io_uring_wait_cqe", path: file.path, errno: -waited)
             }
-            if completion.pointee.user_data == 1 { written = completion.pointee.res } else { synced = completion.pointee.res }
+            let result = completion.pointee.res
             io_uring_cqe_seen(&ring, completion)
-            reaped += 1
+            return result
         }
-        if written < 0 { throw StorageError(operation: "io_uring write", path: file.path, errno: -written) }
-        if Int(written) < bytes.count {
-            // A short write breaks the link, so the sync was cancelled: finish both the plain way.
-            try file.write(UnsafeRawBufferPointer(rebasing: bytes[Int(written)...]), at: position + Int(written))
-            if sync { try file.sync() }
-            return
-        }
-        if synced < 0 { throw StorageError(operation: "io_uring fdatasync", path: file.path, errno: -synced) }
     }
 }

@@ -11,7 +11,8 @@ public enum Durability: Sendable, Equatable {
 
 /// Which I/O layer the log writes through.
 public enum IOBackend: Sendable {
-    /// io_uring: each group is one write linked to one fdatasync. Falls back to `.posix`,
+    /// io_uring for the fdatasyncs (one fsync SQE each, from the syncer thread, while the
+    /// writer writes the next group with pwrite; SPEC.md §7). Falls back to `.posix`,
     /// with a warning in the log, where io_uring cannot be set up.
     case uring
     /// pwrite + fdatasync.

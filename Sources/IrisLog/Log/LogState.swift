@@ -45,6 +45,8 @@ struct LogState: Sendable {
     var waiting = Deque<PendingAppend>()
     var maintenance = Deque<MaintenanceRequest>()
     var failure: LogError?
+    /// The syncer's progress in the active segment; the writer acknowledges what it covers.
+    var syncProgress: SyncProgress
     var closing = false
     var writerExited = false
     var closeWaiters: [UnsafeContinuation<Void, Never>] = []
@@ -61,6 +63,7 @@ struct LogState: Sendable {
         self.nextOffset = nextOffset
         self.durableNext = nextOffset
         self.admittedCRC = lastCRC
+        self.syncProgress = SyncProgress(syncedEnd: segments.last?.summary.dataEnd ?? 0)
     }
 
     private func canAdmit(_ frame: EncodedFrame) -> Bool {

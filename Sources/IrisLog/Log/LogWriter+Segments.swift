@@ -23,6 +23,8 @@ extension LogWriter {
         active = handle
         position = 0
         syncedPosition = 0
+        syncer.restart(at: 0)
+        log.lock.withLock { $0.syncProgress.syncedEnd = 0 }
         try writeCheckpoint()
         log.lock.withLock { state in
             state.segments[state.segments.count - 1].sealed = true
@@ -150,7 +152,9 @@ extension LogWriter {
         syncedPosition = plan.position
         chainCRC = plan.previousCRC
         bytesSinceCheckpoint = 0
+        syncer.restart(at: plan.position)
         log.lock.withLock { state in
+            state.syncProgress.syncedEnd = plan.position
             state.segments.removeLast(state.segments.count - plan.segment - 1)
             let last = state.segments.count - 1
             state.segments[last].sealed = false

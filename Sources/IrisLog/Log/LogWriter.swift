@@ -1,18 +1,23 @@
 import Logging
 
 /// The single owner of the active segment: takes groups of admitted frames, writes each
-/// group with one call and makes it durable with one fdatasync, then acknowledges it.
-/// While it waits on the disk, producers keep admitting frames, which form the next group.
+/// group with one call, and acknowledges it once an fdatasync covers it.
+///
+/// Pipelined (SPEC.md §7): the syncer thread runs fdatasyncs back to back, each over the data
+/// written when it began, while the writer writes the frames admitted meanwhile, keeping at
+/// most `unsyncedWindowBytes` written and unsynced. When a sync completes, the writer
+/// acknowledges the runs it covered, in offset order.
 /// Runs on its own OS thread; everything here but `log` is touched by that thread alone.
 final class LogWriter: @unchecked Sendable {
     // @unchecked: after init, only the writer thread touches the mutable fields.
     let log: Log
     let configuration: LogConfiguration
     let groupWriter: any GroupWriter
+    let syncer: LogSyncer
     var active: SegmentHandle
     /// Where the next frame goes in the active segment.
     var position: Int
-    /// End of the data the last fdatasync covered.
+    /// End of the data a completed fdatasync covered and the writer acknowledged.
     var syncedPosition: Int
     /// CRC of the last frame written: the next frame's previous CRC.
     var chainCRC: UInt32
@@ -21,11 +26,14 @@ final class LogWriter: @unchecked Sendable {
     var bytesSinceCheckpoint = 0
     /// Holds one group while it is written: frames are copied together so a group is one write.
     let buffer: UnsafeMutableRawBufferPointer
+    /// Runs written and not yet acknowledged (`.fsync`), in offset order.
+    private var written: [WrittenRun] = []
 
     init(log: Log, loaded: LoadedLog) throws {
         self.log = log
         self.configuration = log.configuration
         self.groupWriter = try log.storage.makeGroupWriter()
+        self.syncer = try LogSyncer(log: log)
         let last = loaded.segments.last!
         self.active = last.handle
         self.position = last.summary.dataEnd
@@ -34,25 +42,38 @@ final class LogWriter: @unchecked Sendable {
         self.checkpointFile = loaded.checkpointFile!
         self.checkpointSequence = loaded.checkpointSequence
         self.buffer = .allocate(byteCount: max(configuration.writeGroupBytesMax, configuration.frameBytesMax), alignment: 4096)
+        syncer.restart(at: position)
     }
 
     deinit { buffer.deallocate() }
 
+    /// Frames written together, where they went, and the end of the last one.
+    private struct WrittenRun {
+        var appends: ArraySlice<PendingAppend>
+        var placed: [PlacedFrame]
+        var end: Int
+    }
+
+    /// Where a frame of the run went and its CRC.
+    private struct PlacedFrame {
+        var position: Int
+        var crc: UInt32
+    }
+
     private enum Work {
+        case synced(through: Int)
+        case syncFailed(end: Int, error: any Error)
         case group([PendingAppend])
         case maintenance(MaintenanceRequest)
         case exit
     }
 
     func run() {
+        syncer.start()
         while true {
-            let work: Work = log.lock.wait { state in
-                if !state.queue.isEmpty { return .group(state.takeGroup(bytesMax: configuration.writeGroupBytesMax)) }
-                if let request = state.maintenance.first { return .maintenance(request) }
-                if state.closing && state.waiting.isEmpty { return .exit }
-                return nil
-            }
-            switch work {
+            switch log.lock.wait(until: nextWork) {
+            case .synced(let end): acknowledge(through: end)
+            case .syncFailed(let end, let error): syncFailed(end: end, error: error)
             case .group(let group): writeGroup(group)
             case .maintenance(let request): perform(request)
             case .exit:
@@ -62,6 +83,27 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
+    /// What to do next, in priority order: act on a finished sync, write what was admitted
+    /// if the unsynced window allows, and only with nothing unsynced run maintenance or exit.
+    /// Nil: wait for a producer or the syncer.
+    private func nextWork(_ state: inout LogState) -> Work? {
+        if !written.isEmpty {
+            if let failure = state.syncProgress.failure, state.failure == nil { return .syncFailed(end: failure.end, error: failure.error) }
+            if state.syncProgress.syncedEnd > syncedPosition { return .synced(through: state.syncProgress.syncedEnd) }
+        }
+        if let first = state.queue.first {
+            let unsynced = position - syncedPosition
+            let room = configuration.unsyncedWindowBytes - unsynced
+            if unsynced == 0 || first.frame.paddedLength <= room {
+                return .group(state.takeGroup(bytesMax: min(configuration.writeGroupBytesMax, max(room, 1))))
+            }
+        }
+        if !written.isEmpty { return nil }
+        if let request = state.maintenance.first { return .maintenance(request) }
+        if state.closing && state.waiting.isEmpty { return .exit }
+        return nil
+    }
+
     /// Writes a group, rolling the segment where the next frame does not fit.
     private func writeGroup(_ group: [PendingAppend]) {
         guard log.lock.withLock({ $0.failure == nil }) else { return }
@@ -69,6 +111,7 @@ final class LogWriter: @unchecked Sendable {
         while next < group.count {
             var runBytes = 0
             var placed: [PlacedFrame] = []
+            placed.reserveCapacity(group.count - next)
             while next + placed.count < group.count {
                 let frame = group[next + placed.count].frame
                 guard position + runBytes + frame.paddedLength <= configuration.segmentSizeBytes else { break }
@@ -83,11 +126,15 @@ final class LogWriter: @unchecked Sendable {
                 if !run.isEmpty {
                     try writeRun(run, placed: placed, bytes: runBytes)
                 }
-                // The run is acknowledged: from here a failure must not touch its appends again.
+                // The run is written (and, under `.none`, acknowledged): a failure from here on
+                // fails it only through the pipeline, never twice.
                 next += run.count
-                if bytesSinceCheckpoint >= configuration.checkpointIntervalBytes { try writeCheckpoint() }
+                if configuration.durability == .none && bytesSinceCheckpoint >= configuration.checkpointIntervalBytes {
+                    try writeCheckpoint()
+                }
                 if next < group.count {
                     precondition(position > 0, "a frame larger than a segment passed validation")
+                    try drain()
                     try roll(nextBase: group[next].frame.baseOffset)
                 }
             } catch {
@@ -97,56 +144,107 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
-    /// Where a frame of the run went and its CRC.
-    private struct PlacedFrame {
-        var position: Int
-        var crc: UInt32
-    }
-
     private func writeRun(_ run: ArraySlice<PendingAppend>, placed: [PlacedFrame], bytes: Int) throws {
-        let mustSync = configuration.durability == .fsync
-            || position + bytes - syncedPosition >= configuration.writeGroupBytesMax
-        let started = WallClock.monotonicNanoseconds()
-        try groupWriter.write(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes]), to: active.file, at: position, sync: mustSync)
+        try groupWriter.write(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes]), to: active.file, at: position)
         position += bytes
-        if mustSync {
-            log.metrics.syncDuration.recordNanoseconds(Int64(WallClock.monotonicNanoseconds() - started))
-            bytesSinceCheckpoint += position - syncedPosition
-            syncedPosition = position
+        let written = WrittenRun(appends: run, placed: placed, end: position)
+        switch configuration.durability {
+        case .fsync:
+            self.written.append(written)
+            syncer.written(active.file, through: position)
+        case .none:
+            // Acknowledged once written; synced (on this thread) whenever a group's worth is
+            // unsynced, and checkpointed right after such a sync, when the published end is synced.
+            guard position - syncedPosition >= configuration.writeGroupBytesMax else {
+                publish([written])
+                return
+            }
+            try groupWriter.sync(active.file)
+            synced(through: position)
+            publish([written])
         }
-        publish(run, placed: placed)
-        log.metrics.groupRecords.record(run.reduce(0) { $0 + Int($1.frame.recordCount) })
-        log.metrics.groupBytes.record(bytes)
     }
 
-    /// Makes a written run visible to readers and acknowledges its appends.
-    private func publish(_ run: ArraySlice<PendingAppend>, placed: [PlacedFrame]) {
-        let last = run.last!.frame
+    /// A sync completed through `end`: acknowledges the runs it covered, then checkpoints if due.
+    private func acknowledge(through end: Int) {
+        guard log.lock.withLock({ $0.failure == nil }) else { return }
+        let covered = written.prefix { $0.end <= end }
+        precondition(!covered.isEmpty && covered.last!.end == end, "a sync ended inside a run")
+        written.removeFirst(covered.count)
+        synced(through: end)
+        publish(Array(covered))
+        do {
+            if bytesSinceCheckpoint >= configuration.checkpointIntervalBytes { try writeCheckpoint() }
+        } catch {
+            failStop(error, unfinished: [])
+        }
+    }
+
+    /// A sync failed: the runs it was to cover get its error, every later one fails too.
+    private func syncFailed(end: Int, error: any Error) {
+        let failed = written.prefix { $0.end <= end }
+        written.removeFirst(failed.count)
+        failStop(error, unfinished: failed.flatMap(\.appends))
+    }
+
+    /// Waits until every written run is synced and acknowledged (before a roll).
+    private func drain() throws {
+        while !written.isEmpty {
+            let work: Work = log.lock.wait { state in
+                if let failure = state.syncProgress.failure { return .syncFailed(end: failure.end, error: failure.error) }
+                if state.syncProgress.syncedEnd > syncedPosition { return .synced(through: state.syncProgress.syncedEnd) }
+                return nil
+            }
+            switch work {
+            case .synced(let end): acknowledge(through: end)
+            case .syncFailed(let end, let error): syncFailed(end: end, error: error)
+            default: preconditionFailure("drain waits only for the syncer")
+            }
+            if let failure = log.lock.withLock({ $0.failure }) { throw failure }
+        }
+    }
+
+    private func synced(through end: Int) {
+        precondition(end >= syncedPosition && end <= position)
+        bytesSinceCheckpoint += end - syncedPosition
+        syncedPosition = end
+    }
+
+    /// Makes written runs visible to readers and acknowledges their appends, in offset order.
+    private func publish(_ runs: [WrittenRun]) {
+        guard let lastRun = runs.last else { return }
+        let last = lastRun.appends.last!.frame
+        var records = 0
+        var bytes = 0
         let (refused, tailWaiters) = log.lock.withLock { state in
             let segment = state.segments.count - 1
             precondition(state.segments[segment].handle === active)
             var maxTimestamp = state.segments[segment].summary.maxTimestamp
-            for (append, frame) in zip(run, placed) {
-                state.segments[segment].index.frameWritten(baseOffset: append.frame.baseOffset, position: frame.position)
-                state.admittedBytes -= append.frame.paddedLength
-                maxTimestamp = max(maxTimestamp, append.frame.baseTimestamp)
+            for run in runs {
+                for (append, frame) in zip(run.appends, run.placed) {
+                    state.segments[segment].index.frameWritten(baseOffset: append.frame.baseOffset, position: frame.position)
+                    state.admittedBytes -= append.frame.paddedLength
+                    maxTimestamp = max(maxTimestamp, append.frame.baseTimestamp)
+                    records += Int(append.frame.recordCount)
+                    bytes += append.frame.paddedLength
+                }
             }
-            state.segments[segment].summary.dataEnd = position
+            state.segments[segment].summary.dataEnd = lastRun.end
             state.segments[segment].summary.nextOffset = last.nextOffset
-            state.segments[segment].summary.lastCRC = placed.last!.crc
+            state.segments[segment].summary.lastCRC = lastRun.placed.last!.crc
             state.segments[segment].summary.maxTimestamp = maxTimestamp
             state.durableNext = last.nextOffset
-            if state.nextOffset == last.nextOffset { state.admittedCRC = placed.last!.crc }
+            if state.nextOffset == last.nextOffset { state.admittedCRC = lastRun.placed.last!.crc }
             return (state.admitWaiting(), state.takeTailWaiters())
         }
-        var records = 0
-        for append in run {
-            records += Int(append.frame.recordCount)
-            append.continuation?.resume(returning: append.frame.baseOffset)
+        for run in runs {
+            for append in run.appends { append.continuation?.resume(returning: append.frame.baseOffset) }
         }
         refused.forEach { $0.0.continuation?.resume(throwing: $0.1) }
         log.metrics.appends.increment(by: records)
-        log.metrics.appendedBytes.increment(by: run.reduce(0) { $0 + $1.frame.paddedLength })
+        log.metrics.appendedBytes.increment(by: bytes)
+        log.metrics.groupRecords.record(records)
+        log.metrics.groupBytes.record(bytes)
         tailWaiters.forEach { $0.resume() }
     }
 
@@ -164,15 +262,29 @@ final class LogWriter: @unchecked Sendable {
     }
 
     /// Fail-stop: after a write or sync error nothing more is written, since the page cache
-    /// can no longer be trusted. Every pending append and request fails; reads go on.
+    /// can no longer be trusted. The appends whose write or sync failed (`unfinished`) get the
+    /// error; every other pending append (written but unsynced, queued, waiting) and request
+    /// fails as after a failure; reads go on. A second call (a failure found while the first
+    /// was handled) fails `unfinished` as after the first.
     func failStop(_ error: any Error, unfinished: [PendingAppend]) {
+        syncer.halt()
+        let pending = written.flatMap(\.appends)
+        written = []
         let cause: LogError = (error as? StorageError).map(LogError.init) ?? (error as? LogError) ?? .failed(cause: "\(error)")
-        log.logger.error("log failed, no more writes", metadata: ["directory": "\(log.directory)", "error": "\(cause)"])
-        log.metrics.failures.increment()
-        let (appends, requests) = log.lock.withLock { $0.fail(cause) }
-        unfinished.forEach { $0.continuation?.resume(throwing: cause) }
-        let later = Log.errorAfterFailure(cause)
-        appends.forEach { $0.continuation?.resume(throwing: later) }
+        let (previous, appends, requests) = log.lock.withLock { state in
+            let previous = state.failure
+            let (appends, requests) = state.fail(cause)
+            return (previous, appends, requests)
+        }
+        if previous == nil {
+            log.logger.error("log failed, no more writes", metadata: ["directory": "\(log.directory)", "error": "\(cause)"])
+            log.metrics.failures.increment()
+            unfinished.forEach { $0.continuation?.resume(throwing: cause) }
+        } else {
+            unfinished.forEach { $0.continuation?.resume(throwing: Log.errorAfterFailure(previous!)) }
+        }
+        let later = Log.errorAfterFailure(previous ?? cause)
+        (pending + appends).forEach { $0.continuation?.resume(throwing: later) }
         requests.forEach { $0.fail(later) }
     }
 
@@ -180,8 +292,7 @@ final class LogWriter: @unchecked Sendable {
     func syncWritten() throws {
         guard syncedPosition < position else { return }
         try active.sync()
-        bytesSinceCheckpoint += position - syncedPosition
-        syncedPosition = position
+        synced(through: position)
     }
 
     /// On close: sync what `.none` durability left unsynced and checkpoint the end.
@@ -195,6 +306,7 @@ final class LogWriter: @unchecked Sendable {
                 failStop(error, unfinished: [])
             }
         }
+        syncer.stop()
         let waiters: [UnsafeContinuation<Void, Never>] = log.lock.withLock { state in
             state.writerExited = true
             defer { state.closeWaiters.removeAll() }

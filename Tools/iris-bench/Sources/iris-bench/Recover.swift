@@ -29,6 +29,8 @@ struct Recover: AsyncParsableCommand {
     var producers = 32
     @Option(help: "Writer records per append (1: one frame per record, the densest index).")
     var batch = 1
+    @Option(help: "Segment size in MiB (small values let a smoke run roll segments).")
+    var segmentMb = 64
     @Flag(inversion: .prefixedNo, help: "Drop the log's files from the page cache before each open.")
     var dropCache = true
     @Flag(help: "Keep the log afterwards.")
@@ -41,12 +43,14 @@ struct Recover: AsyncParsableCommand {
         Files.remove(path)
         try Files.makeDirectory(path)
         let target = Int(sizeGb * Double(1 << 30))
+        var configuration = LogConfiguration()
+        configuration.segmentSizeBytes = segmentMb << 20
 
         // 1. Write in a child process and SIGKILL it once the segments reach the target size.
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Self.ownExecutable())
         process.arguments = ["recover-writer", "--dir", path, "--record-size", "\(recordSize)",
-                             "--producers", "\(producers)", "--batch", "\(batch)"]
+                             "--producers", "\(producers)", "--batch", "\(batch)", "--segment-mb", "\(segmentMb)"]
         let writeStart = MonotonicClock.nanoseconds()
         try process.run()
         var written = 0
@@ -71,7 +75,7 @@ struct Recover: AsyncParsableCommand {
         // 3. Reopen after the crash.
         if dropCache { Files.dropPageCache(directory: path) }
         var t0 = MonotonicClock.nanoseconds()
-        var log = try Log.open(directory: path)
+        var log = try Log.open(directory: path, configuration: configuration)
         let openNanoseconds = MonotonicClock.nanoseconds() - t0
         let first = log.recoveryReport
         let records = Int(log.nextOffset.rawValue - log.firstOffset.rawValue)
@@ -81,7 +85,7 @@ struct Recover: AsyncParsableCommand {
         // 4. A clean reopen, for the baseline cost of an open with every index present.
         if dropCache { Files.dropPageCache(directory: path) }
         t0 = MonotonicClock.nanoseconds()
-        log = try Log.open(directory: path)
+        log = try Log.open(directory: path, configuration: configuration)
         let cleanOpenNanoseconds = MonotonicClock.nanoseconds() - t0
         let clean = log.recoveryReport
         await log.close()
@@ -94,7 +98,7 @@ struct Recover: AsyncParsableCommand {
         }
         if dropCache { Files.dropPageCache(directory: path) }
         t0 = MonotonicClock.nanoseconds()
-        log = try Log.open(directory: path)
+        log = try Log.open(directory: path, configuration: configuration)
         let rebuildNanoseconds = MonotonicClock.nanoseconds() - t0
         let second = log.recoveryReport
         await log.close()
@@ -162,6 +166,7 @@ struct RecoverWriter: AsyncParsableCommand {
     @Option var recordSize = 1024
     @Option var producers = 16
     @Option var batch = 64
+    @Option var segmentMb = 64
     @Option var maxSeconds: Double = 1800
 
     func run() async throws {
@@ -170,6 +175,7 @@ struct RecoverWriter: AsyncParsableCommand {
         // crashed log whose active segment has no index and whose tail may be mid-group.
         var configuration = LogConfiguration()
         configuration.durability = .none
+        configuration.segmentSizeBytes = segmentMb << 20
         let log = try Log.open(directory: dir, configuration: configuration)
         let payload = makePayload(size: recordSize)
         let records = Array(repeating: Record(value: payload), count: batch)

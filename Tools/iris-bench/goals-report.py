@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Issue 4's six goals as a Markdown table, from one `goals.sh` run.
+
+Usage: goals-report.py GOALS.jsonl
+Reads the JSON lines `goals.sh` wrote (disk first) and prints each goal's target, the
+measured figures and ratios, and whether it is met. Python 3 standard library only.
+"""
+import json
+import sys
+
+
+def load(path):
+    runs = []
+    with open(path) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("{"):
+                runs.append(json.loads(line))
+    return runs
+
+
+def find(runs, subcommand, **fields):
+    """The first run of `subcommand` whose fields match; iris appends default to io_uring."""
+    if subcommand == "append" and fields.get("engine") == "iris":
+        fields.setdefault("io_backend", "io_uring")
+    for run in runs:
+        if run.get("subcommand") == subcommand and all(run.get(k) == v for k, v in fields.items()):
+            return run
+    sys.exit(f"no {subcommand} run with {fields}")
+
+
+def yes(ok):
+    return "**met**" if ok else "not met"
+
+
+def main():
+    runs = load(sys.argv[1])
+    disk = find(runs, "disk")
+    rows = []
+    a = lambda **k: find(runs, "append", **k)
+    iris = a(engine="iris", record_size=1024, producers=256, batch=1)
+    posix = a(engine="iris", record_size=1024, producers=256, batch=1, io_backend="posix")
+    sqlite = a(engine="sqlite", record_size=1024, producers=256, batch=1)
+    rocks = a(engine="rocksdb", record_size=1024, producers=256, batch=1)
+    for name, run in (("iris (io_uring)", iris), ("iris (posix)", posix)):
+        r = run["records_per_sec"]
+        ok = r >= 500_000 and r >= 20 * sqlite["records_per_sec"] and r >= 3 * rocks["records_per_sec"] and run["p99_us"] < 2000
+        rows.append(("1. 1 KiB x 256, " + name, "≥ 500k rec/s, ≥ 20x SQLite, ≥ 3x RocksDB, p99 < 2 ms",
+                     f"{r:,.0f} rec/s; {r / sqlite['records_per_sec']:.1f}x SQLite ({sqlite['records_per_sec']:,.0f}); "
+                     f"{r / rocks['records_per_sec']:.1f}x RocksDB ({rocks['records_per_sec']:,.0f}); p99 {run['p99_us'] / 1000:.2f} ms", yes(ok)))
+    for io in ("io_uring", "posix"):
+        run = a(engine="iris", record_size=1024, producers=16, batch=1, io_backend=io)
+        ratio = run["p99_us"] / disk["fdatasync_4k_p99_us"]
+        rows.append((f"2. 16 producers p99 ({io})", "≤ 3x disk 4 KiB fdatasync p99",
+                     f"p99 {run['p99_us']:,.0f} µs vs disk {disk['fdatasync_4k_p99_us']:,.0f} µs = {ratio:.2f}x "
+                     f"({run['records_per_sec']:,.0f} rec/s)", yes(ratio <= 3)))
+    run = a(engine="iris", record_size=65536, producers=64, batch=1)
+    ratio = run["mb_per_sec"] / disk["seq_write_fdatasync_1m_mb_per_sec"]
+    rows.append(("3. 64 KiB x 64 producers", "≥ 70% of seq_write_fdatasync_1m",
+                 f"{run['mb_per_sec']:,.0f} MB/s vs {disk['seq_write_fdatasync_1m_mb_per_sec']:,.0f} MB/s = {ratio:.0%}", yes(ratio >= 0.7)))
+    for producers in (16, 64):
+        run = a(engine="iris", record_size=128, producers=producers, batch=100)
+        rows.append((f"4. 128 B, batches of 100, {producers} producers", "≥ 3M rec/s",
+                     f"{run['records_per_sec']:,.0f} rec/s ({run['mb_per_sec']:,.0f} MB/s)", yes(run["records_per_sec"] >= 3e6)))
+    read = find(runs, "read")
+    ratio = read["mb_per_sec"] / disk["seq_read_mb_per_sec"]
+    log_ratio = read["log_mb_per_sec"] / disk["seq_read_mb_per_sec"]
+    rows.append(("5. sequential read", "≥ 80% of seq_read",
+                 f"{read['mb_per_sec']:,.0f} MB/s of values ({read['log_mb_per_sec']:,.0f} MB/s of log) vs "
+                 f"{disk['seq_read_mb_per_sec']:,.0f} MB/s = {ratio:.0%} ({log_ratio:.0%} of log bytes)", yes(ratio >= 0.8)))
+    rec = find(runs, "recover")
+    rebuild = rec["rebuild_mb_per_sec"] / disk["seq_read_mb_per_sec"]
+    rows.append(("6a. open after SIGKILL", "< 250 ms", f"{rec['open_ms']:,.0f} ms ({rec['log_bytes'] / 2**30:.2f} GiB log, "
+                 f"{rec['segments']} segments)", yes(rec["open_ms"] < 250)))
+    rows.append(("6b. index rebuild", "≥ 70% of seq_read", f"{rec['rebuild_mb_per_sec']:,.0f} MB/s = {rebuild:.0%}", yes(rebuild >= 0.7)))
+    rows.append(("6c. index memory", "≤ 2 bytes per 1 KiB record", f"{rec['index_bytes_per_kib_record']:.3f}",
+                 yes(rec["index_bytes_per_kib_record"] <= 2.0)))
+    print("| goal | target | measured | |")
+    print("|---|---|---|---|")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print()
+    print(f"Disk in the same session: 4 KiB pwrite+fdatasync p50 {disk['fdatasync_4k_p50_us']:,.0f} µs, "
+          f"p99 {disk['fdatasync_4k_p99_us']:,.0f} µs; 1 MiB write+fdatasync {disk['seq_write_fdatasync_1m_mb_per_sec']:,.0f} MB/s; "
+          f"sequential read {disk['seq_read_mb_per_sec']:,.0f} MB/s (cold: {disk['seq_read_cold']}).")
+
+
+if __name__ == "__main__":
+    main()
