@@ -73,8 +73,10 @@ def main():
     rows.append(("6a. open after SIGKILL", "< 250 ms", f"{rec['open_ms']:,.0f} ms ({rec['log_bytes'] / 2**30:.2f} GiB log, "
                  f"{rec['segments']} segments)", yes(rec["open_ms"] < 250)))
     rows.append(("6b. index rebuild", "≥ 70% of seq_read", f"{rec['rebuild_mb_per_sec']:,.0f} MB/s = {rebuild:.0%}", yes(rebuild >= 0.7)))
-    rows.append(("6c. index memory", "≤ 2 bytes per 1 KiB record", f"{rec['index_bytes_per_kib_record']:.3f}",
-                 yes(rec["index_bytes_per_kib_record"] <= 2.0)))
+    resident = rec.get("index_resident_bytes_per_kib_record", rec["index_bytes_per_kib_record"])
+    rows.append(("6c. index memory", "≤ 2 bytes per 1 KiB record",
+                 f"{resident:.4f} resident (index files on disk: {rec['index_bytes_per_kib_record']:.4f})",
+                 yes(resident <= 2.0)))
     print("| goal | target | measured | |")
     print("|---|---|---|---|")
     for row in rows:

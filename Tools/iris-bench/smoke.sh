@@ -50,5 +50,5 @@ run read read --dir "$DIR" --records 2000 --record-size 256
 check read records_per_sec mb_per_sec records
 
 run recover recover --size-gb 0.02 --segment-mb 8 --dir "$DIR"
-check recover open_ms rebuild_mb_per_sec index_bytes_per_kib_record clean_open_ms
+check recover open_ms rebuild_mb_per_sec index_bytes_per_kib_record index_resident_bytes_per_kib_record clean_open_ms
 echo "iris-bench smoke: every subcommand ran"
