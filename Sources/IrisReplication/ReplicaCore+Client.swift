@@ -35,21 +35,24 @@ extension ReplicaCore {
     /// chained to the last frame (written in an earlier step or in this one).
     mutating func sealAtEnd(_ batch: EncodedBatch) -> SealedFrame {
         precondition(role == .leader, "only a leader seals frames")
-        let previousCRC: UInt32
-        if let last = appendedThisStep.last {
-            previousCRC = last.crc
-        } else {
-            let log = stepLog!
-            precondition(log.lastOffset == lastOffset, "the log reader does not reflect the actions of earlier steps")
-            previousCRC = log.lastFrame?.crc ?? 0
-        }
-        return batch.sealed(baseOffset: lastOffset, term: hardState.term, previousCRC: previousCRC)
+        return batch.sealed(baseOffset: lastOffset, term: hardState.term, previousCRC: knownLastFrame().crc)
+    }
+
+    /// CRC and timestamp of the log's last frame: remembered from the last append, read from
+    /// the log only when a truncation (or a restart) made it unknown, so a leader does no
+    /// read per client append.
+    mutating func knownLastFrame() -> LastFrame {
+        if let lastFrame { return lastFrame }
+        let log = stepLog!
+        precondition(log.lastOffset == lastOffset, "the log reader does not reflect the actions of earlier steps")
+        let known = log.lastFrame.map(LastFrame.init) ?? LastFrame(crc: 0, timestampMicroseconds: 0)
+        lastFrame = known
+        return known
     }
 
     /// The marker frame a new leader appends at the start of its term.
     mutating func termStartFrame() -> SealedFrame {
-        let timestamp = appendedThisStep.last?.baseTimestampMicroseconds
-            ?? stepLog!.lastFrame?.baseTimestampMicroseconds ?? 0
+        let timestamp = knownLastFrame().timestampMicroseconds
         let marker = Record(
             value: withUnsafeBytes(of: configuration.nodeID.rawValue.littleEndian) { Array($0) },
             headers: [RecordHeader(name: Self.termStartHeaderName, value: [])],
@@ -58,5 +61,20 @@ extension ReplicaCore {
             preconditionFailure("a one-record batch always encodes")
         }
         return sealAtEnd(batch)
+    }
+}
+
+/// The fields of a log's last frame that a leader's next frame depends on.
+struct LastFrame: Sendable, Hashable {
+    var crc: UInt32
+    var timestampMicroseconds: Int64
+
+    init(crc: UInt32, timestampMicroseconds: Int64) {
+        self.crc = crc
+        self.timestampMicroseconds = timestampMicroseconds
+    }
+
+    init(_ frame: SealedFrame) {
+        self.init(crc: frame.crc, timestampMicroseconds: frame.baseTimestampMicroseconds)
     }
 }

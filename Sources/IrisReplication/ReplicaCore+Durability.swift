@@ -63,6 +63,7 @@ extension ReplicaCore {
         guard !frames.isEmpty else { return }
         for frame in frames { termIndex.append(term: frame.term, from: frame.baseOffset, through: frame.end) }
         appendedThisStep.append(contentsOf: frames)
+        lastFrame = LastFrame(frames.last!)
         actions.append(.appendToLog(frames))
     }
 
@@ -76,6 +77,7 @@ extension ReplicaCore {
             commitOffset = offset
         }
         termIndex.truncate(after: offset)
+        lastFrame = nil
         durableOffset = min(durableOffset, offset)
         verifiedThroughOffset = min(verifiedThroughOffset, offset)
         actions.append(.truncateLog(from: offset))

@@ -63,6 +63,8 @@ public struct ReplicaCore: Sendable {
     var appendedThisStep: [SealedFrame] = []
     /// The log view of the current step.
     var stepLog: (any LogReader)?
+    /// What a leader chains its next frame to; nil when unknown (read then from the log).
+    var lastFrame: LastFrame?
 
     /// Creates a replica from its recovered durable state.
     ///

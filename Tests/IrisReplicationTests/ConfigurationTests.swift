@@ -95,7 +95,7 @@ struct CountingLog: LogReader {
 
     func frame(holding offset: Offset) -> SealedFrame? {
         reads.value += 1
-        return MemoryLog(stored: stored).frame(holding: offset)
+        return stored.first { $0.baseOffset <= offset && offset < $0.nextOffset }
     }
 
     func frames(from offset: Offset, bytesMax: Int) -> [SealedFrame] {

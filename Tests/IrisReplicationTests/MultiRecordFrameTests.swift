@@ -104,3 +104,18 @@ extension AppendRequest {
         return request
     }
 }
+
+extension MultiRecordFrameTests {
+    /// The leader chains each client frame to the last one it appended: no log read per append.
+    @Test func leaderSealsClientAppendsWithoutReadingTheLog() throws {
+        var leader = HandDrivenReplica(
+            try makeConfiguration(1), hardState: HardState(term: Term(1)), frames: [frame(1, base: 0, count: 3)])
+        leader.becomeLeader(voters: [NodeID(2)])
+        let readsAtLeadership = leader.log.frameReads.value
+        for index in 0..<20 { leader.step(clientAppend(ClientRequestID(UInt64(index)), [UInt8(index)])) }
+        #expect(leader.log.frameReads.value == readsAtLeadership)
+        for (previous, next) in zip(leader.log.stored, leader.log.stored.dropFirst()).dropFirst() {
+            #expect(next.previousCRC == previous.crc, "each frame chains to the one before")
+        }
+    }
+}

@@ -4,10 +4,13 @@ import IrisReplication
 /// In-memory log for hand-driven core tests: frames as the shell's log would hold them.
 struct MemoryLog: LogReader {
     var stored: [SealedFrame] = []
+    /// Calls of `frame(holding:)`, the core's single-frame reads.
+    let frameReads = CountingLog.Counter()
 
     var lastOffset: Offset { stored.last?.nextOffset ?? Offset(0) }
     func frame(holding offset: Offset) -> SealedFrame? {
-        stored.first { $0.baseOffset <= offset && offset < $0.nextOffset }
+        frameReads.value += 1
+        return stored.first { $0.baseOffset <= offset && offset < $0.nextOffset }
     }
 
     func frames(from offset: Offset, bytesMax: Int) -> [SealedFrame] {
