@@ -95,9 +95,12 @@ final class PosixFile: StorageFile {
     func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
         var done = 0
         while done < bytes.count {
-            done += try Syscall.retrying("pwrite", path) {
+            let count = try Syscall.retrying("pwrite", path) {
                 pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(position + done))
             }
+            // A regular file never accepts nothing; if it did, looping would spin forever.
+            guard count > 0 else { throw StorageError(operation: "pwrite", path: path, errno: EIO) }
+            done += count
         }
     }
 

@@ -65,7 +65,11 @@ final class UringGroupWriter: GroupWriter {
     private func submitAndReap(_ file: any StorageFile, _ prepare: (UnsafeMutablePointer<io_uring_sqe>) -> Void) throws -> Int32 {
         guard let entry = io_uring_get_sqe(&ring) else { preconditionFailure("io_uring submission queue full") }
         prepare(entry)
-        let submitted = io_uring_submit_and_wait(&ring, 1)
+        // A signal can interrupt the enter before the submission (the entry stays queued and
+        // the retry submits it) or during the wait (0 on the retry, the completion reaped below):
+        // either way EINTR is retried, never a reason to fail the log.
+        var submitted: Int32
+        repeat { submitted = io_uring_submit_and_wait(&ring, 1) } while submitted == -EINTR
         guard submitted >= 0 else { throw StorageError(operation: "io_uring_submit", path: file.path, errno: -submitted) }
         while true {
             var completion: UnsafeMutablePointer<io_uring_cqe>? = nil

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension Log {
     /// Reads the record at `offset`.
     ///
@@ -62,15 +66,27 @@ extension Log {
     /// holding `offset` on, in order across segments, until it returns false or the readable
     /// end. A truncation that starts or ends while a frame is read ends the walk before that
     /// frame: its bytes may be cut away (not corruption) or written after the cut (not yet
-    /// acknowledged), so the reader sees neither; so does a read error while one runs.
+    /// acknowledged), so the reader sees neither; so does a read error while one runs. A walk
+    /// so ended before it visited anything starts again on the segments as they are now.
     private func forEachFrame(
         from offset: Offset,
         _ visit: (FrameHeader, [UInt8], SegmentEntry, Int) throws(LogError) -> Bool
     ) throws(LogError) {
+        while try walkFrames(from: offset, visit) == .overlappedTruncation {
+            sched_yield()
+        }
+    }
+
+    private enum WalkEnd { case done, overlappedTruncation }
+
+    private func walkFrames(
+        from offset: Offset,
+        _ visit: (FrameHeader, [UInt8], SegmentEntry, Int) throws(LogError) -> Bool
+    ) throws(LogError) -> WalkEnd {
         var next = offset
         var visited = false
         while true {
-            guard let (entry, start, epoch) = try locate(next, continuing: visited) else { return }
+            guard let (entry, start, epoch) = try locate(next, continuing: visited) else { return .done }
             var position = start
             while position < entry.summary.dataEnd {
                 let header: FrameHeader
@@ -78,18 +94,18 @@ extension Log {
                 do {
                     (header, frameBytes) = try FrameReader.frame(in: entry, at: position, limit: entry.summary.dataEnd)
                 } catch {
-                    if epoch % 2 == 1 || truncated(since: epoch) { return }
+                    if epoch % 2 == 1 || truncated(since: epoch) { return visited ? .done : .overlappedTruncation }
                     throw error
                 }
-                if truncated(since: epoch) { return }
+                if truncated(since: epoch) { return visited ? .done : .overlappedTruncation }
                 let framePosition = position
                 position += header.paddedLength
                 guard header.nextOffset > next else { continue }
                 visited = true
                 next = header.nextOffset
-                guard try visit(header, frameBytes, entry, framePosition) else { return }
+                guard try visit(header, frameBytes, entry, framePosition) else { return .done }
             }
-            guard next == entry.summary.nextOffset else { return }
+            guard next == entry.summary.nextOffset else { return .done }
         }
     }
 

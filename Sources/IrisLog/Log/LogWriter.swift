@@ -60,7 +60,7 @@ final class LogWriter: @unchecked Sendable {
         var crc: UInt32
     }
 
-    private enum Work {
+    enum Work {
         case synced(through: Int)
         case syncFailed(end: Int, error: any Error)
         case group([PendingAppend])
@@ -101,11 +101,15 @@ final class LogWriter: @unchecked Sendable {
         return nil
     }
 
+    private func finishedSync(_ state: LogState) -> Work? {
+        LogWriter.finishedSync(state.syncProgress, logFailed: state.failure != nil, acknowledgedThrough: syncedPosition)
+    }
+
     /// What the syncer finished that the writer has not acted on: a successful sync first, so
     /// runs a sync made durable are acknowledged even when the next sync failed (SPEC.md §7).
-    private func finishedSync(_ state: LogState) -> Work? {
-        if state.syncProgress.syncedEnd > syncedPosition { return .synced(through: state.syncProgress.syncedEnd) }
-        if let failure = state.syncProgress.failure, state.failure == nil { return .syncFailed(end: failure.end, error: failure.error) }
+    static func finishedSync(_ progress: SyncProgress, logFailed: Bool, acknowledgedThrough: Int) -> Work? {
+        if progress.syncedEnd > acknowledgedThrough { return .synced(through: progress.syncedEnd) }
+        if let failure = progress.failure, !logFailed { return .syncFailed(end: failure.end, error: failure.error) }
         return nil
     }
 
