@@ -16,9 +16,9 @@ across segments, the record encoding, index files of sealed segments and checkpo
 zstd frames (codec 1) are validated (CRC, chain) but their records cannot be decoded with the
 standard library: they are skipped and counted.
 
-Exit status: 0 when everything read is valid (an invalid frame in the last segment followed by
-nothing but zero bytes beyond the unsynced window is reported as a torn tail on stderr, not an
-error); 1 when corruption was found (each problem on stderr as "FILE at byte P: reason");
+Exit status: 0 when everything read is valid (an invalid frame in the last segment that shows
+a torn write, an all-zero sector piece, followed by nothing but zero bytes beyond the unsynced
+window is reported as a torn tail on stderr, not an error); 1 when corruption was found (each problem on stderr as "FILE at byte P: reason");
 2 on usage or I/O errors. With --summary a JSON object with counts is the last line on stderr.
 """
 import base64
@@ -34,6 +34,24 @@ INDEX_MAGIC = 0x58495249
 CHECKPOINT_MAGIC = 0x50435249
 DEFAULT_BATCH_BYTES_MAX = 4 << 20
 WRITE_GROUP_BYTES_MAX = 1 << 20
+
+
+def torn_write_evidence(buf, position, window):
+    """SPEC.md 6.2: the frame at `position` (its length when plausible, else its header) has a
+    piece between 512-byte sector boundaries that is all zero, or runs past the end of the file
+    while no longer than half the unsynced window."""
+    available = len(buf) - position
+    length = struct.unpack_from("<I", buf, position)[0] if available >= 4 else 0
+    claimed = length if HEADER_SIZE <= length <= (1 << 30) else HEADER_SIZE
+    if claimed > available:
+        return claimed <= window // 2
+    start, end = position, position + claimed
+    while start < end:
+        sector_end = min(end, (start // 512 + 1) * 512)
+        if not any(buf[start:sector_end]):
+            return True
+        start = sector_end
+    return False
 
 
 def padded(length):
@@ -353,7 +371,8 @@ def main(argv):
                     synced = checkpoint["synced"]
                 elif checkpoint["segment_base"] > base:
                     synced = 1 << 64
-            torn = is_last and position >= synced and not any(buf[position + window:])
+            torn = (is_last and position >= synced and torn_write_evidence(buf, position, window)
+                    and not any(buf[position + window:]))
             if torn:
                 stats["torn_tail"] = True
                 sys.stderr.write("%s at byte %d: torn tail (%s)\n" % (name, position, reason))

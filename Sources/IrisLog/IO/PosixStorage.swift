@@ -54,12 +54,25 @@ struct PosixStorage: Storage {
         _ = try Syscall.retrying("fsync", path) { fsync(fd) }
     }
 
+    /// A lock just released can still look held for a moment: a thread of this process that
+    /// forks (to spawn a program) gives the child a copy of every descriptor, the lock's among
+    /// them, until the child's exec closes it (O_CLOEXEC). So "held" is retried for up to
+    /// `lockRetryMilliseconds` before it is reported.
+    static let lockRetryMilliseconds = 200
+
     func lock(_ path: String) throws -> any DirectoryLock {
         let fd = try Syscall.retrying("open", path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
-        if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+        var waited = 0
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             let error = errno
-            close(fd)
-            throw StorageError(operation: "flock", path: path, errno: error)
+            guard error == EINTR || (error == EWOULDBLOCK && waited < PosixStorage.lockRetryMilliseconds) else {
+                close(fd)
+                throw StorageError(operation: "flock", path: path, errno: error)
+            }
+            if error == EWOULDBLOCK {
+                usleep(5_000)
+                waited += 5
+            }
         }
         return PosixLock(descriptor: fd)
     }
