@@ -114,12 +114,13 @@ struct StandardInput {
 
     /// The next chunk, blocking until one is available; nil at end of input.
     mutating func read() throws(ToolFailure) -> [UInt8]? {
-        while true {
-            let count = buffer.withUnsafeMutableBytes { Glibc.read(0, $0.baseAddress!, $0.count) }
-            if count > 0 { return Array(buffer[..<count]) }
-            if count == 0 { return nil }
-            if errno == EINTR || errno == EAGAIN { continue }
-            throw ToolFailure.io("reading stdin failed: \(String(cString: strerror(errno)))")
+        do {
+            let count = try buffer.withUnsafeMutableBytes { bytes in
+                Result { () throws(StorageError) in try Syscall.retrying("read", "stdin") { Glibc.read(0, bytes.baseAddress!, bytes.count) } }
+            }.get()
+            return count > 0 ? Array(buffer[..<count]) : nil
+        } catch {
+            throw ToolFailure.io("reading stdin failed: \(String(cString: strerror(error.errno)))")
         }
     }
 

@@ -53,18 +53,16 @@ enum Output {
         _ = writeAll(2, Array(text.utf8))
     }
 
+    /// Writes all of `bytes`; false (errno set) when the write failed.
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        var done = 0
-        return bytes.withUnsafeBytes { buffer -> Bool in
-            while done < buffer.count {
-                let result = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    return false
-                }
-                done += result
-            }
+        do {
+            try bytes.withUnsafeBytes { buffer in
+                Result { () throws(StorageError) in try Syscall.writeFully(fd, buffer, at: nil, path: fd == 1 ? "stdout" : "stderr") }
+            }.get()
             return true
+        } catch {
+            errno = error.errno
+            return false
         }
     }
 }

@@ -94,27 +94,11 @@ final class PosixFile: StorageFile {
     deinit { close(descriptor) }
 
     func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int) throws -> Int {
-        var done = 0
-        while done < buffer.count {
-            let count = try Syscall.retrying("pread", path) {
-                pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(position + done))
-            }
-            if count == 0 { break }
-            done += count
-        }
-        return done
+        try Syscall.readFully(descriptor, into: buffer, at: position, path: path)
     }
 
     func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
-        var done = 0
-        while done < bytes.count {
-            let count = try Syscall.retrying("pwrite", path) {
-                pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(position + done))
-            }
-            // A regular file never accepts nothing; if it did, looping would spin forever.
-            guard count > 0 else { throw StorageError(operation: "pwrite", path: path, errno: EIO) }
-            done += count
-        }
+        try Syscall.writeFully(descriptor, bytes, at: position, path: path)
     }
 
     func sync() throws {
@@ -161,18 +145,4 @@ final class PlainGroupWriter: GroupWriter {
     }
 
     func sync(_ file: any StorageFile) throws { try file.sync() }
-}
-
-/// One place for the errno rules: EINTR retries, anything else becomes a StorageError naming the call.
-enum Syscall {
-    static func retrying<T: BinaryInteger>(_ operation: String, _ path: String, _ call: () -> T) throws -> T {
-        while true {
-            let result = call()
-            if result >= 0 { return result }
-            let error = errno
-            if error == EINTR { continue }
-            precondition(error != EBADF && error != EFAULT, "\(operation) \(path): errno \(error) is a bug in Iris")
-            throw StorageError(operation: operation, path: path, errno: error)
-        }
-    }
 }

@@ -1,10 +1,16 @@
 /// An operating-system error from a storage call, with the call and the path it was for.
-struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
-    var operation: String
-    var path: String
-    var errno: Int32
+package struct StorageError: Error, Hashable, Sendable, CustomStringConvertible {
+    package var operation: String
+    package var path: String
+    package var errno: Int32
 
-    var description: String { "\(operation) \(path): \(StorageError.describe(errno)) (errno \(errno))" }
+    package init(operation: String, path: String, errno: Int32) {
+        self.operation = operation
+        self.path = path
+        self.errno = errno
+    }
+
+    package var description: String { "\(operation) \(path): \(StorageError.describe(errno)) (errno \(errno))" }
 
     static func describe(_ errno: Int32) -> String {
         switch errno {

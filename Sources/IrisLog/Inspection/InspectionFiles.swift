@@ -39,33 +39,18 @@ enum InspectionFiles {
     }
 
     static func openReadOnly(_ path: String) throws(InspectionIOError) -> Int32 {
-        while true {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd >= 0 { return fd }
-            if errno == EINTR { continue }
-            throw InspectionIOError(operation: "open", path: path, errno: errno)
-        }
+        do { return try Syscall.retrying("open", path) { open(path, O_RDONLY | O_CLOEXEC) } } catch { throw InspectionIOError(error) }
     }
 
     /// Reads up to `count` bytes at `position`; fewer only at end of file.
     static func read(_ fd: Int32, path: String, count: Int, at position: Int) throws(InspectionIOError) -> [UInt8] {
         guard count > 0 else { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
-        var done = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeMutableBytes { buffer in
-            while done < count {
-                let result = pread(fd, buffer.baseAddress! + done, count - done, off_t(position + done))
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                if result == 0 { break }
-                done += result
-            }
+        let read = bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(StorageError) in try Syscall.readFully(fd, into: buffer, at: position, path: path) }
         }
-        if failure != 0 { throw InspectionIOError(operation: "pread", path: path, errno: failure) }
+        let done: Int
+        do { done = try read.get() } catch { throw InspectionIOError(error) }
         if done < count { bytes.removeLast(count - done) }
         return bytes
     }
@@ -95,24 +80,14 @@ enum InspectionFiles {
 
     /// Writes `bytes` to a new file at `path` (failing if it exists) and syncs it.
     static func createFile(_ path: String, bytes: [UInt8]) throws(InspectionIOError) {
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw InspectionIOError(operation: "create", path: path, errno: errno) }
-        defer { close(fd) }
-        var done = 0
-        var failure: Int32 = 0
-        bytes.withUnsafeBytes { buffer in
-            while done < buffer.count {
-                let result = write(fd, buffer.baseAddress! + done, buffer.count - done)
-                if result < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                done += result
-            }
-        }
-        if failure != 0 { throw InspectionIOError(operation: "write", path: path, errno: failure) }
-        guard fsync(fd) == 0 else { throw InspectionIOError(operation: "fsync", path: path, errno: errno) }
+        do {
+            let fd = try Syscall.retrying("create", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
+            defer { close(fd) }
+            try bytes.withUnsafeBytes { buffer in
+                Result { () throws(StorageError) in try Syscall.writeFully(fd, buffer, at: 0, path: path) }
+            }.get()
+            _ = try Syscall.retrying("fsync", path) { fsync(fd) }
+        } catch { throw InspectionIOError(error) }
     }
 
     static func rename(from: String, to: String) throws(InspectionIOError) {
