@@ -21,7 +21,6 @@ public final class Simulation {
     var logs: [Log]
     var mirrors: [LogMirror]
     var hardStates: [HardStateFile]
-    let readErrors = ReadErrors()
     var incarnations: [Int]
     var tickIntervals: [Int64]
     var fsyncLatencyMicrosecondsMax: [Int64]
@@ -59,11 +58,12 @@ public final class Simulation {
         let members = (1...options.replicaCount).map { NodeID(UInt64($0)) }
         var configurations: [ReplicaConfiguration] = []
         for member in members {
-            configurations.append(try ReplicaConfiguration(
+            var configuration = try ReplicaConfiguration(
                 nodeID: member, members: members,
                 inflightBatchesMax: 4, inflightBytesMax: 4 * 1024, messageBytesMax: 1024,
-                frameBytesMax: 512, uncommittedAppendsMax: 64,
-                plantedBugs: options.plantedBugs))
+                frameBytesMax: 512, uncommittedAppendsMax: 64)
+            configuration.plantedBugs = options.plantedBugs
+            configurations.append(configuration)
         }
         self.configurations = configurations
         let count = options.replicaCount
@@ -185,14 +185,13 @@ public final class Simulation {
 
     func index(of node: NodeID) -> Int { Int(node.rawValue) - 1 }
 
-    func view(_ node: Int) -> LogView { LogView(log: logs[node], readErrors: readErrors) }
+    func view(_ node: Int) -> LogView { LogView(log: logs[node]) }
 
     /// Feeds one event to a replica and executes its actions in order.
     func step(_ node: Int, _ event: Event) async {
         statistics.steps += 1
         let wasLeader = cores[node]!.role == .leader
         let actions = cores[node]!.step(event, log: view(node))
-        for error in readErrors.take() { checker.fail(.storage, "n\(node + 1) log read failed: \(error)") }
         for action in actions {
             guard checker.violation == nil else { return }
             await execute(action, node: node)
@@ -252,6 +251,8 @@ public final class Simulation {
         case .clientResult(let id, let result):
             trace.append(TraceRecord(time: now, node: node, kind: .clientResult(id, result)))
             clientResult(id, result)
+        case .halt(let fault):
+            checker.fail(.storage, "n\(node + 1) halted: \(fault)")
         }
     }
 
@@ -297,11 +298,16 @@ public final class Simulation {
 
     func restart(_ node: Int) {
         guard cores[node] == nil else { return }
-        cores[node] = ReplicaCore(
-            configuration: configurations[node],
-            hardState: hardStates[node].durable,
-            log: view(node),
-            timeoutSource: SeededElectionTimeouts(seed: random.next()))
+        do {
+            cores[node] = try ReplicaCore(
+                configuration: configurations[node],
+                hardState: hardStates[node].durable,
+                log: view(node),
+                timeoutSource: SeededElectionTimeouts(seed: random.next()))
+        } catch {
+            checker.fail(.storage, "n\(node + 1) cannot start: \(error)")
+            return
+        }
         checker.observeRestart(node: node)
         trace.append(TraceRecord(time: now, node: node, kind: .restart))
         queue.schedule(
