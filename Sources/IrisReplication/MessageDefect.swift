@@ -15,6 +15,9 @@ public enum MessageDefect: String, Error, Sendable, Hashable, CaseIterable, Cust
     case wrongRecipient
     /// A request, or an AppendResponse, carries term 0, which no replica sends.
     case termZero
+    /// The term is at least `Term.implausible` (2^63), which no cluster reaches one election
+    /// at a time; adopting it would let a later election overflow the term.
+    case termImplausible
     /// AppendRequest: the frames do not start at `prevLogOffset` and follow each other
     /// without gap or overlap.
     case framesNotContiguous
@@ -62,6 +65,7 @@ extension AppendRequest {
     /// The first defect of the request for a receiver with these limits, nil when well formed.
     public func defect(frameBytesMax: Int, messageBytesMax: Int) -> MessageDefect? {
         guard term > .zero else { return .termZero }
+        guard term < .implausible else { return .termImplausible }
         guard framesAreContiguous else { return .framesNotContiguous }
         guard prevLogTerm <= term, prevLogOffset > .zero || prevLogTerm == .zero else { return .prevLogTermInvalid }
         var previousTerm = max(prevLogTerm, Term(1))
@@ -82,6 +86,7 @@ extension VoteRequest {
     /// The first defect of the request, nil when well formed.
     public var defect: MessageDefect? {
         guard term > .zero else { return .termZero }
+        guard term < .implausible else { return .termImplausible }
         guard lastLogTerm <= term, (lastLogOffset == .zero) == (lastLogTerm == .zero) else { return .lastLogInvalid }
         return nil
     }
@@ -92,6 +97,7 @@ extension AppendResponse {
     /// match lies within the leader's log only the leader can tell.)
     public var defect: MessageDefect? {
         guard term > .zero else { return .termZero }
+        guard term < .implausible else { return .termImplausible }
         guard success || hintOffset <= rejectedPrevLogOffset else { return .hintAfterRejectedOffset }
         return nil
     }
@@ -99,13 +105,19 @@ extension AppendResponse {
 
 extension Message {
     /// The first defect the message shows on its own for a receiver with these limits, nil
-    /// when well formed. A VoteResponse has none: any term and answer are plausible.
+    /// when well formed. A VoteResponse can only carry an implausible term: a rejection
+    /// from a replica that never voted carries term 0.
     public func defect(frameBytesMax: Int, messageBytesMax: Int) -> MessageDefect? {
         switch self {
         case .voteRequest(let request): request.defect
-        case .voteResponse: nil
+        case .voteResponse(let response): response.term < .implausible ? nil : .termImplausible
         case .appendRequest(let request): request.defect(frameBytesMax: frameBytesMax, messageBytesMax: messageBytesMax)
         case .appendResponse(let response): response.defect
         }
     }
+}
+
+extension Term {
+    /// 2^63: no message may carry a term this large (`MessageDefect.termImplausible`).
+    public static let implausible = Term(1 << 63)
 }

@@ -31,7 +31,10 @@ struct MemoryLog: LogReader {
     mutating func apply(_ actions: [Action]) {
         for action in actions {
             switch action {
-            case .truncateLog(let cut): stored.removeAll { $0.baseOffset >= cut }
+            case .truncateLog(let cut):
+                // IrisLog refuses a cut inside a frame (`truncationInsideBatch`).
+                precondition(cut == Offset(0) || stored.contains { $0.nextOffset == cut }, "truncation inside a frame")
+                stored.removeAll { $0.baseOffset >= cut }
             case .appendToLog(let frames):
                 precondition(frames.first?.baseOffset == lastOffset, "appended frames must follow the log")
                 stored.append(contentsOf: frames)
