@@ -23,4 +23,8 @@ public enum Action: Sendable, Hashable {
     case commitAdvanced(to: Offset)
     /// The final (or outcome-unknown) answer for a client append.
     case clientResult(ClientRequestID, ClientResult)
+    /// The replica's log failed it: execute the actions before this one, then stop the
+    /// replica as if it crashed (no more `step` calls); restart it from its durable state
+    /// once the log is readable again. Always the last action of its step (SPEC.md §9.3.1).
+    case halt(ReplicaFault)
 }

@@ -16,8 +16,10 @@ public struct AppendRequest: Hashable, Sendable {
     /// The leader's commit offset (records below it are committed).
     public var commitOffset: Offset
 
+    /// Builds a request without checking it: the leader's own construction. A request received
+    /// from elsewhere is built with `init(validating:...)`, and the core checks every request it
+    /// receives anyway (`defect(frameBytesMax:messageBytesMax:)`).
     public init(term: Term, prevLogOffset: Offset, prevLogTerm: Term, frames: [SealedFrame], commitOffset: Offset) {
-        precondition(frames.first.map { $0.baseOffset == prevLogOffset } ?? true, "frames must follow prevLogOffset")
         self.term = term
         self.prevLogOffset = prevLogOffset
         self.prevLogTerm = prevLogTerm

@@ -30,8 +30,8 @@ public struct ReplicaConfiguration: Sendable, Hashable {
     /// Most messages held back while a hard state persist is in flight; extra
     /// messages are dropped (the protocol tolerates loss).
     public let heldMessagesMax: Int
-    /// TEST-ONLY: deliberately broken behaviours. Empty in production.
-    public let plantedBugs: PlantedBugs
+    /// TEST-ONLY: deliberately broken behaviours; package access, so always empty in production.
+    package var plantedBugs: PlantedBugs = []
 
     /// Number of replicas that form a majority.
     public var quorum: Int { members.count / 2 + 1 }
@@ -48,8 +48,7 @@ public struct ReplicaConfiguration: Sendable, Hashable {
         messageBytesMax: Int = 16 * 1024,
         frameBytesMax: Int = 4 * 1024,
         uncommittedAppendsMax: Int = 256,
-        heldMessagesMax: Int = 64,
-        plantedBugs: PlantedBugs = []
+        heldMessagesMax: Int = 64
     ) throws(ConfigurationError) {
         guard members.count == 3 || members.count == 5 else {
             throw .unsupportedMemberCount(members.count)
@@ -97,7 +96,6 @@ public struct ReplicaConfiguration: Sendable, Hashable {
         self.frameBytesMax = frameBytesMax
         self.uncommittedAppendsMax = uncommittedAppendsMax
         self.heldMessagesMax = heldMessagesMax
-        self.plantedBugs = plantedBugs
     }
 
     /// The smallest frame budget that holds a frame header and a short record.

@@ -18,6 +18,12 @@ extension ReplicaCore {
         }
         let frame = sealAtEnd(batch)
         appendLocally([frame])
+        if configuration.plantedBugs.contains(.notLeaderAfterAppend) {
+            // PLANTED BUG: appended, then answered as if nothing had been (SPEC.md §9.10 rule 1).
+            actions.append(.clientResult(id, .notLeader(hint: nil)))
+            for index in peers.indices { replicationWanted[index] = true }
+            return
+        }
         pendingProposals.append((end: frame.end, first: frame.baseOffset, id: id))
         // Replicate in parallel with the local write; the leader's own copy counts
         // toward commit only after its fsync completes.
@@ -32,27 +38,16 @@ extension ReplicaCore {
     public static let termStartHeaderName = "iris.term-start"
 
     /// Seals `batch` as the leader's next frame: at the log's end, in the current term,
-    /// chained to the last frame (written in an earlier step or in this one).
-    mutating func sealAtEnd(_ batch: EncodedBatch) -> SealedFrame {
+    /// chained to the last frame (written in an earlier step or in this one). The last frame
+    /// is known without a read (`lastFrame`), so a leader does no read per client append.
+    func sealAtEnd(_ batch: EncodedBatch) -> SealedFrame {
         precondition(role == .leader, "only a leader seals frames")
-        return batch.sealed(baseOffset: lastOffset, term: hardState.term, previousCRC: knownLastFrame().crc)
-    }
-
-    /// CRC and timestamp of the log's last frame: remembered from the last append, read from
-    /// the log only when a truncation (or a restart) made it unknown, so a leader does no
-    /// read per client append.
-    mutating func knownLastFrame() -> LastFrame {
-        if let lastFrame { return lastFrame }
-        let log = stepLog!
-        precondition(log.lastOffset == lastOffset, "the log reader does not reflect the actions of earlier steps")
-        let known = log.lastFrame.map(LastFrame.init) ?? LastFrame(crc: 0, timestampMicroseconds: 0)
-        lastFrame = known
-        return known
+        return batch.sealed(baseOffset: lastOffset, term: hardState.term, previousCRC: lastFrame.crc)
     }
 
     /// The marker frame a new leader appends at the start of its term.
-    mutating func termStartFrame() -> SealedFrame {
-        let timestamp = knownLastFrame().timestampMicroseconds
+    func termStartFrame() -> SealedFrame {
+        let timestamp = lastFrame.timestampMicroseconds
         let marker = Record(
             value: withUnsafeBytes(of: configuration.nodeID.rawValue.littleEndian) { Array($0) },
             headers: [RecordHeader(name: Self.termStartHeaderName, value: [])],
@@ -64,17 +59,22 @@ extension ReplicaCore {
     }
 }
 
-/// The fields of a log's last frame that a leader's next frame depends on.
+/// The fields of a log's last frame that a leader's next frame depends on, and where it ends.
 struct LastFrame: Sendable, Hashable {
+    var end: Offset
     var crc: UInt32
     var timestampMicroseconds: Int64
 
-    init(crc: UInt32, timestampMicroseconds: Int64) {
+    /// An empty log: the first frame chains to CRC 0.
+    static let emptyLog = LastFrame(end: .zero, crc: 0, timestampMicroseconds: 0)
+
+    init(end: Offset, crc: UInt32, timestampMicroseconds: Int64) {
+        self.end = end
         self.crc = crc
         self.timestampMicroseconds = timestampMicroseconds
     }
 
     init(_ frame: SealedFrame) {
-        self.init(crc: frame.crc, timestampMicroseconds: frame.baseTimestampMicroseconds)
+        self.init(end: frame.end, crc: frame.crc, timestampMicroseconds: frame.baseTimestampMicroseconds)
     }
 }

@@ -45,10 +45,13 @@ extension ReplicaCore {
         }
     }
 
-    mutating func logPersisted(through offset: Offset, term: Term) {
+    mutating func logPersisted(through offset: Offset, term: Term, log: some LogReader) throws(ReplicaFault) {
         // A completion for a write that a later truncation replaced has a different
         // term at that offset (log matching) and is ignored.
         if offset > durableOffset, termIndex.term(at: offset) == term {
+            // SPEC.md §9.3: the shell reports a frame end (one read per completed fsync).
+            let last = try log.checkedFrame(holding: offset.previous)
+            precondition(last.end == offset, "logPersisted(through: \(offset)) is not a frame end")
             durableOffset = offset
         }
         switch role {
@@ -67,8 +70,10 @@ extension ReplicaCore {
         actions.append(.appendToLog(frames))
     }
 
-    /// Removes the local records after the prefix ending at `offset` (a frame boundary).
-    mutating func truncateLocally(after offset: Offset) {
+    /// Removes the local records after the prefix ending at `cut.end` (a frame boundary);
+    /// `cut` describes the frame ending there, which becomes the last one.
+    mutating func truncateLocally(after cut: LastFrame) {
+        let offset = cut.end
         precondition(role != .leader, "a leader never truncates its own log")
         guard offset < lastOffset else { return }
         if offset < commitOffset {
@@ -77,7 +82,7 @@ extension ReplicaCore {
             commitOffset = offset
         }
         termIndex.truncate(after: offset)
-        lastFrame = nil
+        lastFrame = cut
         durableOffset = min(durableOffset, offset)
         verifiedThroughOffset = min(verifiedThroughOffset, offset)
         actions.append(.truncateLog(from: offset))

@@ -122,14 +122,17 @@ extension ReplicaCore {
     }
 
     mutating func handleVoteResponse(_ response: VoteResponse, from voter: NodeID) {
-        guard let voterIndex = memberIndex(of: voter) else { return }
+        guard let voterIndex = memberIndex(of: voter) else { preconditionFailure("receive admits only peers") }
         if response.isPreVote {
+            // A rejection carries the voter's current term: a newer one is adopted in any
+            // role (SPEC.md §9.6.1), before the role check.
+            if !response.granted && response.term > hardState.term {
+                becomeFollower(term: response.term, leader: nil)
+                return
+            }
             guard role == .preCandidate else { return }
             if response.granted {
                 guard response.term == hardState.term.next else { return }
-            } else if response.term > hardState.term {
-                becomeFollower(term: response.term, leader: nil)
-                return
             }
         } else {
             if response.term > hardState.term {

@@ -4,13 +4,13 @@ import IrisLog
 extension ReplicaCore {
     // MARK: Follower side
 
-    mutating func handleAppendRequest(_ request: AppendRequest, from leader: NodeID) {
-        // A malformed request (frames not contiguous from prevLogOffset) is dropped like a lost one.
-        // The frames' CRC chain is checked by the log when it stores them (`Log.append(frames:)`).
-        guard request.framesAreContiguous else { return }
+    /// Handles a request that passed `AppendRequest.defect` (checked in `receive`).
+    mutating func handleAppendRequest(
+        _ request: AppendRequest, from leader: NodeID, log: some LogReader
+    ) throws(ReplicaFault) {
         if request.term < hardState.term {
             if configuration.plantedBugs.contains(.noTermCheckOnAppend) && role == .follower {
-                acceptStaleAppend(request, from: leader)
+                try acceptStaleAppend(request, from: leader, log: log)
                 return
             }
             // Tell the stale leader about the newer term so it steps down.
@@ -19,11 +19,10 @@ extension ReplicaCore {
                 rejectedPrevLogOffset: request.prevLogOffset)), to: leader)
             return
         }
-        if role == .leader {
-            // Two leaders in one term: impossible unless a planted bug broke voting.
-            precondition(request.term > hardState.term || !configuration.plantedBugs.isEmpty,
-                         "two leaders in one term")
-            if request.term == hardState.term { return }
+        if role == .leader && request.term == hardState.term {
+            // Two leaders in one term: impossible between correct members (SPEC.md §9.7.8).
+            reject(.secondLeaderInTerm)
+            return
         }
         if request.term > hardState.term || role != .follower || leaderID != leader {
             becomeFollower(term: request.term, leader: leader)
@@ -41,7 +40,7 @@ extension ReplicaCore {
                 hintOffset: hintOffset, hintTerm: termIndex.term(at: hintOffset) ?? .zero)), to: leader)
             return
         }
-        guard mergeFrames(request.frames) else { return }
+        guard try mergeFrames(request.frames, log: log) else { return }
         verifiedThroughOffset = max(verifiedThroughOffset, request.lastOffset)
         commit(through: min(request.commitOffset, request.lastOffset))
 
@@ -56,21 +55,30 @@ extension ReplicaCore {
     }
 
     /// Writes the frames of a matching request that the log lacks, truncating a divergent
-    /// (necessarily uncommitted) suffix first. Returns false if the request conflicts with
-    /// committed records and was ignored.
+    /// (necessarily uncommitted) suffix first. Returns false if the request was ignored: it
+    /// conflicts with committed records, or would cut a local frame.
     ///
     /// A frame is held already when the local record at its end has its term: one leader
     /// writes each position of a term once, and frames are stored whole, so that record
     /// belongs to the same frame. Otherwise everything after the frame's base offset
-    /// diverges; the base is a local frame boundary because the frames before it are held.
-    mutating func mergeFrames(_ frames: [SealedFrame]) -> Bool {
+    /// diverges; the base is a local frame boundary because the frames before it are held,
+    /// which one read confirms before the cut (a peer could send other boundaries).
+    mutating func mergeFrames(_ frames: [SealedFrame], log: some LogReader) throws(ReplicaFault) -> Bool {
         for (position, frame) in frames.enumerated() {
             if termIndex.term(at: frame.end) == frame.term { continue }
             if frame.baseOffset < lastOffset {
                 if frame.baseOffset < commitOffset && !configuration.plantedBugs.contains(.noTermCheckOnAppend) {
                     return false  // a correct leader never contradicts committed records
                 }
-                truncateLocally(after: frame.baseOffset)
+                var kept = LastFrame.emptyLog
+                if frame.baseOffset > .zero {
+                    kept = LastFrame(try log.checkedFrame(holding: frame.baseOffset.previous))
+                    guard kept.end == frame.baseOffset else {
+                        reject(.frameSplitsLocalFrame)
+                        return false
+                    }
+                }
+                truncateLocally(after: kept)
             }
             precondition(frame.baseOffset == lastOffset, "frames do not follow the matched prefix")
             appendLocally(Array(frames[position...]))
@@ -80,10 +88,10 @@ extension ReplicaCore {
     }
 
     /// PLANTED BUG `noTermCheckOnAppend`: applies a stale leader's entries.
-    mutating func acceptStaleAppend(_ request: AppendRequest, from leader: NodeID) {
+    mutating func acceptStaleAppend(_ request: AppendRequest, from leader: NodeID, log: some LogReader) throws(ReplicaFault) {
         guard request.prevLogOffset <= lastOffset,
               termIndex.term(at: request.prevLogOffset) == request.prevLogTerm,
-              mergeFrames(request.frames)
+              try mergeFrames(request.frames, log: log)
         else { return }
         commit(through: min(request.commitOffset, request.lastOffset))
         if durableOffset >= request.lastOffset {
@@ -110,9 +118,14 @@ extension ReplicaCore {
         }
         guard role == .leader, response.term == hardState.term,
               let index = peers.firstIndex(of: peer) else { return }
+        if response.success && response.matchOffset > lastOffset {
+            // A leader's log only grows in its term: no correct peer can match beyond it.
+            reject(.matchBeyondLeaderLog)
+            return
+        }
         progress[index].recentlyActive = true
         if response.success {
-            handleAcknowledgement(match: min(response.matchOffset, lastOffset), peerAt: index)
+            handleAcknowledgement(match: response.matchOffset, peerAt: index)
         } else {
             handleRejection(response, peerAt: index)
         }
@@ -180,16 +193,16 @@ extension ReplicaCore {
     }
 
     /// Sends what flow control allows to every peer marked during this step.
-    mutating func sendWantedReplication(log: some LogReader) {
+    mutating func sendWantedReplication(log: some LogReader) throws(ReplicaFault) {
         for index in peers.indices where replicationWanted[index] {
             replicationWanted[index] = false
-            while sendAppend(toPeerAt: index, log: log) {}
+            while try sendAppend(toPeerAt: index, log: log) {}
         }
     }
 
     /// Sends one AppendRequest to a peer if its window allows. Returns whether
     /// another one might be sent right away.
-    mutating func sendAppend(toPeerAt index: Int, log: some LogReader) -> Bool {
+    mutating func sendAppend(toPeerAt index: Int, log: some LogReader) throws(ReplicaFault) -> Bool {
         var peer = progress[index]
         switch peer.mode {
         case .probe: guard peer.inflight.isEmpty else { return false }
@@ -197,9 +210,13 @@ extension ReplicaCore {
         }
         let budget = min(configuration.messageBytesMax, peer.inflight.bytesAvailable)
         let frames = peer.nextOffset <= lastOffset
-            ? readFrames(from: peer.nextOffset, bytesMax: budget, log: log) : []
+            ? try readFrames(from: peer.nextOffset, bytesMax: budget, log: log) : []
         if peer.mode == .replicate && frames.isEmpty { return false }
-        precondition(!frames.isEmpty || peer.nextOffset > lastOffset, "a probe's budget holds one largest frame")
+        if frames.isEmpty && peer.nextOffset <= lastOffset {
+            // A probe's budget is messageBytesMax >= frameBytesMax: the frame was written
+            // under another configuration, and no leader with this one can ever send it.
+            throw .frameExceedsMessageBytesMax(offset: peer.nextOffset.previous, messageBytesMax: budget)
+        }
         // A hint can land inside a frame; frames go whole, so start at the frame holding it.
         if let first = frames.first { peer.nextOffset = first.baseOffset.next }
         let previous = peer.nextOffset.previous
@@ -209,6 +226,7 @@ extension ReplicaCore {
         let request = AppendRequest(
             term: hardState.term, prevLogOffset: previous, prevLogTerm: previousTerm,
             frames: frames, commitOffset: commitOffset)
+        precondition(request.framesAreContiguous, "frames read for a peer follow each other")
         if peer.inflight.isEmpty { peer.ticksSinceProgress = 0 }
         peer.inflight.add(lastOffset: request.lastOffset, bytes: request.accountedBytes)
         if peer.mode == .replicate { peer.nextOffset = request.lastOffset.next }
@@ -220,8 +238,8 @@ extension ReplicaCore {
     /// Reads whole frames for a peer, from the one holding position `first` (the record at
     /// IrisLog offset `first - 1`): from the shell's log, plus frames appended during this
     /// step (not yet visible through the reader). Nothing is cached, so memory stays bounded
-    /// however far behind a peer is.
-    func readFrames(from first: Offset, bytesMax: Int, log: some LogReader) -> [SealedFrame] {
+    /// however far behind a peer is. What the reader returns is checked: it is data from disk.
+    func readFrames(from first: Offset, bytesMax: Int, log: some LogReader) throws(ReplicaFault) -> [SealedFrame] {
         let readerEnd = log.lastOffset
         precondition(
             (appendedThisStep.first?.baseOffset ?? lastOffset) == readerEnd,
@@ -229,7 +247,12 @@ extension ReplicaCore {
         var frames: [SealedFrame] = []
         var bytes = 0
         if first <= readerEnd {
-            frames = log.frames(from: first.previous, bytesMax: bytesMax)
+            do {
+                frames = try log.frames(from: first.previous, bytesMax: bytesMax)
+            } catch {
+                throw .logUnreadable(offset: first.previous, error: error)
+            }
+            try checkRead(frames, holding: first.previous, end: readerEnd)
             bytes = frames.reduce(0) { $0 + $1.accountedBytes }
             if frames.last?.end != readerEnd { return frames }
         }
@@ -239,5 +262,21 @@ extension ReplicaCore {
             frames.append(frame)
         }
         return frames
+    }
+
+    /// Checks frames read from the local log: the first holds `offset`, each follows the one
+    /// before, none passes the log's end, and their terms are those of the term index.
+    func checkRead(_ frames: [SealedFrame], holding offset: Offset, end: Offset) throws(ReplicaFault) {
+        guard let first = frames.first else { return }
+        guard first.baseOffset <= offset, offset < first.nextOffset else {
+            throw .logInconsistent(offset: offset, reason: "read [\(first.baseOffset), \(first.nextOffset)), which does not hold it")
+        }
+        var expected = first.baseOffset
+        for frame in frames {
+            guard frame.baseOffset == expected, frame.end <= end, termIndex.term(at: frame.end) == frame.term else {
+                throw .logInconsistent(offset: frame.baseOffset, reason: "a frame read does not follow the log")
+            }
+            expected = frame.end
+        }
     }
 }

@@ -58,13 +58,18 @@ public struct ReplicaCore: Sendable {
 
     var timeoutSource: any ElectionTimeoutSource
 
+    /// Messages dropped unread, by reason: from non-members, misaddressed or malformed
+    /// (SPEC.md §9.5.5). Always empty between correct members over a correct transport.
+    public internal(set) var rejectedMessages: [MessageDefect: Int] = [:]
+    /// Why the replica stopped; once set, the shell MUST NOT call `step` again.
+    public internal(set) var fault: ReplicaFault?
+
     // Per-step scratch space.
     var actions: [Action] = []
     var appendedThisStep: [SealedFrame] = []
-    /// The log view of the current step.
-    var stepLog: (any LogReader)?
-    /// What a leader chains its next frame to; nil when unknown (read then from the log).
-    var lastFrame: LastFrame?
+    /// The log's last frame, what a leader chains its next frame to: read at startup, then
+    /// kept by every append and truncation, so sealing never reads the log.
+    var lastFrame: LastFrame
 
     /// Creates a replica from its recovered durable state.
     ///
@@ -72,12 +77,14 @@ public struct ReplicaCore: Sendable {
     ///   - hardState: the durable hard state read at startup.
     ///   - log: the local log as recovered at startup; all of it is treated as durable.
     ///   - timeoutSource: supplies randomized election timeouts.
+    /// - Throws: `ReplicaFault` when the log cannot be read or is not a valid replicated log;
+    ///   the replica cannot start until it is repaired.
     public init(
         configuration: ReplicaConfiguration,
         hardState: HardState,
         log: some LogReader,
         timeoutSource: some ElectionTimeoutSource
-    ) {
+    ) throws(ReplicaFault) {
         self.configuration = configuration
         self.hardState = hardState
         self.durableHardState = hardState
@@ -86,9 +93,10 @@ public struct ReplicaCore: Sendable {
         self.votes = Array(repeating: nil, count: configuration.members.count)
         self.replicationWanted = Array(repeating: false, count: configuration.peers.count)
         self.timeoutSource = timeoutSource
-        let index = TermIndex(reading: log)
+        let index = try TermIndex(reading: log)
         self.termIndex = index
         self.durableOffset = log.lastOffset
+        self.lastFrame = index.lastOffset == .zero ? .emptyLog : LastFrame(try log.checkedFrame(holding: index.lastOffset.previous))
         if index.lastTerm > hardState.term {
             // Entries of a newer term became durable before the hard state that
             // adopted that term (a crash between the two fsyncs). Adopt the term
@@ -97,12 +105,15 @@ public struct ReplicaCore: Sendable {
             self.hardState = HardState(term: index.lastTerm, votedFor: nil)
         }
         resetElectionTimer()
+        checkInvariants()
     }
 
     /// End of the local log.
     public var lastOffset: Offset { termIndex.lastOffset }
     /// Number of client appends accepted and not yet answered.
     public var pendingProposalCount: Int { pendingProposals.count }
+    /// Number of messages dropped unread (the sum of `rejectedMessages`).
+    public var rejectedMessageCount: Int { rejectedMessages.values.reduce(0, +) }
     /// Number of messages withheld until the hard state is durable.
     public var heldMessageCount: Int { heldMessages.count }
     /// Peers, sorted, in the order of `progress`.
@@ -115,37 +126,72 @@ public struct ReplicaCore: Sendable {
     }
 
     /// Processes one event and returns the actions to execute, in order.
+    ///
+    /// A read error on `log` stops the replica: the last action is then `.halt`, and the
+    /// shell MUST NOT call `step` again (SPEC.md §9.3.1).
     public mutating func step(_ event: Event, log: some LogReader) -> [Action] {
-        stepLog = log
-        defer { stepLog = nil }
-        switch event {
-        case .tick:
-            tick()
-        case .receive(let envelope):
-            precondition(envelope.to == configuration.nodeID, "message delivered to the wrong replica")
-            receive(envelope)
-        case .hardStatePersisted(let persisted):
-            hardStatePersisted(persisted)
-        case .logPersisted(let offset, let term):
-            logPersisted(through: offset, term: term)
-        case .clientAppend(let id, let batch):
-            clientAppend(id, batch: batch)
+        precondition(fault == nil, "a halted replica takes no more events")
+        do throws(ReplicaFault) {
+            switch event {
+            case .tick:
+                tick()
+            case .receive(let envelope):
+                try receive(envelope, log: log)
+            case .hardStatePersisted(let persisted):
+                hardStatePersisted(persisted)
+            case .logPersisted(let offset, let term):
+                try logPersisted(through: offset, term: term, log: log)
+            case .clientAppend(let id, let batch):
+                clientAppend(id, batch: batch)
+            }
+            if role == .leader { try sendWantedReplication(log: log) }
+        } catch {
+            halt(error)
         }
-        if role == .leader { sendWantedReplication(log: log) }
         requestHardStatePersistIfChanged()
+        checkInvariants()
         let result = actions
         actions = []
         appendedThisStep.removeAll(keepingCapacity: true)
         return result
     }
 
-    private mutating func receive(_ envelope: Envelope) {
+    /// Drops an envelope from a non-member, to another replica, or with a defect; counts it.
+    private mutating func receive(_ envelope: Envelope, log: some LogReader) throws(ReplicaFault) {
+        let defect: MessageDefect? =
+            if envelope.from == configuration.nodeID || !peers.contains(envelope.from) { .senderNotPeer }
+            else if envelope.to != configuration.nodeID { .wrongRecipient }
+            else {
+                envelope.message.defect(
+                    frameBytesMax: configuration.frameBytesMax, messageBytesMax: configuration.messageBytesMax)
+            }
+        if let defect {
+            reject(defect)
+            return
+        }
         switch envelope.message {
         case .voteRequest(let request): handleVoteRequest(request, from: envelope.from)
         case .voteResponse(let response): handleVoteResponse(response, from: envelope.from)
-        case .appendRequest(let request): handleAppendRequest(request, from: envelope.from)
+        case .appendRequest(let request): try handleAppendRequest(request, from: envelope.from, log: log)
         case .appendResponse(let response): handleAppendResponse(response, from: envelope.from)
         }
+    }
+
+    /// Counts a message dropped unread.
+    mutating func reject(_ defect: MessageDefect) {
+        rejectedMessages[defect, default: 0] += 1
+    }
+
+    /// Stops the replica: pending client appends get `outcomeUnknown` (they may still commit
+    /// under another leader), and `.halt` ends the action list.
+    private mutating func halt(_ fault: ReplicaFault) {
+        if role == .leader {
+            abandonLeadership()
+            role = .follower
+            leaderID = nil
+        }
+        self.fault = fault
+        actions.append(.halt(fault))
     }
 
     private mutating func tick() {

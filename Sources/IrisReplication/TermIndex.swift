@@ -22,23 +22,30 @@ public struct TermIndex: Sendable, Hashable {
     /// The index of a log, found by binary search: terms never decrease along a log, so each
     /// term's run ends where the term at an offset first exceeds it. Reads O(T log N) frames
     /// for T terms and N records instead of the whole log.
-    public init(reading log: some LogReader) {
+    ///
+    /// - Throws: `ReplicaFault` when a read fails or the frames break the rules of a
+    ///   replicated log (a frame missing or misplaced, terms decreasing, term 0).
+    public init(reading log: some LogReader) throws(ReplicaFault) {
         let end = log.lastOffset
         var base = Offset.zero
         while base < end {
-            guard let first = log.frame(holding: base), first.baseOffset == base else {
-                preconditionFailure("log reader has no frame starting at \(base) below its end \(end)")
+            let first = try log.checkedFrame(holding: base)
+            guard first.baseOffset == base else {
+                throw .logInconsistent(offset: base, reason: "no frame starts at \(base)")
             }
             let term = first.term
+            guard term > lastTerm else {
+                throw .logInconsistent(offset: base, reason: "frame term \(term) does not follow term \(lastTerm)")
+            }
             // Invariant: the record at `low` has `term`; the record at `high` (if < end) a later one.
             var low = first.nextOffset.previous
             var high = end
             while high.rawValue - low.rawValue > 1 {
                 let middle = Offset(low.rawValue + (high.rawValue - low.rawValue) / 2)
-                guard let frame = log.frame(holding: middle) else {
-                    preconditionFailure("log reader has no frame holding \(middle) below its end \(end)")
+                let frame = try log.checkedFrame(holding: middle)
+                guard frame.term >= term else {
+                    throw .logInconsistent(offset: middle, reason: "frame term \(frame.term) below an earlier \(term)")
                 }
-                precondition(frame.term >= term, "terms in a log never decrease")
                 if frame.term == term { low = frame.nextOffset.previous } else { high = frame.baseOffset }
             }
             append(term: term, from: base, through: high)

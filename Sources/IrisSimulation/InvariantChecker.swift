@@ -28,6 +28,10 @@ public struct InvariantChecker {
     private var lastCommit: [Offset]
     /// Acknowledged appends: first offset -> record values.
     public private(set) var acknowledged: [Offset: [[UInt8]]] = [:]
+    /// Client appends answered `notLeader`, `overloaded` or `payloadTooLarge`, by request ID.
+    private var refusedRequests: Set<UInt64> = []
+    /// Client appends seen in the committed log, by request ID.
+    private var committedRequests: Set<UInt64> = []
     public private(set) var violation: Violation?
     var now: Int64 = 0
 
@@ -100,11 +104,35 @@ public struct InvariantChecker {
         let start = committedEnd == Offset(0) ? 0 : mirror.frameIndex(endingAt: committedEnd)! + 1
         let last = mirror.frameIndex(endingAt: offset)!
         committedFrames.append(contentsOf: mirror.frames[start...last])
+        for mirrored in mirror.frames[start...last] { observeCommittedRequest(in: mirrored.frame) }
         let durableHolders = mirrors.count { $0.durableChainHash(at: offset) == hash }
         if durableHolders < majority {
             fail(.committedWithoutDurableMajority,
                  "n\(node + 1) committed \(offset) while only \(durableHolders) replicas hold it durably")
         }
+    }
+
+    /// A client append was refused: nothing may have been appended for it (SPEC.md §9.10 rule 1).
+    mutating func observeRefusal(requestID: UInt64) {
+        if committedRequests.contains(requestID) {
+            fail(.refusedAppendCommitted, "request \(requestID) was refused after it committed")
+        }
+        refusedRequests.insert(requestID)
+    }
+
+    /// Records the client request a committed frame holds: every client batch's first record
+    /// begins with its 8-byte request ID; a leader's term-start marker is no client's.
+    mutating func observeCommittedRequest(in frame: SealedFrame) {
+        guard let first = try? frame.records().first else {
+            fail(.committedPrefixDiverged, "a committed frame at \(frame.baseOffset) does not decode")
+            return
+        }
+        guard first.headers.isEmpty, first.value.count >= 8 else { return }
+        let id = first.value.prefix(8).enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+        if refusedRequests.contains(id) {
+            fail(.refusedAppendCommitted, "request \(id) was refused, yet committed at \(frame.baseOffset)")
+        }
+        committedRequests.insert(id)
     }
 
     /// End of the committed prefix observed so far.
@@ -132,11 +160,18 @@ public struct InvariantChecker {
     }
 
     /// After a power loss and IrisLog's recovery: every record synced before is still there,
-    /// unchanged (the engine's durability promise, checked under replication's write pattern).
-    mutating func checkRecovered(node: Int, before: LogMirror, after: LogMirror) {
-        let durableEnd = before.durableEnd
-        if after.end < durableEnd || after.chainHash(at: durableEnd) != before.chainHash(at: durableEnd) {
+    /// unchanged (the engine's durability promise, checked under replication's write pattern),
+    /// and the recovered log is a prefix of what was written, frame by frame and byte for byte
+    /// (chain hashes): nothing invented, nothing truncated brought back.
+    ///
+    /// - Parameter written: every frame written since the last truncation, including those of
+    ///   an append the crash interrupted; its `durableEnd` is what was synced.
+    mutating func checkRecovered(node: Int, written: LogMirror, after: LogMirror) {
+        let durableEnd = written.durableEnd
+        if after.end < durableEnd || after.chainHash(at: durableEnd) != written.chainHash(at: durableEnd) {
             fail(.storage, "n\(node + 1) recovered its log to \(after.end) but had synced through \(durableEnd)")
+        } else if after.end > written.end || after.chainHash(at: after.end) != written.chainHash(at: after.end) {
+            fail(.storage, "n\(node + 1) recovered frames through \(after.end) that were not written (written through \(written.end))")
         }
     }
 

@@ -41,6 +41,10 @@ extension Simulation {
         let client = Int(id.rawValue >> Self.clientShift)
         let current = clients[client].outstanding?.requestRawValue == id.rawValue ? clients[client].outstanding : nil
         switch result {
+        case .notLeader, .overloaded, .payloadTooLarge: checker.observeRefusal(requestID: id.rawValue)
+        case .committed, .outcomeUnknown: break
+        }
+        switch result {
         case .committed(let offset):
             guard let values = current?.values ?? unresolvedAppends.removeValue(forKey: id.rawValue) else {
                 checker.fail(.shellContract, "committed result for unknown request \(id)")

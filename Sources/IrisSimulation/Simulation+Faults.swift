@@ -6,7 +6,7 @@ extension Simulation {
     func injectFault() async {
         guard !healed else { return }
         let count = cores.count
-        let choice = random.int(in: 0..<100)
+        let choice = random.int(in: 0..<112)
         switch choice {
         case 0..<22:
             let up = cores.indices.filter { cores[$0] != nil }
@@ -40,6 +40,10 @@ extension Simulation {
             let node = random.int(in: 0..<count)
             fsyncLatencyMicrosecondsMax[node] = random.chance(0.5) ? Int64(random.int(in: 20_000...80_000)) : Self.defaultFsyncLatencyMicrosecondsMax
             note("disk latency n\(node + 1) max=\(fsyncLatencyMicrosecondsMax[node])us")
+        case 100..<106:
+            armDiskFault(midOperation: false)
+        case 106..<112:
+            armDiskFault(midOperation: true)
         default:
             clearLinks()
             note("links healed")
@@ -78,6 +82,7 @@ extension Simulation {
         longDelayProbability = 0
         for node in cores.indices {
             fsyncLatencyMicrosecondsMax[node] = Self.defaultFsyncLatencyMicrosecondsMax
+            clearDiskFault(node)
             restart(node)
         }
         note("healed all faults")

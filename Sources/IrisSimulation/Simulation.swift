@@ -21,11 +21,12 @@ public final class Simulation {
     var logs: [Log]
     var mirrors: [LogMirror]
     var hardStates: [HardStateFile]
-    let readErrors = ReadErrors()
     var incarnations: [Int]
     var tickIntervals: [Int64]
     var fsyncLatencyMicrosecondsMax: [Int64]
     var logFsyncPending: [Bool]
+    /// The fault armed on each replica's disk, if any.
+    var diskFaults: [DiskFault?]
     var hardStateFsyncFreeAt: [Int64]
 
     /// blocked[from][to]: messages on that directed link are lost.
@@ -59,11 +60,12 @@ public final class Simulation {
         let members = (1...options.replicaCount).map { NodeID(UInt64($0)) }
         var configurations: [ReplicaConfiguration] = []
         for member in members {
-            configurations.append(try ReplicaConfiguration(
+            var configuration = try ReplicaConfiguration(
                 nodeID: member, members: members,
                 inflightBatchesMax: 4, inflightBytesMax: 4 * 1024, messageBytesMax: 1024,
-                frameBytesMax: 512, uncommittedAppendsMax: 64,
-                plantedBugs: options.plantedBugs))
+                frameBytesMax: 512, uncommittedAppendsMax: 64)
+            configuration.plantedBugs = options.plantedBugs
+            configurations.append(configuration)
         }
         self.configurations = configurations
         let count = options.replicaCount
@@ -76,6 +78,7 @@ public final class Simulation {
         tickIntervals = Array(repeating: options.tickMicroseconds, count: count)
         fsyncLatencyMicrosecondsMax = Array(repeating: Self.defaultFsyncLatencyMicrosecondsMax, count: count)
         logFsyncPending = Array(repeating: false, count: count)
+        diskFaults = Array(repeating: nil, count: count)
         hardStateFsyncFreeAt = Array(repeating: 0, count: count)
         blocked = Array(repeating: Array(repeating: false, count: count), count: count)
         checker = InvariantChecker(replicaCount: count, checkDurabilityOrder: options.checkDurabilityOrder)
@@ -143,11 +146,10 @@ public final class Simulation {
         case .logFsyncCompleted(let node, let incarnation):
             guard incarnation == incarnations[node], cores[node] != nil else { return }
             logFsyncPending[node] = false
-            do {
-                if !options.skipLogSync { try await logs[node].sync() }
-            } catch {
-                checker.fail(.storage, "n\(node + 1) Log.sync failed: \(error)")
-                return
+            if !options.skipLogSync {
+                let log = logs[node]
+                guard await runLogOperation(node, "Log.sync()", writes: false, { () throws(LogError) in try await log.sync() })
+                else { return }
             }
             mirrors[node].synced()
             let end = mirrors[node].end
@@ -185,16 +187,16 @@ public final class Simulation {
 
     func index(of node: NodeID) -> Int { Int(node.rawValue) - 1 }
 
-    func view(_ node: Int) -> LogView { LogView(log: logs[node], readErrors: readErrors) }
+    func view(_ node: Int) -> LogView { LogView(log: logs[node]) }
 
     /// Feeds one event to a replica and executes its actions in order.
     func step(_ node: Int, _ event: Event) async {
         statistics.steps += 1
         let wasLeader = cores[node]!.role == .leader
         let actions = cores[node]!.step(event, log: view(node))
-        for error in readErrors.take() { checker.fail(.storage, "n\(node + 1) log read failed: \(error)") }
         for action in actions {
-            guard checker.violation == nil else { return }
+            // A replica that fail-stopped during the step executes nothing more of it.
+            guard checker.violation == nil, cores[node] != nil else { return }
             await execute(action, node: node)
         }
         guard let core = cores[node] else { return }
@@ -216,26 +218,17 @@ public final class Simulation {
             queue.schedule(at: completion, .hardStateFsyncCompleted(
                 node: node, incarnation: incarnations[node], state))
         case .truncateLog(let cut):
-            do {
-                try await logs[node].truncate(from: cut)
-            } catch {
-                checker.fail(.storage, "n\(node + 1) Log.truncate(from: \(cut)) failed: \(error)")
-                return
-            }
+            let log = logs[node]
+            guard await runLogOperation(node, "Log.truncate(from: \(cut))", writes: true, { () throws(LogError) in
+                try await log.truncate(from: cut)
+            }) else { return }
             mirrors[node].truncate(from: cut)
             checker.checkCommittedStillHeld(mirrors: mirrors, cause: "truncation on n\(node + 1)")
         case .appendToLog(let frames):
-            do {
-                _ = try await logs[node].append(frames: frames)
-            } catch let error {
-                switch error {
-                case .frameChainMismatch, .frameOutOfSequence:
-                    checker.fail(.logMatching, "n\(node + 1) refused frames from \(frames[0].baseOffset): \(error)")
-                default:
-                    checker.fail(.storage, "n\(node + 1) Log.append(frames:) failed: \(error)")
-                }
-                return
-            }
+            let log = logs[node]
+            guard await runLogOperation(node, "Log.append(frames:)", attempted: frames, writes: true, { () throws(LogError) in
+                _ = try await log.append(frames: frames)
+            }) else { return }
             let firstNew = mirrors[node].frames.count
             guard mirrors[node].append(frames) else {
                 preconditionFailure("the log accepted frames its mirror could not follow")
@@ -252,6 +245,12 @@ public final class Simulation {
         case .clientResult(let id, let result):
             trace.append(TraceRecord(time: now, node: node, kind: .clientResult(id, result)))
             clientResult(id, result)
+        case .halt(let fault):
+            if let diskFault = diskFaults[node] {
+                await failStop(node, fault: diskFault, midOperation: false, attempted: [], cause: "halted: \(fault)")
+            } else {
+                checker.fail(.storage, "n\(node + 1) halted: \(fault)")
+            }
         }
     }
 
@@ -297,11 +296,16 @@ public final class Simulation {
 
     func restart(_ node: Int) {
         guard cores[node] == nil else { return }
-        cores[node] = ReplicaCore(
-            configuration: configurations[node],
-            hardState: hardStates[node].durable,
-            log: view(node),
-            timeoutSource: SeededElectionTimeouts(seed: random.next()))
+        do {
+            cores[node] = try ReplicaCore(
+                configuration: configurations[node],
+                hardState: hardStates[node].durable,
+                log: view(node),
+                timeoutSource: SeededElectionTimeouts(seed: random.next()))
+        } catch {
+            checker.fail(.storage, "n\(node + 1) cannot start: \(error)")
+            return
+        }
         checker.observeRestart(node: node)
         trace.append(TraceRecord(time: now, node: node, kind: .restart))
         queue.schedule(
@@ -311,14 +315,20 @@ public final class Simulation {
 
     /// Power loss on a replica: its disk keeps what was synced and a seeded choice of the
     /// unsynced sectors (torn writes), the old log is closed, and the log is opened again at
-    /// once (IrisLog recovery) so the checker sees what survived; the core restarts later.
-    func crash(_ node: Int) async {
+    /// once (IrisLog recovery) so the checker sees what survived; the core restarts later. A
+    /// disk fault armed on it is gone when it comes back.
+    ///
+    /// - Parameter attempted: frames of an append the crash interrupted: they may be on disk.
+    func crash(_ node: Int, attempted: [SealedFrame] = []) async {
         guard cores[node] != nil else { return }
         cores[node] = nil
         incarnations[node] += 1
         logFsyncPending[node] = false
         hardStateFsyncFreeAt[node] = now
-        let before = mirrors[node]
+        var written = mirrors[node]
+        let before = written
+        if !written.append(attempted) { preconditionFailure("an attempted append follows the log") }
+        clearDiskFault(node)
         disks[node].powerLoss(seed: random.next())
         await logs[node].close()
         guard let log = openLog(node) else { return }
@@ -335,7 +345,7 @@ public final class Simulation {
         statistics.crashes += 1
         let lost = Int(before.end.rawValue) - Int(mirrors[node].end.rawValue)
         trace.append(TraceRecord(time: now, node: node, kind: .crash(lostRecords: lost, tornTailCut: cut)))
-        checker.checkRecovered(node: node, before: before, after: mirrors[node])
+        checker.checkRecovered(node: node, written: written, after: mirrors[node])
         checker.checkCommittedStillHeld(mirrors: mirrors, cause: "crash of n\(node + 1)")
         // Some restarts are quick (process crash), so a replica can rejoin the same election.
         let downtime = random.chance(0.3) ? random.int(in: 1_000...20_000) : random.int(in: 20_000...400_000)

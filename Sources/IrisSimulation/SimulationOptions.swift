@@ -6,7 +6,7 @@ public struct SimulationOptions: Sendable {
     public var replicaCount: Int
     public var seed: UInt64
     /// TEST-ONLY bugs planted into every replica's core.
-    public var plantedBugs: PlantedBugs = []
+    package var plantedBugs: PlantedBugs = []
     /// Simulated time during which faults are injected.
     public var chaosDurationMilliseconds = 3_000
     /// After healing, an append MUST commit within this simulated time.
@@ -25,9 +25,14 @@ public struct SimulationOptions: Sendable {
     /// Nominal tick length.
     public var tickMicroseconds: Int64 = 10_000
 
-    public init(replicaCount: Int, seed: UInt64, plantedBugs: PlantedBugs = []) {
+    public init(replicaCount: Int, seed: UInt64) {
         self.replicaCount = replicaCount
         self.seed = seed
+    }
+
+    /// TEST-ONLY: a run with planted bugs.
+    package init(replicaCount: Int, seed: UInt64, plantedBugs: PlantedBugs) {
+        self.init(replicaCount: replicaCount, seed: seed)
         self.plantedBugs = plantedBugs
     }
 }

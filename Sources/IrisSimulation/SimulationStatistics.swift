@@ -7,6 +7,11 @@ public struct SimulationStatistics: Sendable, Hashable {
     /// Crashes after which IrisLog's recovery cut a torn tail.
     public var tornTailsCut = 0
     public var partitions = 0
+    /// Power losses armed to strike at the first write of a log append or truncation (or a
+    /// segment roll inside an append), so the crash lands inside the operation.
+    public var crashesMidOperation = 0
+    /// Replicas that fail-stopped on an injected storage fault (EIO on write or fsync, ENOSPC).
+    public var storageFaults = 0
     /// Client appends acknowledged as committed.
     public var committed = 0
     public var outcomeUnknown = 0
@@ -24,6 +29,8 @@ public struct SimulationStatistics: Sendable, Hashable {
         crashes += other.crashes
         tornTailsCut += other.tornTailsCut
         partitions += other.partitions
+        crashesMidOperation += other.crashesMidOperation
+        storageFaults += other.storageFaults
         committed += other.committed
         outcomeUnknown += other.outcomeUnknown
         overloaded += other.overloaded

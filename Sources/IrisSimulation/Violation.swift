@@ -22,6 +22,9 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
         case committedEntryLost
         /// A client was told "committed at X" but X does not hold its bytes.
         case acknowledgedAppendLost
+        /// A client append answered `notLeader`, `overloaded` or `payloadTooLarge` (nothing
+        /// appended) was committed (SPEC.md §9.10 rule 1).
+        case refusedAppendCommitted
         /// A message left before the hard state or entries it depends on were durable.
         case sentBeforeDurable
         /// The shell contract was broken (e.g. non-contiguous append).

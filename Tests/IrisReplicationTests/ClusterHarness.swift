@@ -8,6 +8,8 @@ struct ClusterHarness {
     var mailbox: [Envelope] = []
     /// Nodes whose messages (in and out) are dropped.
     var isolated: Set<NodeID> = []
+    /// Every envelope delivered so far, in order (valid messages for mutation tests).
+    var delivered: [Envelope] = []
 
     init(timeouts: [Int] = [10, 14, 18]) throws {
         replicas = try (1...3).map { index in
@@ -28,6 +30,7 @@ struct ClusterHarness {
         while !mailbox.isEmpty {
             let pending = mailbox
             mailbox = []
+            delivered += pending
             for envelope in pending {
                 step(Int(envelope.to.rawValue) - 1, .receive(envelope))
             }

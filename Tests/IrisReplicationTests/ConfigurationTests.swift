@@ -64,7 +64,7 @@ struct TermIndexTests {
         #expect(index.runs.count == 2)
     }
 
-    @Test func indexReadFromALogMatchesTheFramesAndReadsFewOfThem() {
+    @Test func indexReadFromALogMatchesTheFramesAndReadsFewOfThem() throws {
         // 2,000 frames of 1-3 records in 7 terms (some terms absent).
         var frames: [SealedFrame] = []
         var base: UInt64 = 0
@@ -75,13 +75,13 @@ struct TermIndexTests {
             base += UInt64(count)
         }
         let log = CountingLog(stored: frames)
-        let index = TermIndex(reading: log)
+        let index = try TermIndex(reading: log)
         var expected = TermIndex()
         for frame in frames { expected.append(term: frame.term, from: frame.baseOffset, through: frame.nextOffset) }
         #expect(index == expected)
         #expect(index.runs.count == 6)
         #expect(log.reads.value < 150, "binary search, not a scan: \(log.reads.value) frames read")
-        #expect(TermIndex(reading: CountingLog(stored: [])) == TermIndex())
+        #expect(try TermIndex(reading: CountingLog(stored: [])) == TermIndex())
     }
 }
 
@@ -93,12 +93,12 @@ struct CountingLog: LogReader {
 
     var lastOffset: Offset { stored.last?.nextOffset ?? .zero }
 
-    func frame(holding offset: Offset) -> SealedFrame? {
+    func frame(holding offset: Offset) throws(LogError) -> SealedFrame {
         reads.value += 1
-        return stored.first { $0.baseOffset <= offset && offset < $0.nextOffset }
+        return try MemoryLog(stored: stored).frame(holding: offset)
     }
 
-    func frames(from offset: Offset, bytesMax: Int) -> [SealedFrame] {
-        MemoryLog(stored: stored).frames(from: offset, bytesMax: bytesMax)
+    func frames(from offset: Offset, bytesMax: Int) throws(LogError) -> [SealedFrame] {
+        try MemoryLog(stored: stored).frames(from: offset, bytesMax: bytesMax)
     }
 }

@@ -101,3 +101,16 @@ struct ElectionTests {
         #expect(released.voteRequests.count == 2)
     }
 }
+
+extension ElectionTests {
+    /// SPEC.md §9.6.1: a rejected PreVote response carries the voter's current term, and a
+    /// newer one is adopted in any role, not only by a pre-candidate (review R-5).
+    @Test func rejectedPreVoteResponseWithANewerTermIsAdoptedByALeader() throws {
+        var leader = HandDrivenReplica(try makeConfiguration(1))
+        leader.becomeLeader(voters: [NodeID(2)])
+        try #require(leader.core.hardState.term == Term(1))
+        leader.receive(.voteResponse(VoteResponse(isPreVote: true, term: Term(4), granted: false)), from: NodeID(3))
+        #expect(leader.core.role == .follower)
+        #expect(leader.core.hardState == HardState(term: Term(4), votedFor: nil))
+    }
+}

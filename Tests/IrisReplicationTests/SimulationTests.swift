@@ -34,6 +34,17 @@ struct SimulationTests {
         #expect(summary.statistics.healToCommitMillisecondsMax < 3_000)
     }
 
+    /// Crashes inside log operations and storage faults happen in ordinary runs, and every
+    /// seed still passes (SPEC.md §9.12). 30 seeds: each kind occurs about once a seed.
+    @Test func crashesMidOperationAndStorageFaultsOccurAndEverySeedPasses() async {
+        let summary = await SeedSweep.run(SimulationOptions(replicaCount: 3, seed: 0), seeds: 0..<30)
+        for failure in summary.failures.prefix(1) {
+            Issue.record("seed \(failure.seed): \(failure.violation!)\n\(failure.trace.suffix(40).joined(separator: "\n"))")
+        }
+        #expect(summary.statistics.crashesMidOperation > 0)
+        #expect(summary.statistics.storageFaults > 0)
+    }
+
     @Test(arguments: PlantedBugs.named.map(\.name))
     func plantedBugIsCaughtWithinTheSeedBound(bugName: String) async throws {
         let bug = try #require(PlantedBugs.named.first { $0.name == bugName }?.bug)
@@ -71,6 +82,41 @@ struct SimulationTests {
         let summary = await SeedSweep.run(options, seeds: 0..<200, stopAtFirstFailure: true)
         let failure = try #require(summary.failures.first, "a skipped fsync went unnoticed for 200 seeds")
         #expect([.storage, .committedEntryLost, .acknowledgedAppendLost].contains(failure.violation?.kind))
+    }
+
+    /// SPEC.md §9.10 rule 1: an append answered `notLeader` must never commit; only the
+    /// refused-request check can see that the planted bug lies.
+    @Test func appendAnsweredNotLeaderThatCommitsIsCaught() async throws {
+        let summary = await SeedSweep.run(
+            SimulationOptions(replicaCount: 3, seed: 0, plantedBugs: .notLeaderAfterAppend), seeds: 0..<50, stopAtFirstFailure: true)
+        let failure = try #require(summary.failures.first, "an append answered notLeader committed unnoticed")
+        #expect(failure.violation?.kind == .refusedAppendCommitted)
+    }
+
+    @Test func checkerRejectsARecoveredLogWithFramesThatWereNeverWritten() {
+        var written = LogMirror()
+        let appended = written.append(Array(chainedFrames(middle: 2).prefix(2)))
+        #expect(appended)
+        written.synced()
+        var recovered = LogMirror()
+        let same = recovered.append(Array(chainedFrames(middle: 2).prefix(2)))
+        #expect(same)
+        var checker = InvariantChecker(replicaCount: 3, checkDurabilityOrder: true)
+        checker.checkRecovered(node: 0, written: written, after: recovered)
+        #expect(checker.violation == nil)
+        // One frame more than was written (a resurrected or invented frame)...
+        var longer = LogMirror()
+        _ = longer.append(chainedFrames(middle: 2))
+        checker.checkRecovered(node: 0, written: written, after: longer)
+        #expect(checker.violation?.kind == .storage)
+        // ...or a frame past the synced prefix that differs in its bytes.
+        var unsynced = LogMirror()
+        _ = unsynced.append(chainedFrames(middle: 2))
+        var other = LogMirror()
+        _ = other.append(Array(chainedFrames(middle: 2).prefix(1)) + [chainedFrames(middle: 7)[1]])
+        var byteChecker = InvariantChecker(replicaCount: 3, checkDurabilityOrder: true)
+        byteChecker.checkRecovered(node: 0, written: unsynced, after: other)
+        #expect(byteChecker.violation?.kind == .storage)
     }
 
     @Test func voteNotPersistedIsCaughtByThePersistBeforeSendCheck() async {

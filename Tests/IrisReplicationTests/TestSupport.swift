@@ -8,12 +8,15 @@ struct MemoryLog: LogReader {
     let frameReads = CountingLog.Counter()
 
     var lastOffset: Offset { stored.last?.nextOffset ?? Offset(0) }
-    func frame(holding offset: Offset) -> SealedFrame? {
+    func frame(holding offset: Offset) throws(LogError) -> SealedFrame {
         frameReads.value += 1
-        return stored.first { $0.baseOffset <= offset && offset < $0.nextOffset }
+        guard let frame = stored.first(where: { $0.baseOffset <= offset && offset < $0.nextOffset }) else {
+            throw .offsetOutOfRange(requested: offset, first: Offset(0), next: lastOffset)
+        }
+        return frame
     }
 
-    func frames(from offset: Offset, bytesMax: Int) -> [SealedFrame] {
+    func frames(from offset: Offset, bytesMax: Int) throws(LogError) -> [SealedFrame] {
         var result: [SealedFrame] = []
         var bytes = 0
         for frame in stored where frame.nextOffset > offset {
@@ -28,7 +31,10 @@ struct MemoryLog: LogReader {
     mutating func apply(_ actions: [Action]) {
         for action in actions {
             switch action {
-            case .truncateLog(let cut): stored.removeAll { $0.baseOffset >= cut }
+            case .truncateLog(let cut):
+                // IrisLog refuses a cut inside a frame (`truncationInsideBatch`).
+                precondition(cut == Offset(0) || stored.contains { $0.nextOffset == cut }, "truncation inside a frame")
+                stored.removeAll { $0.baseOffset >= cut }
             case .appendToLog(let frames):
                 precondition(frames.first?.baseOffset == lastOffset, "appended frames must follow the log")
                 stored.append(contentsOf: frames)
@@ -70,8 +76,12 @@ struct HandDrivenReplica {
     init(_ configuration: ReplicaConfiguration, hardState: HardState = HardState(),
          frames: [SealedFrame] = [], timeoutTicks: Int = 10) {
         log = MemoryLog(stored: frames)
-        core = ReplicaCore(configuration: configuration, hardState: hardState, log: log,
-                           timeoutSource: FixedTimeouts(ticks: timeoutTicks))
+        do {
+            core = try ReplicaCore(configuration: configuration, hardState: hardState, log: log,
+                                   timeoutSource: FixedTimeouts(ticks: timeoutTicks))
+        } catch {
+            preconditionFailure("a hand-built log is readable: \(error)")
+        }
     }
 
     var id: NodeID { core.configuration.nodeID }

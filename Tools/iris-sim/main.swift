@@ -110,11 +110,13 @@ if options.json {
           + "\"max_heal_to_commit_ms\":\(formatted(statistics.healToCommitMillisecondsMax)),"
           + "\"simulated_ms\":\(formatted(statistics.simulatedMilliseconds)),"
           + "\"steps\":\(statistics.steps),\"steps_per_sec\":\(Int(stepsPerSecond)),"
-          + "\"seeds_per_sec\":\(formatted(seedsPerSecond)),\"wall_seconds\":\(formatted(seconds))}")
+          + "\"seeds_per_sec\":\(formatted(seedsPerSecond)),\"wall_seconds\":\(formatted(seconds)),"
+          + "\"crashes_mid_operation\":\(statistics.crashesMidOperation),\"storage_faults\":\(statistics.storageFaults)}")
 } else {
     print("seeds=\(summary.seedsRun) replicas=\(options.replicas) violations=\(summary.failures.count) "
           + "crashes=\(statistics.crashes) torn_tails_cut=\(statistics.tornTailsCut) partitions=\(statistics.partitions) committed=\(statistics.committed) "
           + "max_heal_to_commit_ms=\(formatted(statistics.healToCommitMillisecondsMax)) steps=\(statistics.steps) "
-          + "steps_per_sec=\(Int(stepsPerSecond)) seeds_per_sec=\(formatted(seedsPerSecond)) wall_s=\(formatted(seconds))")
+          + "steps_per_sec=\(Int(stepsPerSecond)) seeds_per_sec=\(formatted(seedsPerSecond)) wall_s=\(formatted(seconds)) "
+          + "crashes_mid_operation=\(statistics.crashesMidOperation) storage_faults=\(statistics.storageFaults)")
 }
 exit(summary.failures.isEmpty ? 0 : 1)
