@@ -83,7 +83,7 @@ extension Simulation {
     func reportLogFailure(_ node: Int, _ name: String, _ error: LogError, attempted: [SealedFrame]) {
         switch error {
         case .frameChainMismatch, .frameOutOfSequence:
-            checker.fail(.logMatching, "n\(node + 1) refused frames from \(attempted.first?.baseOffset ?? Offset(0)): \(error)")
+            checker.fail(.logMatching, "n\(node + 1) refused frames from \(attempted.first?.start ?? LogEnd(0)): \(error)")
         default:
             checker.fail(.storage, "n\(node + 1) \(name) failed: \(error)")
         }

@@ -154,7 +154,7 @@ public final class Simulation {
             mirrors[node].synced()
             let end = mirrors[node].end
             trace.append(TraceRecord(time: now, node: node, kind: .logFsync(through: end)))
-            if end > Offset(0) { await step(node, .logPersisted(through: end, term: mirrors[node].lastTerm)) }
+            if end > LogEnd(0) { await step(node, .logPersisted(through: end, term: mirrors[node].lastTerm)) }
         case .hardStateFsyncCompleted(let node, let incarnation, let state):
             guard incarnation == incarnations[node], cores[node] != nil else { return }
             hardStates[node].durable = state
@@ -219,8 +219,8 @@ public final class Simulation {
                 node: node, incarnation: incarnations[node], state))
         case .truncateLog(let cut):
             let log = logs[node]
-            guard await runLogOperation(node, "Log.truncate(from: \(cut))", writes: true, { () throws(LogError) in
-                try await log.truncate(from: cut)
+            guard await runLogOperation(node, "Log.truncate(from: \(cut.nextRecord))", writes: true, { () throws(LogError) in
+                try await log.truncate(from: cut.nextRecord)
             }) else { return }
             mirrors[node].truncate(from: cut)
             checker.checkCommittedStillHeld(mirrors: mirrors, cause: "truncation on n\(node + 1)")
