@@ -73,6 +73,9 @@ public final class SimulatedDisk: Sendable {
     /// Number of mutating calls (every `Call`) that succeeded since the disk was created.
     public var mutatingCallCount: Int { state.withLock { $0.mutatingCallCount } }
 
+    /// Number of power losses so far (each ends the storage views opened before it).
+    public var powerLossCount: Int { state.withLock { $0.generation } }
+
     /// Simulates losing power: unsynced data and unsynced directory changes are kept or lost
     /// (seeded, each on its own), locks are released, and files opened before are unusable (EIO).
     public func powerLoss(seed: UInt64) { state.withLock { $0.powerLoss(seed: seed) } }
@@ -110,6 +113,15 @@ public final class SimulatedDisk: Sendable {
 
     /// Paths of all files, sorted.
     public func paths() -> [String] { state.withLock { $0.entries.keys.sorted() } }
+
+    /// Creates the directory `path` (its parent must exist) durably at once, as if its parent
+    /// had been fsynced after the `mkdir` (for simulations that start from a prepared directory).
+    public func createDurableDirectory(_ path: String) {
+        state.withLock { state in
+            precondition(state.makeDirectory(path), "createDurableDirectory: no parent for \(path)")
+            state.syncDirectory(SimulatedDiskState.parent(of: SimulatedDiskState.normalized(path)))
+        }
+    }
 
     /// Whether `path` is a directory now.
     public func isDirectory(_ path: String) -> Bool { state.withLock { $0.directories.contains(path) } }
