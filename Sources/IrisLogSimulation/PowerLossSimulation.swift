@@ -47,6 +47,20 @@ public struct PowerLossSimulation: Sendable {
         public var crashesInTruncation = 0
         /// Lives run with `Durability.none` by one task.
         public var sequentialLives = 0
+
+        public init() {}
+
+        /// Adds another seed's counts (its violation is not carried over).
+        public mutating func add(_ other: Outcome) {
+            acknowledged += other.acknowledged
+            durableChecked += other.durableChecked
+            powerLosses += other.powerLosses
+            tornTails += other.tornTails
+            truncations += other.truncations
+            retentions += other.retentions
+            crashesInTruncation += other.crashesInTruncation
+            sequentialLives += other.sequentialLives
+        }
     }
 
     /// Runs one seed. Deterministic in its choices (configuration, operations, crash points,

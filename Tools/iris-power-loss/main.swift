@@ -19,11 +19,13 @@ let seeds = numbers.first ?? 10_000
 let first = numbers.dropFirst().first ?? 0
 let clock = ContinuousClock()
 let started = clock.now
-var totals = Totals()
+var totals = PowerLossSimulation.Outcome()
+var run = 0
 var violations = 0
 for seed in first..<first + seeds {
     let outcome = await simulation.run(seed: seed)
     totals.add(outcome)
+    run += 1
     if let violation = outcome.violation {
         print("VIOLATION: \(violation)")
         print("replay: iris-power-loss 1 \(seed)")
@@ -36,41 +38,17 @@ let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.att
 if violations == 0 {
     print("power-loss: \(seeds) seeds, \(totals.powerLosses) power losses, \(totals.tornTails) torn tails cut, \(totals.acknowledged) acknowledged records all recovered, 0 violations, \(Int(Double(seeds) / seconds)) seeds/s")
 }
-if json { print(totals.json(violations: violations, seconds: seconds)) }
+if json { print(json(totals, seeds: run, violations: violations, seconds: seconds)) }
 exit(violations == 0 ? 0 : 1)
 
-/// Sums of the seeds' outcomes.
-struct Totals {
-    var seeds = 0
-    var acknowledged = 0
-    var durableChecked = 0
-    var powerLosses = 0
-    var tornTails = 0
-    var truncations = 0
-    var retentions = 0
-    var crashesInTruncation = 0
-    var sequentialLives = 0
-
-    mutating func add(_ outcome: PowerLossSimulation.Outcome) {
-        seeds += 1
-        acknowledged += outcome.acknowledged
-        durableChecked += outcome.durableChecked
-        powerLosses += outcome.powerLosses
-        tornTails += outcome.tornTails
-        truncations += outcome.truncations
-        retentions += outcome.retentions
-        crashesInTruncation += outcome.crashesInTruncation
-        sequentialLives += outcome.sequentialLives
-    }
-
-    func json(violations: Int, seconds: Double) -> String {
-        let fields: [(String, String)] = [
-            ("seeds", "\(seeds)"), ("violations", "\(violations)"), ("power_losses", "\(powerLosses)"),
-            ("truncations", "\(truncations)"), ("retentions", "\(retentions)"), ("torn_tails_cut", "\(tornTails)"),
-            ("crashes_in_truncation", "\(crashesInTruncation)"), ("none_durability_lives", "\(sequentialLives)"),
-            ("acknowledged_records", "\(acknowledged)"), ("durable_records_checked", "\(durableChecked)"),
-            ("seconds", "\((seconds * 1000).rounded() / 1000)"),
-        ]
-        return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
-    }
+/// The totals as one JSON object.
+func json(_ totals: PowerLossSimulation.Outcome, seeds: Int, violations: Int, seconds: Double) -> String {
+    let fields: [(String, String)] = [
+        ("seeds", "\(seeds)"), ("violations", "\(violations)"), ("power_losses", "\(totals.powerLosses)"),
+        ("truncations", "\(totals.truncations)"), ("retentions", "\(totals.retentions)"), ("torn_tails_cut", "\(totals.tornTails)"),
+        ("crashes_in_truncation", "\(totals.crashesInTruncation)"), ("none_durability_lives", "\(totals.sequentialLives)"),
+        ("acknowledged_records", "\(totals.acknowledged)"), ("durable_records_checked", "\(totals.durableChecked)"),
+        ("seconds", "\((seconds * 1000).rounded() / 1000)"),
+    ]
+    return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"
 }
