@@ -192,8 +192,9 @@ struct IrisLogCLITests {
         let starts = LogFiles.frameStarts(bytes)
         let last = try #require(starts.last)
         let end = last + ((Int(bytes[last]) | Int(bytes[last + 1]) << 8) + 7) & ~7
-        // Half of a frame that was being written when the process died: a length field and some bytes.
-        let torn: [UInt8] = [0x00, 0x02, 0, 0] + (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
+        // Part of a 1 KiB frame that was being written when the power failed: a length field and
+        // the bytes of its first sectors; its last sector never reached the disk (still zero).
+        let torn: [UInt8] = [0x00, 0x04, 0, 0] + (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ 1) }
         bytes.replaceSubrange(end..<end + torn.count, with: torn)
         try LogFiles.write(segment, bytes)
 

@@ -86,39 +86,71 @@ struct IndexAndCheckpointTests {
         #expect(reserved.withUnsafeBytes { Checkpoint.decodeSlot($0) } == nil)
     }
 
-    @Test func tailDecisionTable() {
-        // A segment: one valid frame, then a damaged region at 512, zeroes, maybe data far away.
-        let encoded = EncodedFrame(records: [Record(value: payload(1, size: 300))], term: Term(0), now: 0, codec: .none,
-                                   compressionLevel: 3, compressionThresholdBytes: 0)
-        let frame = (bytes: encoded.sealed(baseOffset: Offset(0), previousCRC: 0).bytes, paddedLength: encoded.paddedLength)
+    /// SPEC.md §6.2, the whole rulebook: every combination of its five facts, with the verdict
+    /// written out row by row (not derived), so a change to any rule fails here.
+    @Test func tailDecisionRulebookOverEveryCombinationOfFacts() {
+        typealias Facts = TailDecision.Facts
+        var expected: [Facts: TailDecision.Verdict] = [:]
+        for facts in Facts.allCases {
+            switch (facts.defect, facts.isLastSegment, facts.beforeSynced, facts.tornWriteEvidence, facts.dataBeyondWindow) {
+            case (false, _, false, _, _): expected[facts] = .clean          // frames end in zeroes
+            case (false, _, true, _, _): expected[facts] = .corruption      // durable data missing
+            case (true, false, _, _, _): expected[facts] = .corruption      // sealed segments take no writes
+            case (true, true, true, _, _): expected[facts] = .corruption    // damage in synced data
+            case (true, true, false, false, _): expected[facts] = .corruption  // no sign of a torn write
+            case (true, true, false, true, true): expected[facts] = .corruption  // data past the window
+            case (true, true, false, true, false): expected[facts] = .tornTail
+            }
+        }
+        #expect(Facts.allCases.count == 32 && Set(Facts.allCases).count == 32)
+        #expect(expected.values.filter { $0 == .tornTail }.count == 1)
+        for facts in Facts.allCases {
+            #expect(TailDecision.decide(facts) == expected[facts], "\(facts)")
+        }
+    }
+
+    /// The rulebook on bytes: a segment holding one valid frame, then a second frame whose write
+    /// was cut short in one of several ways.
+    @Test func tornWriteNeedsEvidenceOnTheBytes() {
+        func frame(_ offset: UInt64, previousCRC: UInt32, size: Int) -> (bytes: [UInt8], crc: UInt32) {
+            EncodedFrame(records: [Record(value: payload(Int(offset), size: size))], term: Term(0), now: 0, codec: .none,
+                         compressionLevel: 3, compressionThresholdBytes: 0).sealed(baseOffset: Offset(offset), previousCRC: previousCRC)
+        }
+        let first = frame(0, previousCRC: 0, size: 300)
+        let second = frame(1, previousCRC: first.crc, size: 2000)
+        let start = FrameHeader.padded(first.bytes.count)
         let window = 8192
-        func decide(garbageAt: Int?, farData: Bool, last: Bool, synced: Int) -> TailDecision {
+        func decide(synced: Int = 0, last: Bool = true, _ damage: (inout [UInt8]) -> Void) -> TailDecision {
             var bytes = [UInt8](repeating: 0, count: 64 << 10)
-            bytes.replaceSubrange(0..<frame.paddedLength, with: frame.bytes)
-            if let garbageAt { bytes[garbageAt] = 0xAB }
-            if farData { bytes[frame.paddedLength + window + 100] = 1 }
+            bytes.replaceSubrange(0..<first.bytes.count, with: first.bytes)
+            bytes.replaceSubrange(start..<start + second.bytes.count, with: second.bytes)
+            damage(&bytes)
             return bytes.withUnsafeBytes { buffer in
                 let scan = SegmentScan.scan(buffer, expectedOffset: Offset(0), expectedPreviousCRC: 0, frameBytesMax: 1 << 20)
                 return TailDecision.decide(scan: scan, bytes: buffer, isLastSegment: last, syncedPosition: synced, unsyncedWindowBytes: window)
             }
         }
-        let end = frame.paddedLength
-        #expect(decide(garbageAt: nil, farData: false, last: true, synced: end) == .clean)
-        #expect(decide(garbageAt: end + 3, farData: false, last: true, synced: end) == .tornTail(position: end))
-        #expect(decide(garbageAt: end + 3, farData: false, last: true, synced: 0) == .tornTail(position: end))
-        // Data beyond the unsynced window cannot come from a torn write.
-        guard case .corruption(end, _) = decide(garbageAt: end + 3, farData: true, last: true, synced: 0) else {
-            Issue.record("far data must be corruption"); return
+        let secondSector = (start / 512 + 1) * 512
+        let lostSector: (inout [UInt8]) -> Void = { bytes in
+            for position in secondSector..<secondSector + 512 { bytes[position] = 0 }
         }
-        // Damage before the synced position is corruption.
-        guard case .corruption = decide(garbageAt: end + 3, farData: false, last: true, synced: end + 4096) else {
-            Issue.record("damage in synced data must be corruption"); return
+        #expect(decide { _ in } == .clean)
+        // A sector of the frame never reached the disk: torn.
+        #expect(decide(lostSector) == .tornTail(position: start))
+        // Its header's sector was lost, later ones landed: torn (zero length before data).
+        #expect(decide { bytes in for position in start..<secondSector { bytes[position] = 0 } } == .tornTail(position: start))
+        // The same loss in synced data, in a sealed segment, or with data past the window: corruption.
+        guard case .corruption(start, _) = decide(synced: start + 4096, lostSector),
+              case .corruption(start, _) = decide(last: false, lostSector),
+              case .corruption(start, _) = decide({ bytes in lostSector(&bytes); bytes[start + window + 100] = 1 }) else {
+            Issue.record("a lost sector outside the unsynced tail must be corruption"); return
         }
-        // Only the last segment can have a torn tail.
-        guard case .corruption = decide(garbageAt: end + 3, farData: false, last: false, synced: 0) else {
-            Issue.record("damage in a sealed segment must be corruption"); return
+        // A flipped bit, or garbage over the frame: no zero sector, so corruption even with no checkpoint.
+        guard case .corruption(start, _) = decide({ $0[start + 700] ^= 0x10 }),
+              case .corruption(start, _) = decide({ bytes in for position in start..<start + 2100 { bytes[position] = 0xEE } }) else {
+            Issue.record("damage that is not a torn write must be corruption"); return
         }
-        // A damaged first frame in the last segment, nothing after: torn at 0.
-        #expect(decide(garbageAt: 20, farData: false, last: true, synced: 0) == .tornTail(position: 0))
+        // The file ends inside the frame: its end was never written.
+        #expect(decide { bytes in bytes.removeLast(bytes.count - (start + 1000)) } == .tornTail(position: start))
     }
 }

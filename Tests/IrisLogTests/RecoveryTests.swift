@@ -28,27 +28,31 @@ struct RecoveryTests {
         }
     }
 
-    @Test func tornTailAtEveryBytePositionOfTheLastFrameRecoversTheExactPrefix() async throws {
-        let (fixture, lastFrame) = try await Self.written(.simulated, count: 10) { $0.segmentSizeBytes = 64 << 10 }
+    /// A write of the last frame cut short, as a disk does it: each 512-byte sector the frame
+    /// touches persisted or not. Every combination short of all is a torn tail and is cut to
+    /// the exact prefix; losing all of it is a clean end.
+    @Test func everyCombinationOfLostSectorsOfTheLastFrameIsATornTail() async throws {
+        let (fixture, lastFrame) = try await Self.written(.simulated, count: 10, size: 1200) { $0.segmentSizeBytes = 64 << 10 }
         let original = fixture.contents(Self.active)
         let checkpoint = fixture.contents(SegmentFileName.checkpoint)
         let frameEnd = lastFrame + Int(original.withUnsafeBytes { ByteCoding.loadUInt32($0, at: lastFrame) })
-        // The frame really is the last one: its header names offset 9.
         #expect(original[lastFrame + 16] == 9)
-        for cut in lastFrame..<frameEnd {
-            // A torn write: the frame's bytes from `cut` on never reached the disk.
-            var torn = original
-            for position in cut..<frameEnd { torn[position] = 0 }
-            // Bytes that were zero anyway (the record's header count is a zero byte): the frame is whole.
-            if torn == original { continue }
-            fixture.setContents(Self.active, torn)
+        // The frame's pieces between sector boundaries.
+        let starts = [lastFrame] + Array(stride(from: (lastFrame / 512 + 1) * 512, to: frameEnd, by: 512))
+        let pieces = starts.map { $0..<min(frameEnd, ($0 / 512 + 1) * 512) }
+        #expect(pieces.count >= 3)
+        for lost in 1..<(1 << pieces.count) {
+            var damaged = original
+            for (number, piece) in pieces.enumerated() where lost & (1 << number) != 0 {
+                for position in piece { damaged[position] = 0 }
+            }
+            fixture.setContents(Self.active, damaged)
             fixture.setContents(SegmentFileName.checkpoint, checkpoint)
             let log = try fixture.open()
-            #expect(log.nextOffset == Offset(9), "cut at \(cut)")
-            // Nothing left of the frame reads as a clean end; any remains are a torn tail there.
-            let remains = torn[lastFrame..<frameEnd].contains { $0 != 0 }
-            #expect(log.recoveryReport.tornTail?.position == (remains ? lastFrame : nil), "cut at \(cut)")
-            #expect(try log.readAll().map(\.value) == (0..<9).map { payload($0, size: 200) })
+            #expect(log.nextOffset == Offset(9), "lost \(lost)")
+            let everything = lost == (1 << pieces.count) - 1
+            #expect(log.recoveryReport.tornTail?.position == (everything ? nil : lastFrame), "lost \(lost)")
+            #expect(try log.readAll().map(\.value) == (0..<9).map { payload($0, size: 1200) })
             // The log keeps working: the next append takes offset 9 and survives reopen.
             #expect(try await log.append([9]) == Offset(9))
             await log.close()
@@ -57,17 +61,61 @@ struct RecoveryTests {
         }
     }
 
+    /// Zeroes that end the frame inside its last sector, leaving part of every sector written,
+    /// are not what a torn write leaves (sectors persist whole): the open refuses them rather
+    /// than cut records that may be acknowledged, and read-only serves the prefix.
+    @Test func zeroesThatNoLostSectorExplainsAreRefused() async throws {
+        let (fixture, lastFrame) = try await Self.written(.simulated, count: 10, size: 1200) { $0.segmentSizeBytes = 64 << 10 }
+        let original = fixture.contents(Self.active)
+        let checkpoint = fixture.contents(SegmentFileName.checkpoint)
+        let frameEnd = lastFrame + Int(original.withUnsafeBytes { ByteCoding.loadUInt32($0, at: lastFrame) })
+        let lastSector = ((frameEnd - 1) / 512) * 512
+        #expect(lastSector > lastFrame)
+        var refused = 0
+        for cut in lastSector + 1..<frameEnd {
+            var damaged = original
+            for position in cut..<frameEnd { damaged[position] = 0 }
+            if damaged[lastSector..<frameEnd].allSatisfy({ $0 == 0 }) || damaged == original { continue }
+            fixture.setContents(Self.active, damaged)
+            fixture.setContents(SegmentFileName.checkpoint, checkpoint)
+            #expect(throws: LogError.self, "cut at \(cut)") { _ = try fixture.open() }
+            let readOnly = try fixture.open(readOnly: true)
+            #expect(readOnly.nextOffset == Offset(9), "cut at \(cut)")
+            guard case .corruptFrame(_, lastFrame, _) = readOnly.recoveryReport.corruption else {
+                Issue.record("cut at \(cut): expected corruption at \(lastFrame)"); continue
+            }
+            refused += 1
+        }
+        #expect(refused > 100)
+    }
+
     @Test(arguments: Backend.real)
     func tornTailOnARealFileIsCut(backend: Backend) async throws {
-        let (fixture, lastFrame) = try await Self.written(backend, count: 30)
+        let (fixture, lastFrame) = try await Self.written(backend, count: 30, size: 1500)
         defer { fixture.cleanup() }
-        var bytes = fixture.contents(Self.active)
-        for position in lastFrame + 100..<lastFrame + 150 { bytes[position] = 0xEE }
+        let original = fixture.contents(Self.active)
+        // The first sector the frame touches was lost, the later ones landed.
+        var bytes = original
+        for position in lastFrame..<(lastFrame / 512 + 1) * 512 { bytes[position] = 0 }
         fixture.setContents(Self.active, bytes)
         let log = try fixture.open()
         #expect(log.recoveryReport.tornTail == RecoveryReport.TornTail(segment: Self.active, position: lastFrame, discardedBytes: bytes[lastFrame...].filter { $0 != 0 }.count))
         #expect(log.nextOffset == Offset(29))
         await log.close()
+    }
+
+    /// The damage found by trying `iris-log` as a new user: garbage over the last frame, with
+    /// no checkpoint at all, is not a torn write and is never cut.
+    @Test(arguments: Backend.real)
+    func garbageOverTheLastFrameIsRefusedEvenWithoutACheckpoint(backend: Backend) async throws {
+        let (fixture, lastFrame) = try await Self.written(backend, count: 30, size: 1500)
+        defer { fixture.cleanup() }
+        var bytes = fixture.contents(Self.active)
+        for position in lastFrame + 100..<lastFrame + 150 { bytes[position] = 0xEE }
+        fixture.setContents(Self.active, bytes)
+        fixture.remove(SegmentFileName.checkpoint)
+        #expect(throws: LogError.self) { _ = try fixture.open() }
+        #expect(fixture.contents(Self.active) == bytes)
     }
 
     @Test func aFlippedBitInSyncedDataIsReportedAndNeverServed() async throws {
@@ -142,38 +190,66 @@ struct RecoveryTests {
 }
 
 extension RecoveryTests {
-    /// SPEC.md §6.1: opening reads the active segment only through its frames plus the unsynced
-    /// window; bytes further away cannot be a torn write and do not stop the log.
-    @Test func openReadsTheActiveSegmentOnlyThroughTheUnsyncedWindow() async throws {
+    /// The correctness review's first suspicion (§2): a zeroed stretch of at least the unsynced
+    /// window inside data the checkpoint does not yet cover. The frames seem to end cleanly
+    /// there, but data follows the zeroes: corruption, never a silent end of the log.
+    @Test func dataAfterAZeroedStretchIsCorruptionNotACleanEnd() async throws {
         let fixture = LogFixture(.simulated) {
             $0.segmentSizeBytes = 16 << 20
-            $0.batchBytesMax = 64 << 10
-            $0.recordBytesMax = 64 << 10
+            $0.writeGroupBytesMax = 4096
+            $0.batchBytesMax = 2048
+            $0.recordBytesMax = 2048
         }
+        let window = fixture.configuration.unsyncedWindowBytes
+        let empty = try fixture.open()
+        await empty.close()
+        let staleCheckpoint = fixture.contents(SegmentFileName.checkpoint)
         let log = try fixture.open()
         for index in 0..<100 { _ = try await log.append(payload(index, size: 1000)) }
         await log.close()
-        // Stray bytes 8 MiB past the data, beyond the 2 MiB window.
-        var bytes = fixture.contents(Self.active)
-        bytes[8 << 20] = 0x5A
+        let bytes = fixture.contents(Self.active)
+        // Stray bytes 8 MiB past the data.
+        var stray = bytes
+        stray[8 << 20] = 0x5A
+        fixture.setContents(Self.active, stray)
+        #expect(throws: LogError.self) { _ = try fixture.open() }
+        // More than a window of zeroes in the middle of the data, the checkpoint from before it.
+        let starts = Self.frameStarts(bytes)
+        var zeroed = bytes
+        for position in starts[20]..<starts[20] + window + 4096 { zeroed[position] = 0 }
+        #expect(starts[20] + window + 4096 < starts[99])
+        fixture.setContents(Self.active, zeroed)
+        fixture.setContents(SegmentFileName.checkpoint, staleCheckpoint)
+        #expect(throws: LogError.self) { _ = try fixture.open() }
+        // Clean again: it opens and reads everything; the bytes after the data are only checked.
         fixture.setContents(Self.active, bytes)
-
         let reopened = try fixture.open()
         #expect(reopened.recoveryReport.tornTail == nil && reopened.recoveryReport.corruption == nil)
         #expect(reopened.recoveryReport.scannedBytes < 4 << 20)
         #expect(try reopened.readAll().map(\.value) == (0..<100).map { payload($0, size: 1000) })
-        _ = try await reopened.append([1])
         await reopened.close()
+    }
 
-        // Within the window the same stray byte is the remains of a torn write: it is cut.
-        var near = fixture.contents(Self.active)
-        near[8 << 20] = 0
-        let end = Self.frameStarts(near).last! + 64
-        near[end + 4096] = 0x5A
-        fixture.setContents(Self.active, near)
-        let cut = try fixture.open()
-        #expect(cut.recoveryReport.tornTail != nil)
-        #expect(cut.nextOffset == Offset(101))
-        await cut.close()
+    /// The review's second suspicion: a checkpoint (valid CRC) declaring an unsynced window no
+    /// writer uses would turn damage anywhere into a "torn tail". It is refused as corrupt.
+    @Test func aCheckpointWithAnImplausibleWindowIsRefused() async throws {
+        let (fixture, _) = try await Self.written(.simulated, count: 10)
+        var checkpoint = try #require(Checkpoint.decode(file: fixture.contents(SegmentFileName.checkpoint)))
+        checkpoint.sequence += 1
+        checkpoint.syncedPosition = 0
+        checkpoint.unsyncedWindowBytes = Int(UInt32.max)
+        var file = [UInt8](repeating: 0, count: Checkpoint.fileSize)
+        file.replaceSubrange(checkpoint.slotPosition..<checkpoint.slotPosition + Checkpoint.slotSize, with: checkpoint.encode())
+        fixture.setContents(SegmentFileName.checkpoint, file)
+        #expect {
+            _ = try fixture.open()
+        } throws: { error in
+            guard case LogError.corruptLog(_, let reason) = error else { return false }
+            return reason.contains("unsynced window of 4294967295 bytes")
+        }
+        // Read-only: served without the checkpoint, the problem reported.
+        let readOnly = try fixture.open(readOnly: true)
+        #expect(readOnly.nextOffset == Offset(10))
+        #expect(readOnly.recoveryReport.corruption != nil)
     }
 }

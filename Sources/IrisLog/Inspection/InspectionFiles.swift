@@ -156,6 +156,8 @@ package enum InspectionError: Error, Sendable, CustomStringConvertible {
     case io(InspectionIOError)
     case locked(directory: String)
     case notADirectory(String)
+    /// The directory holds neither a segment file nor a checkpoint.
+    case notALog(String)
     case offsetBeforeStart(requested: UInt64, first: UInt64)
     /// The data needed is damaged; `file` and `position` say where.
     case corrupt(file: String, position: Int, reason: String)
@@ -165,6 +167,7 @@ package enum InspectionError: Error, Sendable, CustomStringConvertible {
         case .io(let error): error.description
         case .locked(let directory): "\(directory) is open for writing by another process (its iris.lock is held)"
         case .notADirectory(let path): "\(path) is not a log directory (no such directory)"
+        case .notALog(let path): "\(path) holds no Iris log (no segment file, no checkpoint); name the log's directory"
         case .offsetBeforeStart(let requested, let first): "offset \(requested) is before the log's first offset \(first)"
         case .corrupt(let file, let position, let reason): "corruption in \(file) at byte \(position): \(reason)"
         }

@@ -143,6 +143,7 @@ package enum LogInspector {
         do { names = try InspectionFiles.list(directory) } catch { throw .io(error) }
         var bases = segmentBases(names)
         let indexBases = Set(names.compactMap { SegmentFileName.baseOffset(of: $0, extension: SegmentFileName.indexExtension) })
+        guard !bases.isEmpty || names.contains(SegmentFileName.checkpoint) else { throw .notALog(directory) }
         var report = InspectionReport(directory: directory)
 
         // Checkpoint (§5).
@@ -162,12 +163,24 @@ package enum LogInspector {
                 }
             }
         }
+        // Segment files are at most their configured size, so the largest bounds the window.
+        let largestSegment = bases.map { base -> Int in
+            let path = directory + "/" + SegmentFileName.segment(base)
+            guard let fd = try? InspectionFiles.openReadOnly(path) else { return 0 }
+            defer { _ = close(fd) }
+            return (try? InspectionFiles.size(fd, path: path)) ?? 0
+        }.max() ?? 0
+        let windowBytesMax = Checkpoint.windowBytesMax(
+            segmentBytes: largestSegment, configuredWindowBytes: LogConfiguration().unsyncedWindowBytes)
         if let checkpoint {
             report.checkpoint = CheckpointSummary(
                 sequence: checkpoint.sequence, segmentBase: checkpoint.segmentBase.rawValue,
                 syncedPosition: checkpoint.syncedPosition, nextOffset: checkpoint.nextOffset.rawValue,
                 unsyncedWindowBytes: checkpoint.unsyncedWindowBytes)
-            if bases.isEmpty, checkpoint.nextOffset > Offset(0) {
+            if let problem = checkpoint.implausibility(windowBytesMax: windowBytesMax) {
+                report.checkpointDamaged = true
+                report.findings.append(.init(kind: .corruption, file: SegmentFileName.checkpoint, position: Int(checkpoint.slotPosition), reason: problem))
+            } else if bases.isEmpty, checkpoint.nextOffset > Offset(0) {
                 report.checkpointDamaged = true
                 report.findings.append(.init(kind: .corruption, file: SegmentFileName.checkpoint, position: Int(checkpoint.slotPosition),
                                              reason: "the checkpoint records \(checkpoint.nextOffset) records but no segment file exists"))
@@ -191,7 +204,9 @@ package enum LogInspector {
             bases.removeFirst(start)
         }
         let frameBytesMax = FrameHeader.lengthMax
-        let window = checkpoint?.unsyncedWindowBytes ?? LogConfiguration().unsyncedWindowBytes
+        // A checkpoint whose window no writer uses is reported above and its window ignored.
+        let window = checkpoint.flatMap { $0.implausibility(windowBytesMax: windowBytesMax) == nil ? $0.unsyncedWindowBytes : nil }
+            ?? LogConfiguration().unsyncedWindowBytes
         var totalBytes = 0
         for base in bases {
             let path = directory + "/" + SegmentFileName.segment(base)
@@ -220,7 +235,7 @@ package enum LogInspector {
                 if report.cut == nil { report.cut = PrefixCut(segmentIndex: number, position: 0, isGap: true, reason: reason) }
                 expectedPreviousCRC = nil
             }
-            let synced = checkpoint.map { $0.segmentBase == base ? $0.syncedPosition : ($0.segmentBase > base ? Int.max : 0) } ?? 0
+            let synced = checkpoint?.syncedPosition(inSegment: base) ?? 0
             var segment = InspectedSegment(
                 name: name, baseOffset: base.rawValue, nextOffset: base.rawValue, fileBytes: bytes.count, dataBytes: 0,
                 frames: 0, records: 0, compressedFrames: 0, compressedRecords: 0, storedPayloadBytes: 0, uncompressedPayloadBytes: 0,
@@ -265,21 +280,19 @@ package enum LogInspector {
                 }
                 if stop { return }
                 if segmentCut == nil {
-                    var decision = TailDecision.decide(scan: scan, bytes: buffer, isLastSegment: isLast, syncedPosition: synced, unsyncedWindowBytes: window)
-                    if decision == .clean, scan.validEnd < synced, synced != Int.max {
-                        decision = .corruption(position: scan.validEnd, reason: .truncated(needed: synced, available: scan.validEnd))
-                        segmentCut = (scan.validEnd, "valid frames end at byte \(scan.validEnd) but the checkpoint records data synced up to byte \(synced)")
-                    }
-                    switch decision {
+                    switch TailDecision.decide(scan: scan, bytes: buffer, isLastSegment: isLast, syncedPosition: synced, unsyncedWindowBytes: window) {
                     case .clean:
                         break
                     case .tornTail(let position):
                         let nonZero = buffer[position...].reduce(0) { $0 + ($1 == 0 ? 0 : 1) }
                         report.findings.append(.init(
                             kind: .tornTail, file: name, position: position,
-                            reason: "torn tail (recoverable): \(nonZero) non-zero bytes after the last complete frame were never synced (\(scan.defect?.reason.description ?? "")); the next open for writing cuts them"))
+                            reason: "torn tail (recoverable): the last frame's write was cut short (\(scan.defect?.reason.description ?? "")) and \(nonZero) non-zero bytes follow within the unsynced window; the next open for writing cuts them"))
                     case .corruption(let position, let defect):
-                        if segmentCut == nil { segmentCut = (position, defect.description) }
+                        let reason = scan.defect == nil
+                            ? "valid frames end at byte \(position) but the checkpoint records data synced up to byte \(synced)"
+                            : defect.description
+                        if segmentCut == nil { segmentCut = (position, reason) }
                     }
                 }
             }

@@ -2,15 +2,15 @@
 /// before any of its records is returned: a damaged frame is an error, never data.
 enum FrameReader {
     /// The validated header of the frame at `position` (reads and checks the whole frame).
-    static func header(in entry: SegmentEntry, at position: Int) throws -> FrameHeader {
+    static func header(in entry: SegmentEntry, at position: Int) throws(LogError) -> FrameHeader {
         let (header, _) = try frame(in: entry, at: position, limit: entry.summary.dataEnd)
         return header
     }
 
     /// Reads the frame at `position`, which must end at or before `limit`, and checks it.
-    static func frame(in entry: SegmentEntry, at position: Int, limit: Int) throws -> (FrameHeader, [UInt8]) {
+    static func frame(in entry: SegmentEntry, at position: Int, limit: Int) throws(LogError) -> (FrameHeader, [UInt8]) {
         let file = entry.handle.file
-        let head = try file.read(count: min(FrameHeader.size, limit - position), at: position)
+        let head = try read(file, count: min(FrameHeader.size, limit - position), at: position)
         guard head.count == FrameHeader.size else {
             throw corrupt(entry, position, .truncated(needed: FrameHeader.size, available: head.count))
         }
@@ -18,7 +18,7 @@ enum FrameReader {
         guard length >= FrameHeader.size, length <= FrameHeader.lengthMax, position + length <= limit else {
             throw corrupt(entry, position, .badLength(UInt32(truncatingIfNeeded: length)))
         }
-        let bytes = try file.read(count: length, at: position)
+        let bytes = try read(file, count: length, at: position)
         do {
             let header = try bytes.withBytes { (buffer) throws(FrameDefect) in
                 try FrameDecoder.validate(buffer, frameBytesMax: FrameHeader.lengthMax)
@@ -26,6 +26,16 @@ enum FrameReader {
             return (header, bytes)
         } catch {
             throw corrupt(entry, position, error)
+        }
+    }
+
+    private static func read(_ file: any StorageFile, count: Int, at position: Int) throws(LogError) -> [UInt8] {
+        do {
+            return try file.read(count: count, at: position)
+        } catch let error as StorageError {
+            throw LogError(error)
+        } catch {
+            preconditionFailure("storage calls throw StorageError, not \(error)")
         }
     }
 

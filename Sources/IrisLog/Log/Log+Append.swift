@@ -83,25 +83,17 @@ extension Log {
         try await submit([frame])
     }
 
-    /// Admits `frames` in order under one lock; the continuation rides on the last frame and
-    /// resumes with its base offset once all of them are durable (frames complete in order).
+    /// Admits `frames` together under one lock (all or none); the continuation rides on the
+    /// last frame and resumes with its base offset once all of them are durable.
     private func submit(_ frames: [EncodedFrame]) async throws -> Offset {
         try await withUnsafeThrowingContinuation { continuation in
+            let call = frames.indices.map { index in
+                PendingAppend(frame: frames[index], continuation: index == frames.count - 1 ? continuation : nil)
+            }
             let outcome: Result<Bool, LogError> = lock.withLock { state in
                 if let failure = state.failure { return .failure(Log.errorAfterFailure(failure)) }
                 if state.closing { return .failure(.closed) }
-                var wakeWriter = false
-                for (index, frame) in frames.enumerated() {
-                    let isLast = index == frames.count - 1
-                    switch state.submit(PendingAppend(frame: frame, continuation: isLast ? continuation : nil)) {
-                    case .success(let wake): wakeWriter = wakeWriter || wake
-                    case .failure(let refusal):
-                        // Only the first frame can be refused here: the others follow it by construction.
-                        precondition(index == 0, "a frame after an admitted one was refused")
-                        return .failure(refusal)
-                    }
-                }
-                return .success(wakeWriter)
+                return state.submit(call)
             }
             switch outcome {
             case .failure(let error): continuation.resume(throwing: error)

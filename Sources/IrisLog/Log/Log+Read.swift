@@ -60,7 +60,9 @@ extension Log {
 
     /// Calls `visit` with each checked frame (header, bytes, segment, position) from the one
     /// holding `offset` on, in order across segments, until it returns false or the readable
-    /// end. A frame cut away by a concurrent truncation ends the walk instead of failing it.
+    /// end. A truncation that starts or ends while a frame is read ends the walk before that
+    /// frame: its bytes may be cut away (not corruption) or written after the cut (not yet
+    /// acknowledged), so the reader sees neither; so does a read error while one runs.
     private func forEachFrame(
         from offset: Offset,
         _ visit: (FrameHeader, [UInt8], SegmentEntry, Int) throws(LogError) -> Bool
@@ -68,21 +70,18 @@ extension Log {
         var next = offset
         var visited = false
         while true {
-            let snapshot = try locate(next, continuing: visited)
-            guard let (entry, start, truncations) = snapshot else { return }
+            guard let (entry, start, epoch) = try locate(next, continuing: visited) else { return }
             var position = start
             while position < entry.summary.dataEnd {
                 let header: FrameHeader
                 let frameBytes: [UInt8]
                 do {
-                    (header, frameBytes) = try FrameReader.frame(
-                        in: entry, at: position, limit: entry.summary.dataEnd)
-                } catch let error as LogError {
-                    if lock.withLock({ $0.truncations }) != truncations { return }
-                    throw error
+                    (header, frameBytes) = try FrameReader.frame(in: entry, at: position, limit: entry.summary.dataEnd)
                 } catch {
-                    throw LogError(error as! StorageError)
+                    if epoch % 2 == 1 || truncated(since: epoch) { return }
+                    throw error
                 }
+                if truncated(since: epoch) { return }
                 let framePosition = position
                 position += header.paddedLength
                 guard header.nextOffset > next else { continue }
@@ -94,8 +93,15 @@ extension Log {
         }
     }
 
+    /// Whether a truncation started or ended since a reader took `epoch`: its snapshot of the
+    /// segments may then describe bytes that are gone or rewritten. (Bytes read while one was
+    /// already running, with the epoch unchanged, are the old, acknowledged ones or zeroes.)
+    private func truncated(since epoch: Int) -> Bool {
+        lock.withLock { $0.truncationEpoch } != epoch
+    }
+
     /// Finds where `offset` is read from: the segment (as of now), the position of the
-    /// indexed frame at or before it, and the truncation count. nil at the readable end.
+    /// indexed frame at or before it, and the truncation epoch. nil at the readable end.
     private func locate(_ offset: Offset, continuing: Bool) throws(LogError) -> (SegmentEntry, Int, Int)? {
         try lock.withLock { (state) throws(LogError) -> (SegmentEntry, Int, Int)? in
             if offset == state.durableNext && (continuing || offset >= state.firstOffset) { return nil }
@@ -105,7 +111,7 @@ extension Log {
                 throw .offsetOutOfRange(requested: offset, first: state.firstOffset, next: state.durableNext)
             }
             let entry = state.segments[number]
-            return (entry, entry.index.position(before: offset), state.truncations)
+            return (entry, entry.index.position(before: offset), state.truncationEpoch)
         }
     }
 }

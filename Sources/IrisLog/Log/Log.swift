@@ -37,7 +37,7 @@ public final class Log: Sendable {
         try configuration.validate()
         let storage = makeStorage(configuration.ioBackend, logger: logger)
         do {
-            if !configuration.readOnly { try storage.createDirectory(directory) }
+            if !configuration.readOnly { try createDurably(directory, storage: storage) }
             let directoryLock: (any DirectoryLock)?
             if configuration.readOnly {
                 directoryLock = nil
@@ -48,10 +48,15 @@ public final class Log: Sendable {
                     throw LogError.locked(directory: directory)
                 }
             }
-            let loader = LogLoader(directory: directory, storage: storage, configuration: configuration, logger: logger)
-            let loaded = try loader.load()
-            return try Log(directory: directory, configuration: configuration, storage: storage, logger: logger,
-                           loaded: loaded, directoryLock: directoryLock)
+            do {
+                let loader = LogLoader(directory: directory, storage: storage, configuration: configuration, logger: logger)
+                let loaded = try loader.load()
+                return try Log(directory: directory, configuration: configuration, storage: storage, logger: logger,
+                               loaded: loaded, directoryLock: directoryLock)
+            } catch {
+                directoryLock?.release()
+                throw error
+            }
         } catch let error as LogError {
             throw error
         } catch let error as StorageError {
@@ -59,6 +64,23 @@ public final class Log: Sendable {
         } catch {
             preconditionFailure("unexpected error \(error)")
         }
+    }
+
+    /// Creates the log's directory when missing and makes its entry durable (an fsync of the
+    /// parent), so a power loss cannot take the directory, and the records acknowledged in
+    /// it, away.
+    private static func createDurably(_ directory: String, storage: any Storage) throws {
+        guard !storage.fileExists(directory) else { return }
+        try storage.createDirectory(directory)
+        try storage.syncDirectory(parentDirectory(of: directory))
+    }
+
+    /// The directory holding `path`: "/" for "/log", "." for "log".
+    static func parentDirectory(of path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        return slash == trimmed.startIndex ? "/" : String(trimmed[..<slash])
     }
 
     private static func makeStorage(_ backend: IOBackend, logger: Logger) -> any Storage {
@@ -115,9 +137,19 @@ public final class Log: Sendable {
     /// Bytes of record data held (frames, headers included), excluding preallocated space.
     public var sizeBytes: Int { lock.withLock { $0.segments.reduce(0) { $0 + $1.summary.dataEnd } } }
 
+    /// The failure that stopped the log (a write, sync or checkpoint error), nil while it works.
+    /// Once set, appends and maintenance fail; reads of acknowledged records go on.
+    public var failure: LogError? { lock.withLock { $0.failure } }
+
     /// Stops accepting appends, waits until every admitted append is durable (or failed),
-    /// writes a final checkpoint and releases the directory lock. Idempotent.
-    public func close() async {
+    /// syncs what `Durability.none` left unsynced, writes a final checkpoint and releases the
+    /// directory lock. Idempotent.
+    ///
+    /// - Returns: nil when everything acknowledged is durable and checkpointed; otherwise the
+    ///   failure that stopped the log, before or during the close (then records acknowledged
+    ///   under `.none` since the last `sync()` may not be durable). Reopen to recover.
+    @discardableResult
+    public func close() async -> LogError? {
         let wait: Bool = lock.withLock { state in
             state.closing = true
             return !state.writerExited
@@ -136,6 +168,7 @@ public final class Log: Sendable {
         let tail = lock.withLock { $0.takeTailWaiters() }
         tail.forEach { $0.resume() }
         directoryLock?.release()
+        return failure
     }
 
     func path(_ name: String) -> String { directory + "/" + name }

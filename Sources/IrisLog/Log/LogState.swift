@@ -2,7 +2,7 @@ import DequeModule
 
 /// An append waiting for its frame to become durable. Of the frames of one
 /// `append(frames:)` call only the last carries the continuation: frames are acknowledged in
-/// order, and a rejected frame makes every later frame of the call be rejected too.
+/// order, and the frames of one call are admitted or refused together.
 struct PendingAppend: Sendable {
     var frame: EncodedFrame
     let continuation: UnsafeContinuation<Offset, any Error>?
@@ -41,8 +41,9 @@ struct LogState: Sendable {
     var queue = Deque<PendingAppend>()
     /// Bytes of frames admitted and not yet durable; bounded by `appendQueueBytesMax`.
     var admittedBytes = 0
-    /// Appends not yet admitted: the queue is full or maintenance is pending.
-    var waiting = Deque<PendingAppend>()
+    /// Calls not yet admitted, each with all of its frames: the queue is full or maintenance
+    /// is pending.
+    var waiting = Deque<[PendingAppend]>()
     var maintenance = Deque<MaintenanceRequest>()
     var failure: LogError?
     /// The syncer's progress in the active segment; the writer acknowledges what it covers.
@@ -52,8 +53,10 @@ struct LogState: Sendable {
     var closeWaiters: [UnsafeContinuation<Void, Never>] = []
     var tailWaiters: [Int: UnsafeContinuation<Void, Never>] = [:]
     var nextTailWaiterID = 0
-    /// Bumped by every truncation, so readers can tell a moved log from a damaged one.
-    var truncations = 0
+    /// Bumped when a truncation starts and again when it ends (odd while it runs), so a
+    /// reader can tell a moved log from a damaged one, and a frame written after a cut from
+    /// one it was entitled to read.
+    var truncationEpoch = 0
 
     var firstOffset: Offset { segments.first?.baseOffset ?? nextOffset }
 
@@ -66,56 +69,63 @@ struct LogState: Sendable {
         self.syncProgress = SyncProgress(syncedEnd: segments.last?.summary.dataEnd ?? 0)
     }
 
-    private func canAdmit(_ frame: EncodedFrame) -> Bool {
-        maintenance.isEmpty && (admittedBytes == 0 || admittedBytes + frame.paddedLength <= appendQueueBytesMax)
+    private func canAdmit(_ call: [PendingAppend]) -> Bool {
+        let bytes = call.reduce(0) { $0 + $1.frame.paddedLength }
+        return maintenance.isEmpty && (admittedBytes == 0 || admittedBytes + bytes <= appendQueueBytesMax)
     }
 
-    /// Assigns offsets and queues the append if it fits now; otherwise it waits its turn.
-    /// Returns whether the writer has new work, or why a sealed frame was refused.
-    mutating func submit(_ append: PendingAppend) -> Result<Bool, LogError> {
-        if waiting.isEmpty && canAdmit(append.frame) {
-            if let refusal = admit(append) { return .failure(refusal) }
+    /// Assigns offsets and queues the call's frames if they fit now; otherwise the call waits
+    /// its turn. Returns whether the writer has new work, or why the sealed frames were refused
+    /// (then nothing of the call is queued).
+    mutating func submit(_ call: [PendingAppend]) -> Result<Bool, LogError> {
+        precondition(!call.isEmpty)
+        if waiting.isEmpty && canAdmit(call) {
+            if let refusal = admit(call) { return .failure(refusal) }
             return .success(true)
         }
-        waiting.append(append)
+        waiting.append(call)
         return .success(false)
     }
 
-    /// Queues the append with its offsets, or refuses a sealed frame that does not continue
-    /// the log exactly (offset and chain).
-    private mutating func admit(_ append: PendingAppend) -> LogError? {
-        var append = append
-        if let presealed = append.frame.presealed {
-            guard append.frame.baseOffset == nextOffset else {
-                return .frameOutOfSequence(expected: nextOffset, got: append.frame.baseOffset)
+    /// Queues the call's frames with their offsets, or refuses the whole call when a sealed
+    /// frame does not continue the log exactly (offset and chain): all or nothing.
+    private mutating func admit(_ call: [PendingAppend]) -> LogError? {
+        var next = nextOffset
+        var crc = admittedCRC
+        for append in call {
+            guard let presealed = append.frame.presealed else {
+                precondition(call.count == 1, "an ordinary append is one frame")
+                next = next.advanced(by: UInt64(append.frame.recordCount))
+                crc = nil
+                continue
             }
-            guard presealed.previousCRC == admittedCRC else {
-                return .frameChainMismatch(
-                    offset: append.frame.baseOffset, expectedPreviousCRC: admittedCRC, previousCRC: presealed.previousCRC)
+            guard append.frame.baseOffset == next else {
+                return .frameOutOfSequence(expected: next, got: append.frame.baseOffset)
             }
-            admittedCRC = presealed.crc
-        } else {
-            append.frame.baseOffset = nextOffset
-            admittedCRC = nil
+            guard presealed.previousCRC == crc else {
+                return .frameChainMismatch(offset: append.frame.baseOffset, expectedPreviousCRC: crc, previousCRC: presealed.previousCRC)
+            }
+            next = append.frame.nextOffset
+            crc = presealed.crc
         }
-        nextOffset = append.frame.nextOffset
-        admittedBytes += append.frame.paddedLength
-        queue.append(append)
+        for var append in call {
+            if append.frame.presealed == nil { append.frame.baseOffset = nextOffset }
+            nextOffset = append.frame.nextOffset
+            admittedBytes += append.frame.paddedLength
+            queue.append(append)
+        }
+        precondition(nextOffset == next)
+        admittedCRC = crc
         return nil
     }
 
-    /// Admits waiting appends in arrival order while they fit; returns the refused ones,
-    /// to be failed outside the lock.
+    /// Admits waiting calls in arrival order while they fit; returns the refused ones, to be
+    /// failed outside the lock (each call's error goes to its last frame's continuation).
     mutating func admitWaiting() -> [(PendingAppend, LogError)] {
         var refused: [(PendingAppend, LogError)] = []
-        // The frames of one call wait together; the first refusal is their cause.
-        var cause: LogError?
-        while let first = waiting.first, canAdmit(first.frame) {
-            let append = waiting.removeFirst()
-            guard let refusal = admit(append) else { continue }
-            let reported = cause ?? refusal
-            cause = append.continuation == nil ? reported : nil
-            refused.append((append, reported))
+        while let first = waiting.first, canAdmit(first) {
+            let call = waiting.removeFirst()
+            if let refusal = admit(call) { refused.append((call.last!, refusal)) }
         }
         return refused
     }
@@ -140,7 +150,7 @@ struct LogState: Sendable {
     /// Records a failure and takes every append and request that can no longer complete.
     mutating func fail(_ error: LogError) -> (appends: [PendingAppend], maintenance: [MaintenanceRequest]) {
         if failure == nil { failure = error }
-        let appends = Array(queue) + Array(waiting)
+        let appends = Array(queue) + waiting.flatMap { $0 }
         let requests = Array(maintenance)
         queue.removeAll()
         waiting.removeAll()

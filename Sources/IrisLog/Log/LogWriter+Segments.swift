@@ -100,89 +100,105 @@ extension LogWriter {
             return doomed
         }
         guard !doomed.isEmpty else { return 0 }
-        // Oldest first, so a crash part-way leaves a log without a gap.
+        // Oldest first, each durable before the next, so a crash part-way leaves no gap even
+        // on a file system that does not keep unlinks in order.
         for handle in doomed {
-            let indexPath = log.path(SegmentFileName.index(handle.baseOffset))
-            try log.storage.removeFile(log.path(handle.name))
-            if log.storage.fileExists(indexPath) { try log.storage.removeFile(indexPath) }
+            try removeSegmentFiles(handle)
+            try log.storage.syncDirectory(log.directory)
         }
-        try log.storage.syncDirectory(log.directory)
         log.logger.info("deleted segments", metadata: ["count": "\(doomed.count)", "first_offset": "\(log.firstOffset)"])
         return doomed.count
     }
 
     /// Removes every record from `cut` on; `cut` must start a frame. Runs with no frame in flight.
     ///
-    /// Order (SPEC.md §6.4): a checkpoint naming the cut comes first, so recovery never sees
-    /// the old synced position beyond it; then later segments are deleted, newest first; then
-    /// the segment holding the cut is trimmed, preallocated again and synced, and becomes active.
+    /// Order (SPEC.md §6.4), each step durable before the next, so a crash anywhere leaves
+    /// either the old log (the suffix comes back, as if the truncation never started) or the
+    /// truncated one, never a hole: everything written is synced; a checkpoint names the cut;
+    /// later segments are deleted newest first, a directory sync after each; the cut segment's
+    /// index is deleted and the directory synced; the segment is trimmed, preallocated again
+    /// and synced, and becomes active. Readers are told through `truncationEpoch` (odd while
+    /// the segments change), so none returns a frame written after the cut or reports the
+    /// trimmed bytes as corruption.
     func truncate(from cut: Offset) throws {
-        let plan: (segment: Int, position: Int, previousCRC: UInt32)? = try log.lock.withLock { state in
+        let plan: (segment: Int, entry: SegmentEntry, later: [SegmentHandle])? = try log.lock.withLock { state in
             guard cut < state.durableNext else { return nil }
             guard cut >= state.firstOffset else {
                 throw LogError.offsetOutOfRange(requested: cut, first: state.firstOffset, next: state.durableNext)
             }
             let segment = state.segments.segmentIndex(holding: cut)!
-            let entry = state.segments[segment]
-            let found = try findFrameBoundary(entry, at: cut, searchFrom: entry.index.position(before: cut))
-            return (segment, found.position, found.previousCRC)
+            state.truncationEpoch += 1
+            return (segment, state.segments[segment], state.segments[(segment + 1)...].map(\.handle))
         }
         guard let plan else { return }
-        let (handle, doomed) = log.lock.withLock { state in
-            (state.segments[plan.segment].handle, state.segments[(plan.segment + 1)...].map(\.handle))
-        }
+        try syncWritten()
+        let kept = try keptPrefix(of: plan.entry, before: cut)
+        let handle = plan.entry.handle
         checkpointSequence += 1
-        try Checkpoint(sequence: checkpointSequence, segmentBase: handle.baseOffset, syncedPosition: plan.position,
-                       nextOffset: cut, lastCRC: plan.previousCRC, unsyncedWindowBytes: configuration.unsyncedWindowBytes)
+        try Checkpoint(sequence: checkpointSequence, segmentBase: handle.baseOffset, syncedPosition: kept.position,
+                       nextOffset: cut, lastCRC: kept.previousCRC, unsyncedWindowBytes: configuration.unsyncedWindowBytes)
             .write(to: checkpointFile)
-        for doomedHandle in doomed.reversed() {
-            try log.storage.removeFile(log.path(doomedHandle.name))
-            let indexPath = log.path(SegmentFileName.index(doomedHandle.baseOffset))
-            if log.storage.fileExists(indexPath) { try log.storage.removeFile(indexPath) }
+        for doomed in plan.later.reversed() {
+            try removeSegmentFiles(doomed)
+            try log.storage.syncDirectory(log.directory)
         }
         let indexPath = log.path(SegmentFileName.index(handle.baseOffset))
-        if log.storage.fileExists(indexPath) { try log.storage.removeFile(indexPath) }
-        try handle.file.truncate(to: plan.position)
+        if log.storage.fileExists(indexPath) {
+            try log.storage.removeFile(indexPath)
+            try log.storage.syncDirectory(log.directory)
+        }
+        try handle.file.truncate(to: kept.position)
         try handle.file.allocate(size: configuration.segmentSizeBytes)
         try handle.file.sync()
-        try log.storage.syncDirectory(log.directory)
 
         active = handle
-        position = plan.position
-        syncedPosition = plan.position
-        chainCRC = plan.previousCRC
+        position = kept.position
+        syncedPosition = kept.position
+        chainCRC = kept.previousCRC
         bytesSinceCheckpoint = 0
-        syncer.restart(at: plan.position)
+        syncer.restart(at: kept.position)
         log.lock.withLock { state in
-            state.syncProgress.syncedEnd = plan.position
+            state.syncProgress.syncedEnd = kept.position
             state.segments.removeLast(state.segments.count - plan.segment - 1)
             let last = state.segments.count - 1
             state.segments[last].sealed = false
-            state.segments[last].index.truncate(before: plan.position)
-            state.segments[last].summary.dataEnd = plan.position
-            state.segments[last].summary.nextOffset = cut
-            state.segments[last].summary.lastCRC = plan.previousCRC
+            state.segments[last].index.truncate(before: kept.position)
+            state.segments[last].summary = SegmentSummary(
+                baseOffset: handle.baseOffset, nextOffset: cut, dataEnd: kept.position,
+                lastCRC: kept.previousCRC, maxTimestamp: kept.maxTimestamp)
             state.nextOffset = cut
             state.durableNext = cut
-            state.admittedCRC = plan.previousCRC
-            state.truncations += 1
+            state.admittedCRC = kept.previousCRC
+            state.truncationEpoch += 1
         }
-        log.logger.info("truncated", metadata: ["from": "\(cut)", "segment": "\(handle.name)", "position": "\(plan.position)"])
+        log.logger.info("truncated", metadata: ["from": "\(cut)", "segment": "\(handle.name)", "position": "\(kept.position)"])
     }
 
-    /// Walks frames from `searchFrom` to the one starting at `offset`, returning its position
-    /// and its previous CRC. Throws when `offset` falls inside a frame.
-    private func findFrameBoundary(_ entry: SegmentEntry, at offset: Offset, searchFrom: Int) throws -> (position: Int, previousCRC: UInt32) {
-        var position = searchFrom
+    /// Unlinks a segment file and its index file, if any (the caller syncs the directory).
+    private func removeSegmentFiles(_ handle: SegmentHandle) throws {
+        try log.storage.removeFile(log.path(handle.name))
+        let indexPath = log.path(SegmentFileName.index(handle.baseOffset))
+        if log.storage.fileExists(indexPath) { try log.storage.removeFile(indexPath) }
+    }
+
+    /// What stays of a segment cut at `cut`: the position of the frame starting at `cut`,
+    /// that frame's previous CRC, and the newest timestamp before it. Walks the segment's
+    /// frames from its start (truncation is rare; retention needs the timestamp exact).
+    /// - Throws: `.truncationInsideBatch` when `cut` falls inside a frame; `.corruptFrame`
+    ///   when the frames disagree with the segment's summary.
+    private func keptPrefix(of entry: SegmentEntry, before cut: Offset) throws -> (position: Int, previousCRC: UInt32, maxTimestamp: Int64) {
+        var position = 0
+        var maxTimestamp = Int64.min
         while position < entry.summary.dataEnd {
             let header = try FrameReader.header(in: entry, at: position)
-            if header.baseOffset == offset { return (position, header.previousCRC) }
-            if header.nextOffset > offset {
-                throw LogError.truncationInsideBatch(offset: offset.previous, batchFirst: header.baseOffset, batchLast: header.nextOffset.previous)
+            if header.baseOffset == cut { return (position, header.previousCRC, maxTimestamp) }
+            if header.nextOffset > cut {
+                throw LogError.truncationInsideBatch(offset: cut.previous, batchFirst: header.baseOffset, batchLast: header.nextOffset.previous)
             }
+            maxTimestamp = max(maxTimestamp, header.baseTimestamp)
             position += header.paddedLength
         }
-        preconditionFailure("offset \(offset) not found in \(entry.handle.name) below its end")
+        throw FrameReader.corrupt(entry, position, .outOfSequence("no frame starts at offset \(cut) before the segment's end"))
     }
 }
 

@@ -87,10 +87,7 @@ final class LogWriter: @unchecked Sendable {
     /// if the unsynced window allows, and only with nothing unsynced run maintenance or exit.
     /// Nil: wait for a producer or the syncer.
     private func nextWork(_ state: inout LogState) -> Work? {
-        if !written.isEmpty {
-            if let failure = state.syncProgress.failure, state.failure == nil { return .syncFailed(end: failure.end, error: failure.error) }
-            if state.syncProgress.syncedEnd > syncedPosition { return .synced(through: state.syncProgress.syncedEnd) }
-        }
+        if !written.isEmpty, let finished = finishedSync(state) { return finished }
         if let first = state.queue.first {
             let unsynced = position - syncedPosition
             let room = configuration.unsyncedWindowBytes - unsynced
@@ -101,6 +98,14 @@ final class LogWriter: @unchecked Sendable {
         if !written.isEmpty { return nil }
         if let request = state.maintenance.first { return .maintenance(request) }
         if state.closing && state.waiting.isEmpty { return .exit }
+        return nil
+    }
+
+    /// What the syncer finished that the writer has not acted on: a successful sync first, so
+    /// runs a sync made durable are acknowledged even when the next sync failed (SPEC.md §7).
+    private func finishedSync(_ state: LogState) -> Work? {
+        if state.syncProgress.syncedEnd > syncedPosition { return .synced(through: state.syncProgress.syncedEnd) }
+        if let failure = state.syncProgress.failure, state.failure == nil { return .syncFailed(end: failure.end, error: failure.error) }
         return nil
     }
 
@@ -190,11 +195,8 @@ final class LogWriter: @unchecked Sendable {
     /// Waits until every written run is synced and acknowledged (before a roll).
     private func drain() throws {
         while !written.isEmpty {
-            let work: Work = log.lock.wait { state in
-                if let failure = state.syncProgress.failure { return .syncFailed(end: failure.end, error: failure.error) }
-                if state.syncProgress.syncedEnd > syncedPosition { return .synced(through: state.syncProgress.syncedEnd) }
-                return nil
-            }
+            // A failure empties `written`, so while runs wait the log has not failed.
+            let work: Work = log.lock.wait { finishedSync($0) }
             switch work {
             case .synced(let end): acknowledge(through: end)
             case .syncFailed(let end, let error): syncFailed(end: end, error: error)

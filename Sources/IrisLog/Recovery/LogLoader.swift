@@ -23,7 +23,6 @@ struct LogLoader {
     private func path(_ name: String) -> String { directory + "/" + name }
 
     func load() throws -> LoadedLog {
-        if !readOnly { try storage.createDirectory(directory) }
         let names = try storage.listDirectory(directory)
         let bases = names.compactMap { SegmentFileName.baseOffset(of: $0, extension: SegmentFileName.segmentExtension) }.sorted()
         if !readOnly { try removeOrphanIndexes(names: names, segmentBases: Set(bases)) }
@@ -37,6 +36,15 @@ struct LogLoader {
         }
         var report = RecoveryReport()
         var missingCheckpointSegment: LogError? = nil
+        let windowBytesMax = Checkpoint.windowBytesMax(
+            segmentBytes: configuration.segmentSizeBytes, configuredWindowBytes: configuration.unsyncedWindowBytes)
+        if let problem = checkpoint?.implausibility(windowBytesMax: windowBytesMax) {
+            let error = LogError.corruptLog(directory: directory, reason: problem)
+            guard readOnly else { throw error }
+            logger.error("ignoring the checkpoint", metadata: ["error": "\(error)"])
+            checkpoint = nil
+            missingCheckpointSegment = error
+        }
         report.checkpointFound = checkpoint != nil
 
         if bases.isEmpty {
@@ -73,7 +81,7 @@ struct LogLoader {
                 previousCRC = entry.summary.lastCRC
                 continue
             }
-            let synced = checkpoint.map { $0.segmentBase == base ? $0.syncedPosition : ($0.segmentBase > base ? Int.max : 0) } ?? 0
+            let synced = checkpoint?.syncedPosition(inSegment: base) ?? 0
             let window = checkpoint?.unsyncedWindowBytes ?? configuration.unsyncedWindowBytes
             let entry = try scanSegment(handle, previousCRC: previousCRC, isLast: isLast, syncedPosition: synced, unsyncedWindowBytes: window, report: &report)
             segments.append(entry)
@@ -113,11 +121,7 @@ struct LogLoader {
         let (bytes, scan) = try readAndScan(handle, previousCRC: previousCRC, syncedPosition: syncedPosition, unsyncedWindowBytes: unsyncedWindowBytes)
         report.scannedBytes += bytes.count
         let decision = bytes.withUnsafeBytes { buffer in
-            var decision = TailDecision.decide(scan: scan, bytes: buffer, isLastSegment: isLast, syncedPosition: syncedPosition, unsyncedWindowBytes: unsyncedWindowBytes)
-            if decision == .clean, scan.validEnd < syncedPosition, syncedPosition != Int.max {
-                decision = .corruption(position: scan.validEnd, reason: .truncated(needed: syncedPosition, available: scan.validEnd))
-            }
-            return decision
+            TailDecision.decide(scan: scan, bytes: buffer, isLastSegment: isLast, syncedPosition: syncedPosition, unsyncedWindowBytes: unsyncedWindowBytes)
         }
         var index = OffsetIndex(baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes)
         for frame in scan.frames { index.frameWritten(baseOffset: frame.header.baseOffset, position: frame.position) }
@@ -153,7 +157,9 @@ struct LogLoader {
     /// Reads as much of a segment as its scan needs, and scans it: through the end of its
     /// frames plus the unsynced window, whose zeroes show the end is clean (SPEC.md §6.1), or
     /// the whole file when a frame is bad (the torn-tail decision looks at everything after it).
-    /// A preallocated 64 MiB active segment holding a little data is not read whole on open.
+    /// A preallocated 64 MiB active segment holding a little data is not kept in memory whole:
+    /// the rest of it is only checked to be zero, a megabyte at a time, since data after a
+    /// clean end (a zeroed stretch inside the frames) is damage, not free space.
     private func readAndScan(
         _ handle: SegmentHandle, previousCRC: UInt32?, syncedPosition: Int, unsyncedWindowBytes: Int
     ) throws -> ([UInt8], SegmentScan) {
@@ -165,11 +171,29 @@ struct LogLoader {
             let scan = bytes.withUnsafeBytes {
                 SegmentScan.scan($0, expectedOffset: handle.baseOffset, expectedPreviousCRC: previousCRC, frameBytesMax: FrameHeader.lengthMax)
             }
-            if length == fileSize || (scan.defect == nil && scan.validEnd + unsyncedWindowBytes <= length) {
-                return (bytes, scan)
+            if length == fileSize { return (bytes, scan) }
+            if scan.defect == nil && scan.validEnd + unsyncedWindowBytes <= length {
+                if try isZero(handle.file, from: length, to: fileSize) { return (bytes, scan) }
+                length = fileSize
+                continue
             }
             length = min(fileSize, max(2 * length, scan.validEnd + unsyncedWindowBytes + (1 << 20)))
         }
+    }
+
+    /// Whether every byte of `file` in `start..<end` is zero, read a megabyte at a time.
+    private func isZero(_ file: any StorageFile, from start: Int, to end: Int) throws -> Bool {
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        var position = start
+        while position < end {
+            let count = try chunk.withUnsafeMutableBytes { buffer in
+                try file.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(buffer.count, end - position)]), at: position)
+            }
+            guard count > 0 else { return true }
+            if !chunk.withUnsafeBytes({ SegmentScan.allZero(UnsafeRawBufferPointer(rebasing: $0[0..<count])) }) { return false }
+            position += count
+        }
+        return true
     }
 
     /// Writes and syncs a sealed segment's index file (the caller syncs the directory).

@@ -65,4 +65,21 @@ package struct Checkpoint: Sendable, Equatable {
             return slots.max { $0.sequence < $1.sequence }
         }
     }
+
+    /// Why this checkpoint cannot have been written by a writer of this log, nil when it can:
+    /// its unsynced window is zero or larger than `windowBytesMax` (see `windowBytesMax(...)`).
+    /// A forged or damaged window would let recovery cut acknowledged data as a torn tail.
+    package func implausibility(windowBytesMax: Int) -> String? {
+        guard unsyncedWindowBytes > 0, unsyncedWindowBytes <= windowBytesMax else {
+            return "the checkpoint declares an unsynced window of \(unsyncedWindowBytes) bytes, outside 1...\(windowBytesMax); it is damaged or was not written by Iris (move it aside to open without it)"
+        }
+        return nil
+    }
+
+    /// The largest window a writer can record: `2 * max(writeGroupBytesMax, frameBytesMax)`,
+    /// and unsynced data never spans more than one segment, so twice the larger of the
+    /// segment size and the configured window.
+    package static func windowBytesMax(segmentBytes: Int, configuredWindowBytes: Int) -> Int {
+        2 * max(segmentBytes, configuredWindowBytes)
+    }
 }
