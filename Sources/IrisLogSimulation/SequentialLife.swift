@@ -76,11 +76,7 @@ struct SequentialLife {
             trace?("  \(operation) -> \(completed.map { "\($0)" } ?? "ok"), next \(model.next), calls \(callsBefore)..<\(disk.mutatingCallCount)\(disk.powerLossCount != powerLossesAtStart ? " POWER LOSS" : "")")
             if disk.powerLossCount != powerLossesAtStart {
                 report.crashedIn = operation
-                if usesRetentionPolicy, case .append = operation { model.mayHaveAppliedPolicy() }
-                if usesRetentionPolicy, case .appendFrames = operation { model.mayHaveAppliedPolicy() }
-                if usesRetentionPolicy, case .applyRetention = operation { model.mayHaveAppliedPolicy() }
-                if case .truncate(let cut, _) = operation { model.truncationInterrupted(from: cut) }
-                if case .deleteSegments(let before) = operation { model.retained(firstOffset: Offset(0), before: before) }
+                noteCrash(in: operation, model: &model)
                 return report
             }
             if let completed {
@@ -92,6 +88,17 @@ struct SequentialLife {
         }
         disk.powerLoss(seed: random.next())
         return report
+    }
+
+    /// What an operation cut short by power loss may have done, for the next check.
+    private func noteCrash(in operation: Operation, model: inout LogModel) {
+        switch operation {
+        case .truncate(let cut, _): model.truncationInterrupted(from: cut)
+        case .deleteSegments(let before): model.retained(firstOffset: Offset(0), before: before)
+        // A roll inside an append applies the size policy too.
+        case .append, .appendFrames, .applyRetention: if usesRetentionPolicy { model.mayHaveAppliedPolicy() }
+        case .sync, .closeAndReopen: break
+        }
     }
 
     /// Performs one operation; returns the error when it failed.
@@ -146,9 +153,10 @@ struct SequentialLife {
                 let deleted = try await log.applyRetention()
                 checkPolicy(log, deleted: deleted, report: &report)
             case .closeAndReopen:
-                await log.close()
+                let failure = await log.close()
                 // A power loss inside close (its sync or checkpoint) or inside the reopen ends the life.
                 guard disk.powerLossCount == powerLossesAtStart else { return nil }
+                if let failure { return failure }
                 model.madeDurable()
                 let reopened: Log
                 do { reopened = try open() } catch { return error as? LogError }
