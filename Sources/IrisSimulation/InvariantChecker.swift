@@ -164,10 +164,14 @@ public struct InvariantChecker {
     /// and the recovered log is a prefix of what was written, frame by frame and byte for byte
     /// (chain hashes): nothing invented, nothing truncated brought back.
     ///
-    /// - Parameter written: every frame written since the last truncation, including those of
-    ///   an append the crash interrupted; its `durableEnd` is what was synced.
-    mutating func checkRecovered(node: Int, written: LogMirror, after: LogMirror) {
-        let durableEnd = written.durableEnd
+    /// - Parameters:
+    ///   - written: every frame written since the last truncation, including those of an
+    ///     append the crash interrupted; its `durableEnd` is what was synced.
+    ///   - interruptedCut: the end a truncation the crash interrupted was cutting to; it may
+    ///     have cut the durable frames after it.
+    mutating func checkRecovered(node: Int, written: LogMirror, after: LogMirror, interruptedCut: LogEnd? = nil) {
+        // A truncation the crash interrupted may have cut the durable suffix after its cut.
+        let durableEnd = interruptedCut.map { min($0, written.durableEnd) } ?? written.durableEnd
         if after.end < durableEnd || after.chainHash(at: durableEnd) != written.chainHash(at: durableEnd) {
             fail(.storage, "n\(node + 1) recovered its log to \(after.end) but had synced through \(durableEnd)")
         } else if after.end > written.end || after.chainHash(at: after.end) != written.chainHash(at: after.end) {

@@ -89,6 +89,11 @@ public final class SimulatedDisk: Sendable {
         state.withLock { $0.scheduledPowerLoss = (calls, kinds, seed) }
     }
 
+    /// Disarms a power loss armed by `powerLoss(afterCalls:)` that has not struck yet.
+    public func cancelScheduledPowerLoss() {
+        state.withLock { $0.scheduledPowerLoss = nil }
+    }
+
     /// `powerLoss(afterCalls: writes, of: [.write], seed: seed)`: strikes right after the
     /// `writes`-th later write to a file.
     public func powerLoss(afterWrites writes: Int, seed: UInt64) {
