@@ -1,4 +1,7 @@
 import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An append-only, segmented, durable log in one directory.
 ///
@@ -36,40 +39,34 @@ public final class Log: Sendable {
     ) throws(LogError) -> Log {
         try configuration.validate()
         let storage = makeStorage(configuration.ioBackend, logger: logger)
+        let directoryLock = try lockForWriting(directory, storage: storage, readOnly: configuration.readOnly)
         do {
-            if !configuration.readOnly { try createDurably(directory, storage: storage) }
-            let directoryLock: (any DirectoryLock)?
-            if configuration.readOnly {
-                directoryLock = nil
-            } else {
-                do {
-                    directoryLock = try storage.lock(directory + "/" + SegmentFileName.lock)
-                } catch let error as StorageError where error.errno == 11 {
-                    throw LogError.locked(directory: directory)
-                }
-            }
-            do {
-                let loader = LogLoader(directory: directory, storage: storage, configuration: configuration, logger: logger)
-                let loaded = try loader.load()
-                return try Log(directory: directory, configuration: configuration, storage: storage, logger: logger,
-                               loaded: loaded, directoryLock: directoryLock)
-            } catch {
-                directoryLock?.release()
-                throw error
-            }
-        } catch let error as LogError {
-            throw error
-        } catch let error as StorageError {
-            throw LogError(error)
+            let loader = LogLoader(directory: directory, storage: storage, configuration: configuration, logger: logger)
+            let loaded = try loader.load()
+            return try Log(directory: directory, configuration: configuration, storage: storage, logger: logger,
+                           loaded: loaded, directoryLock: directoryLock)
         } catch {
-            preconditionFailure("unexpected error \(error)")
+            directoryLock?.release()
+            throw LogError(opening: error)
+        }
+    }
+
+    /// For writing: creates the directory when missing and takes its lock (nil read-only).
+    private static func lockForWriting(_ directory: String, storage: any Storage, readOnly: Bool) throws(LogError) -> (any DirectoryLock)? {
+        guard !readOnly else { return nil }
+        do {
+            try createDurably(directory, storage: storage)
+            return try storage.lock(directory + "/" + SegmentFileName.lock)
+        } catch {
+            if error.operation == "flock" && error.errno == EWOULDBLOCK { throw .locked(directory: directory) }
+            throw LogError(error)
         }
     }
 
     /// Creates the log's directory when missing and makes its entry durable (an fsync of the
     /// parent), so a power loss cannot take the directory, and the records acknowledged in
     /// it, away.
-    private static func createDurably(_ directory: String, storage: any Storage) throws {
+    private static func createDurably(_ directory: String, storage: any Storage) throws(StorageError) {
         guard !storage.fileExists(directory) else { return }
         try storage.createDirectory(directory)
         try storage.syncDirectory(parentDirectory(of: directory))

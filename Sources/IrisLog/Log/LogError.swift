@@ -68,6 +68,16 @@ public enum LogError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// What opening a log reports for an error of recovery: a `LogError` as it is, a storage
+    /// error as `.io` or `.noSpace`.
+    init(opening error: any Error) {
+        switch error {
+        case let error as LogError: self = error
+        case let error as StorageError: self.init(error)
+        default: preconditionFailure("recovery throws LogError or StorageError, not \(error)")
+        }
+    }
+
     init(_ error: StorageError) {
         if error.errno == 28 { self = .noSpace(path: error.path); return }
         self = .io(operation: error.operation, path: error.path, errno: error.errno, message: StorageError.describe(error.errno))
