@@ -1,5 +1,6 @@
 import Foundation
 import IrisLog
+import IrisLogInspection
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -104,7 +104,7 @@ struct LogLoader {
         guard storage.fileExists(indexPath) else { return nil }
         let indexFile = try storage.openFile(indexPath, mode: .readOnly)
         let bytes = try indexFile.read(count: try indexFile.size(), at: 0)
-        guard let (index, summary) = IndexFile.decode(bytes, baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes),
+        guard let (index, summary) = try? IndexFile.decode(bytes, baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes),
               summary.nextOffset == nextBase, summary.dataEnd <= (try handle.file.size()) else { return nil }
         // The first frame must be where the index says the segment starts, chained to the previous one.
         let head = try handle.file.read(count: FrameHeader.size, at: 0)
@@ -123,11 +123,7 @@ struct LogLoader {
         let decision = bytes.withUnsafeBytes { buffer in
             TailDecision.decide(scan: scan, bytes: buffer, isLastSegment: isLast, syncedPosition: syncedPosition, unsyncedWindowBytes: unsyncedWindowBytes)
         }
-        var index = OffsetIndex(baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes)
-        for frame in scan.frames { index.frameWritten(baseOffset: frame.header.baseOffset, position: frame.position) }
-        let summary = SegmentSummary(
-            baseOffset: handle.baseOffset, nextOffset: scan.nextOffset, dataEnd: scan.validEnd,
-            lastCRC: scan.lastCRC ?? 0, maxTimestamp: scan.maxTimestamp)
+        let (index, summary) = scan.indexed(baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes)
 
         switch decision {
         case .clean:
