@@ -128,5 +128,3 @@ struct StandardInput {
         return poll(&descriptor, 1, 0) > 0 && descriptor.revents & Int16(POLLIN) != 0
     }
 }
-
-// MARK: - repair

@@ -46,5 +46,3 @@ struct Dump: ParsableCommand {
         }
     }
 }
-
-// MARK: - verify

@@ -36,5 +36,3 @@ struct Repair: AsyncParsableCommand {
         }
     }
 }
-
-// MARK: - tail

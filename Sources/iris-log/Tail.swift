@@ -54,5 +54,3 @@ struct Tail: AsyncParsableCommand {
         }
     }
 }
-
-// MARK: - index

@@ -63,5 +63,3 @@ struct Verify: ParsableCommand {
         if report.hasErrors { throw ExitCode(1) }
     }
 }
-
-// MARK: - append
