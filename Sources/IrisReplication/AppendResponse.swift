@@ -8,19 +8,19 @@ public struct AppendResponse: Hashable, Sendable {
     /// `matchOffset` are durable (fsynced) on the responder.
     public var success: Bool
     /// On success: the responder durably holds the leader's log through this offset.
-    /// On rejection: `Offset.zero`.
-    public var matchOffset: Offset
+    /// On rejection: `LogEnd.zero`.
+    public var matchOffset: LogEnd
     /// On rejection: the request's `prevLogOffset` (lets the leader drop stale rejections).
-    public var rejectedPrevLogOffset: Offset
+    public var rejectedPrevLogOffset: LogEnd
     /// On rejection: the largest offset <= min(prevLogOffset, responder's last offset)
     /// whose term is <= the request's `prevLogTerm`; the leader can skip back to it.
-    public var hintOffset: Offset
+    public var hintOffset: LogEnd
     /// On rejection: the responder's term at `hintOffset`.
     public var hintTerm: Term
 
     public init(
-        term: Term, success: Bool, matchOffset: Offset,
-        rejectedPrevLogOffset: Offset = Offset(0), hintOffset: Offset = Offset(0), hintTerm: Term = Term(0)
+        term: Term, success: Bool, matchOffset: LogEnd,
+        rejectedPrevLogOffset: LogEnd = LogEnd(0), hintOffset: LogEnd = LogEnd(0), hintTerm: Term = Term(0)
     ) {
         self.term = term
         self.success = success

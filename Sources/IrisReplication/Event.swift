@@ -10,7 +10,7 @@ public enum Event: Sendable {
     case hardStatePersisted(HardState)
     /// The log is durable (fsynced) through the prefix ending at `offset`, whose last
     /// record has `term`. The term lets the core ignore a completion that predates a truncation.
-    case logPersisted(through: Offset, term: Term)
+    case logPersisted(through: LogEnd, term: Term)
     /// A client asks to append a batch of records, encoded by the shell (one frame).
     case clientAppend(ClientRequestID, batch: EncodedBatch)
 }

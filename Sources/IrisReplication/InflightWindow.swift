@@ -4,7 +4,7 @@ import IrisLog
 public struct InflightWindow: Sendable, Hashable {
     /// One unacknowledged batch: its last offset and accounted bytes.
     public struct Batch: Sendable, Hashable {
-        public var lastOffset: Offset
+        public var lastOffset: LogEnd
         public var bytes: Int
     }
 
@@ -25,14 +25,14 @@ public struct InflightWindow: Sendable, Hashable {
     public var bytesAvailable: Int { batchesMax > batches.count ? bytesMax - bytes : 0 }
 
     /// Records a sent batch; the caller has checked it fits.
-    public mutating func add(lastOffset: Offset, bytes batchBytes: Int) {
+    public mutating func add(lastOffset: LogEnd, bytes batchBytes: Int) {
         precondition(batches.count < batchesMax && bytes + batchBytes <= bytesMax, "in-flight window overrun")
         batches.append(Batch(lastOffset: lastOffset, bytes: batchBytes))
         bytes += batchBytes
     }
 
     /// Forgets batches fully acknowledged by a match through `offset`.
-    public mutating func free(through offset: Offset) {
+    public mutating func free(through offset: LogEnd) {
         var removed = 0
         for batch in batches {
             guard batch.lastOffset <= offset else { break }

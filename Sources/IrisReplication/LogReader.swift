@@ -6,8 +6,8 @@ import IrisLog
 /// `readFrames(from:maxBytes:)`). A read error reaches the core, which stops the replica
 /// with `Action.halt` (SPEC.md §9.3.1).
 public protocol LogReader: Sendable {
-    /// The end of the log: IrisLog's `nextOffset` (`Offset(0)` when empty).
-    var lastOffset: Offset { get }
+    /// The end of the log: IrisLog's `nextOffset` (`LogEnd(0)` when empty).
+    var lastOffset: LogEnd { get }
     /// The frame holding the record at IrisLog offset `offset` (below `lastOffset`).
     /// - Throws: the log's error; `.offsetOutOfRange` when no frame holds it.
     func frame(holding offset: Offset) throws(LogError) -> SealedFrame
@@ -25,10 +25,10 @@ extension LogReader {
         do {
             frame = try self.frame(holding: offset)
         } catch {
-            throw .logUnreadable(offset: offset, error: error)
+            throw .logUnreadable(offset: LogEnd(before: offset), error: error)
         }
         guard frame.baseOffset <= offset, offset < frame.nextOffset else {
-            throw .logInconsistent(offset: offset, reason: "the reader returned [\(frame.baseOffset), \(frame.nextOffset)), which does not hold it")
+            throw .logInconsistent(offset: LogEnd(before: offset), reason: "the reader returned [\(frame.baseOffset), \(frame.nextOffset)), which does not hold it")
         }
         return frame
     }

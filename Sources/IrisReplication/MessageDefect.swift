@@ -54,8 +54,8 @@ extension AppendRequest {
     ///
     /// - Throws: the first `MessageDefect` found.
     public init(
-        validating term: Term, prevLogOffset: Offset, prevLogTerm: Term, frames: [SealedFrame],
-        commitOffset: Offset, frameBytesMax: Int, messageBytesMax: Int
+        validating term: Term, prevLogOffset: LogEnd, prevLogTerm: Term, frames: [SealedFrame],
+        commitOffset: LogEnd, frameBytesMax: Int, messageBytesMax: Int
     ) throws(MessageDefect) {
         self.init(term: term, prevLogOffset: prevLogOffset, prevLogTerm: prevLogTerm,
                   frames: frames, commitOffset: commitOffset)

@@ -12,9 +12,9 @@ public struct PeerProgress: Sendable, Hashable {
     }
 
     /// Highest offset known durably replicated on the peer.
-    public var matchOffset: Offset = .zero
+    public var matchOffset: LogEnd = .zero
     /// Next offset to send.
-    public var nextOffset: Offset
+    public var nextOffset: LogEnd
     public var mode: Mode = .probe
     public var inflight: InflightWindow
     /// Ticks since the peer's match last advanced (for `replicationRetryTicks`).
@@ -22,7 +22,7 @@ public struct PeerProgress: Sendable, Hashable {
     /// Whether the peer answered since the last quorum check.
     public var recentlyActive = true
 
-    public init(nextOffset: Offset, inflightBatchesMax: Int, inflightBytesMax: Int) {
+    public init(nextOffset: LogEnd, inflightBatchesMax: Int, inflightBytesMax: Int) {
         self.nextOffset = nextOffset
         self.inflight = InflightWindow(batchesMax: inflightBatchesMax, bytesMax: inflightBytesMax)
     }

@@ -1,18 +1,16 @@
 import IrisLog
 
-// The protocol names a prefix of the log by its end: `Offset(n)` is the prefix of the first
-// n records, IrisLog offsets 0..<n, which is also IrisLog's `nextOffset` after them. So a
-// frame is named by its end (`SealedFrame.nextOffset`), `Offset(0)` is the empty prefix, and
-// the commit offset is exclusive, like Kafka's high watermark. The record at IrisLog offset
-// k is the one "at position k + 1"; `next` and `previous` step between the two views.
+// The protocol names a prefix of the log by its end, a `LogEnd`: `LogEnd(n)` is the prefix of
+// the first n records, IrisLog offsets 0..<n, which is also IrisLog's `nextOffset` after them.
+// So a frame is named by its end (`SealedFrame.end`), `LogEnd.zero` is the empty prefix, and
+// the commit position is exclusive, like Kafka's high watermark. A record keeps its IrisLog
+// `Offset`; the conversions (`LogEnd(before:)`, `nextRecord`) are written where the two meet.
 
-extension Offset {
-    /// The empty prefix.
-    package static let zero = Offset(0)
+extension LogEnd {
     /// One record further.
-    package var next: Offset { Offset(rawValue + 1) }
-    /// One record back; `Offset.zero` stays `Offset.zero`.
-    package var previous: Offset { rawValue == 0 ? self : Offset(rawValue - 1) }
+    package var next: LogEnd { LogEnd(rawValue + 1) }
+    /// One record back; `LogEnd.zero` stays `LogEnd.zero`.
+    package var previous: LogEnd { rawValue == 0 ? self : LogEnd(rawValue - 1) }
 }
 
 extension Term {
@@ -24,7 +22,9 @@ extension Term {
 
 extension SealedFrame {
     /// The prefix the frame completes: its `nextOffset`.
-    var end: Offset { nextOffset }
+    package var end: LogEnd { LogEnd(before: nextOffset) }
+    /// The prefix the frame follows: its `baseOffset`.
+    package var start: LogEnd { LogEnd(before: baseOffset) }
     /// Bytes charged against flow-control budgets for this frame.
     var accountedBytes: Int { bytes.count }
 }

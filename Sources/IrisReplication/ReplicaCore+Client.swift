@@ -42,7 +42,7 @@ extension ReplicaCore {
     /// is known without a read (`lastFrame`), so a leader does no read per client append.
     func sealAtEnd(_ batch: EncodedBatch) -> SealedFrame {
         precondition(role == .leader, "only a leader seals frames")
-        return batch.sealed(baseOffset: lastOffset, term: hardState.term, previousCRC: lastFrame.crc)
+        return batch.sealed(baseOffset: lastOffset.nextRecord, term: hardState.term, previousCRC: lastFrame.crc)
     }
 
     /// The marker frame a new leader appends at the start of its term.
@@ -61,14 +61,14 @@ extension ReplicaCore {
 
 /// The fields of a log's last frame that a leader's next frame depends on, and where it ends.
 struct LastFrame: Sendable, Hashable {
-    var end: Offset
+    var end: LogEnd
     var crc: UInt32
     var timestampMicroseconds: Int64
 
     /// An empty log: the first frame chains to CRC 0.
     static let emptyLog = LastFrame(end: .zero, crc: 0, timestampMicroseconds: 0)
 
-    init(end: Offset, crc: UInt32, timestampMicroseconds: Int64) {
+    init(end: LogEnd, crc: UInt32, timestampMicroseconds: Int64) {
         self.end = end
         self.crc = crc
         self.timestampMicroseconds = timestampMicroseconds

@@ -45,12 +45,12 @@ extension ReplicaCore {
         }
     }
 
-    mutating func logPersisted(through offset: Offset, term: Term, log: some LogReader) throws(ReplicaFault) {
+    mutating func logPersisted(through offset: LogEnd, term: Term, log: some LogReader) throws(ReplicaFault) {
         // A completion for a write that a later truncation replaced has a different
         // term at that offset (log matching) and is ignored.
         if offset > durableOffset, termIndex.term(at: offset) == term {
             // SPEC.md §9.3: the shell reports a frame end (one read per completed fsync).
-            let last = try log.checkedFrame(holding: offset.previous)
+            let last = try log.checkedFrame(holding: offset.previous.nextRecord)
             precondition(last.end == offset, "logPersisted(through: \(offset)) is not a frame end")
             durableOffset = offset
         }
@@ -64,7 +64,7 @@ extension ReplicaCore {
     /// Appends frames to the local log (written now, durable on `logPersisted`).
     mutating func appendLocally(_ frames: [SealedFrame]) {
         guard !frames.isEmpty else { return }
-        for frame in frames { termIndex.append(term: frame.term, from: frame.baseOffset, through: frame.end) }
+        for frame in frames { termIndex.append(term: frame.term, from: frame.start, through: frame.end) }
         appendedThisStep.append(contentsOf: frames)
         lastFrame = LastFrame(frames.last!)
         actions.append(.appendToLog(frames))
@@ -85,11 +85,11 @@ extension ReplicaCore {
         lastFrame = cut
         durableOffset = min(durableOffset, offset)
         verifiedThroughOffset = min(verifiedThroughOffset, offset)
-        actions.append(.truncateLog(from: offset))
+        actions.append(.truncateLog(to: offset))
     }
 
     /// Advances the commit offset and answers committed client appends.
-    mutating func commit(through offset: Offset) {
+    mutating func commit(through offset: LogEnd) {
         precondition(offset <= lastOffset, "committing beyond the local log")
         guard offset > commitOffset else { return }
         commitOffset = offset

@@ -18,7 +18,7 @@ extension ReplicaCore {
     }
 
     /// Whether a candidate's log is at least as up to date as ours (Raft 5.4.1).
-    func isUpToDate(lastLogOffset: Offset, lastLogTerm: Term) -> Bool {
+    func isUpToDate(lastLogOffset: LogEnd, lastLogTerm: Term) -> Bool {
         let ownTerm = termIndex.lastTerm
         return lastLogTerm > ownTerm || (lastLogTerm == ownTerm && lastLogOffset >= lastOffset)
     }

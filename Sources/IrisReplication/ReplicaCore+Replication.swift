@@ -66,21 +66,21 @@ extension ReplicaCore {
     mutating func mergeFrames(_ frames: [SealedFrame], log: some LogReader) throws(ReplicaFault) -> Bool {
         for (position, frame) in frames.enumerated() {
             if termIndex.term(at: frame.end) == frame.term { continue }
-            if frame.baseOffset < lastOffset {
-                if frame.baseOffset < commitOffset && !configuration.plantedBugs.contains(.noTermCheckOnAppend) {
+            if frame.start < lastOffset {
+                if frame.start < commitOffset && !configuration.plantedBugs.contains(.noTermCheckOnAppend) {
                     return false  // a correct leader never contradicts committed records
                 }
                 var kept = LastFrame.emptyLog
-                if frame.baseOffset > .zero {
-                    kept = LastFrame(try log.checkedFrame(holding: frame.baseOffset.previous))
-                    guard kept.end == frame.baseOffset else {
+                if frame.start > .zero {
+                    kept = LastFrame(try log.checkedFrame(holding: frame.start.previous.nextRecord))
+                    guard kept.end == frame.start else {
                         reject(.frameSplitsLocalFrame)
                         return false
                     }
                 }
                 truncateLocally(after: kept)
             }
-            precondition(frame.baseOffset == lastOffset, "frames do not follow the matched prefix")
+            precondition(frame.start == lastOffset, "frames do not follow the matched prefix")
             appendLocally(Array(frames[position...]))
             return true
         }
@@ -131,7 +131,7 @@ extension ReplicaCore {
         }
     }
 
-    mutating func handleAcknowledgement(match: Offset, peerAt index: Int) {
+    mutating func handleAcknowledgement(match: LogEnd, peerAt index: Int) {
         var peer = progress[index]
         let advanced = match > peer.matchOffset
         if advanced {
@@ -218,7 +218,7 @@ extension ReplicaCore {
             throw .frameExceedsMessageBytesMax(offset: peer.nextOffset.previous, messageBytesMax: budget)
         }
         // A hint can land inside a frame; frames go whole, so start at the frame holding it.
-        if let first = frames.first { peer.nextOffset = first.baseOffset.next }
+        if let first = frames.first { peer.nextOffset = first.start.next }
         let previous = peer.nextOffset.previous
         guard let previousTerm = termIndex.term(at: previous) else {
             preconditionFailure("peer next offset beyond the leader's log")
@@ -239,16 +239,16 @@ extension ReplicaCore {
     /// IrisLog offset `first - 1`): from the shell's log, plus frames appended during this
     /// step (not yet visible through the reader). Nothing is cached, so memory stays bounded
     /// however far behind a peer is. What the reader returns is checked: it is data from disk.
-    func readFrames(from first: Offset, bytesMax: Int, log: some LogReader) throws(ReplicaFault) -> [SealedFrame] {
+    func readFrames(from first: LogEnd, bytesMax: Int, log: some LogReader) throws(ReplicaFault) -> [SealedFrame] {
         let readerEnd = log.lastOffset
         precondition(
-            (appendedThisStep.first?.baseOffset ?? lastOffset) == readerEnd,
+            (appendedThisStep.first?.start ?? lastOffset) == readerEnd,
             "the log reader does not reflect the actions of earlier steps")
         var frames: [SealedFrame] = []
         var bytes = 0
         if first <= readerEnd {
             do {
-                frames = try log.frames(from: first.previous, bytesMax: bytesMax)
+                frames = try log.frames(from: first.previous.nextRecord, bytesMax: bytesMax)
             } catch {
                 throw .logUnreadable(offset: first.previous, error: error)
             }
@@ -266,15 +266,15 @@ extension ReplicaCore {
 
     /// Checks frames read from the local log: the first holds `offset`, each follows the one
     /// before, none passes the log's end, and their terms are those of the term index.
-    func checkRead(_ frames: [SealedFrame], holding offset: Offset, end: Offset) throws(ReplicaFault) {
+    func checkRead(_ frames: [SealedFrame], holding offset: LogEnd, end: LogEnd) throws(ReplicaFault) {
         guard let first = frames.first else { return }
-        guard first.baseOffset <= offset, offset < first.nextOffset else {
-            throw .logInconsistent(offset: offset, reason: "read [\(first.baseOffset), \(first.nextOffset)), which does not hold it")
+        guard first.start <= offset, offset < first.end else {
+            throw .logInconsistent(offset: offset, reason: "read [\(first.start), \(first.end)), which does not hold it")
         }
-        var expected = first.baseOffset
+        var expected = first.start
         for frame in frames {
-            guard frame.baseOffset == expected, frame.end <= end, termIndex.term(at: frame.end) == frame.term else {
-                throw .logInconsistent(offset: frame.baseOffset, reason: "a frame read does not follow the log")
+            guard frame.start == expected, frame.end <= end, termIndex.term(at: frame.end) == frame.term else {
+                throw .logInconsistent(offset: frame.start, reason: "a frame read does not follow the log")
             }
             expected = frame.end
         }

@@ -9,7 +9,7 @@ import IrisLog
 ///
 /// Entries are IrisLog frames (`SealedFrame`): a leader seals each client batch at the end of
 /// its log with its term in the frame header, and replicas store frames byte for byte. Offsets
-/// are prefix ends: `Offset(n)` is the prefix of the first n records (IrisLog offsets 0..<n),
+/// are prefix ends: `LogEnd(n)` is the prefix of the first n records (IrisLog offsets 0..<n),
 /// so `lastOffset` is the log's `nextOffset` and `commitOffset` is exclusive.
 public struct ReplicaCore: Sendable {
     public let configuration: ReplicaConfiguration
@@ -24,12 +24,12 @@ public struct ReplicaCore: Sendable {
     public internal(set) var role: Role = .follower
     /// The leader of the current term, if known.
     public internal(set) var leaderID: NodeID?
-    /// Offset to term map of the local log.
+    /// LogEnd to term map of the local log.
     public internal(set) var termIndex: TermIndex
     /// Local entries through this offset are fsynced.
-    public internal(set) var durableOffset: Offset
+    public internal(set) var durableOffset: LogEnd
     /// Entries through this offset are known committed. Volatile: 0 after a restart.
-    public internal(set) var commitOffset: Offset = .zero
+    public internal(set) var commitOffset: LogEnd = .zero
 
     var electionElapsedTicks = 0
     /// The election timeout drawn at the last timer reset.
@@ -47,12 +47,12 @@ public struct ReplicaCore: Sendable {
     var replicationWanted: [Bool]
     /// Leader only: accepted client appends awaiting commit, in offset order: the frame's
     /// end (commit point) and first record's offset (the answer).
-    var pendingProposals: [(end: Offset, first: Offset, id: ClientRequestID)] = []
+    var pendingProposals: [(end: LogEnd, first: Offset, id: ClientRequestID)] = []
 
     /// Messages withheld until `requestedHardState` is durable.
     var heldMessages: [Envelope] = []
     /// Follower: prefix (through this offset) verified equal to the current leader's log.
-    var verifiedThroughOffset: Offset = .zero
+    var verifiedThroughOffset: LogEnd = .zero
     /// Follower: an acknowledgement is owed once more of the verified prefix is durable.
     var acknowledgementOwed = false
 
@@ -96,7 +96,7 @@ public struct ReplicaCore: Sendable {
         let index = try TermIndex(reading: log)
         self.termIndex = index
         self.durableOffset = log.lastOffset
-        self.lastFrame = index.lastOffset == .zero ? .emptyLog : LastFrame(try log.checkedFrame(holding: index.lastOffset.previous))
+        self.lastFrame = index.lastOffset == .zero ? .emptyLog : LastFrame(try log.checkedFrame(holding: index.lastOffset.previous.nextRecord))
         if index.lastTerm > hardState.term {
             // Entries of a newer term became durable before the hard state that
             // adopted that term (a crash between the two fsyncs). Adopt the term
@@ -109,7 +109,7 @@ public struct ReplicaCore: Sendable {
     }
 
     /// End of the local log.
-    public var lastOffset: Offset { termIndex.lastOffset }
+    public var lastOffset: LogEnd { termIndex.lastOffset }
     /// Number of client appends accepted and not yet answered.
     public var pendingProposalCount: Int { pendingProposals.count }
     /// Number of messages dropped unread (the sum of `rejectedMessages`).

@@ -5,13 +5,13 @@ import IrisLog
 /// treats the replica as crashed; it restarts once the log is readable again (SPEC.md §9.3.1).
 public enum ReplicaFault: Error, Sendable, Hashable, CustomStringConvertible {
     /// Reading the local log at this offset failed (an I/O error, a corrupt frame).
-    case logUnreadable(offset: Offset, error: LogError)
+    case logUnreadable(offset: LogEnd, error: LogError)
     /// The local log breaks a rule of a replicated log at this offset (a frame missing where
     /// the reader's end says there is one, terms that decrease, frames that do not follow).
-    case logInconsistent(offset: Offset, reason: String)
+    case logInconsistent(offset: LogEnd, reason: String)
     /// The frame holding this offset is larger than `messageBytesMax`, so this leader can never
     /// send it: the replicas were configured with different `frameBytesMax` (SPEC.md §9.11).
-    case frameExceedsMessageBytesMax(offset: Offset, messageBytesMax: Int)
+    case frameExceedsMessageBytesMax(offset: LogEnd, messageBytesMax: Int)
 
     public var description: String {
         switch self {

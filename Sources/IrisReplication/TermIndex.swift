@@ -9,13 +9,13 @@ public struct TermIndex: Sendable, Hashable {
     /// (the run's first record is at IrisLog offset `firstOffset - 1`).
     public struct Run: Sendable, Hashable {
         public var term: Term
-        public var firstOffset: Offset
+        public var firstOffset: LogEnd
     }
 
     /// Runs in increasing offset and non-decreasing term order.
     public private(set) var runs: [Run] = []
-    /// End of the log, `Offset.zero` if empty.
-    public private(set) var lastOffset: Offset = .zero
+    /// End of the log, `LogEnd.zero` if empty.
+    public private(set) var lastOffset: LogEnd = .zero
 
     public init() {}
 
@@ -27,10 +27,10 @@ public struct TermIndex: Sendable, Hashable {
     ///   replicated log (a frame missing or misplaced, terms decreasing, term 0).
     public init(reading log: some LogReader) throws(ReplicaFault) {
         let end = log.lastOffset
-        var base = Offset.zero
+        var base = LogEnd.zero
         while base < end {
-            let first = try log.checkedFrame(holding: base)
-            guard first.baseOffset == base else {
+            let first = try log.checkedFrame(holding: base.nextRecord)
+            guard first.start == base else {
                 throw .logInconsistent(offset: base, reason: "no frame starts at \(base)")
             }
             let term = first.term
@@ -38,15 +38,15 @@ public struct TermIndex: Sendable, Hashable {
                 throw .logInconsistent(offset: base, reason: "frame term \(term) does not follow term \(lastTerm)")
             }
             // Invariant: the record at `low` has `term`; the record at `high` (if < end) a later one.
-            var low = first.nextOffset.previous
+            var low = first.end.previous
             var high = end
             while high.rawValue - low.rawValue > 1 {
-                let middle = Offset(low.rawValue + (high.rawValue - low.rawValue) / 2)
-                let frame = try log.checkedFrame(holding: middle)
+                let middle = LogEnd(low.rawValue + (high.rawValue - low.rawValue) / 2)
+                let frame = try log.checkedFrame(holding: middle.nextRecord)
                 guard frame.term >= term else {
                     throw .logInconsistent(offset: middle, reason: "frame term \(frame.term) below an earlier \(term)")
                 }
-                if frame.term == term { low = frame.nextOffset.previous } else { high = frame.baseOffset }
+                if frame.term == term { low = frame.end.previous } else { high = frame.start }
             }
             append(term: term, from: base, through: high)
             base = high
@@ -57,15 +57,15 @@ public struct TermIndex: Sendable, Hashable {
     public var lastTerm: Term { runs.last?.term ?? .zero }
 
     /// Term of the prefix ending at `offset` (of its last record); `Term.zero` for
-    /// `Offset.zero`; nil beyond the end.
-    public func term(at offset: Offset) -> Term? {
+    /// `LogEnd.zero`; nil beyond the end.
+    public func term(at offset: LogEnd) -> Term? {
         if offset == .zero { return .zero }
         if offset > lastOffset { return nil }
         return runs[runIndex(containing: offset)].term
     }
 
     /// Records that a frame of `term` covering `base..<end` followed the log's end.
-    public mutating func append(term: Term, from base: Offset, through end: Offset) {
+    public mutating func append(term: Term, from base: LogEnd, through end: LogEnd) {
         precondition(base == lastOffset && end > base, "term index append must be contiguous")
         precondition(term >= lastTerm, "terms in a log never decrease")
         if runs.last?.term != term { runs.append(Run(term: term, firstOffset: base.next)) }
@@ -73,15 +73,15 @@ public struct TermIndex: Sendable, Hashable {
     }
 
     /// Forgets every record from IrisLog offset `offset` on (keeps the prefix ending there).
-    public mutating func truncate(after offset: Offset) {
+    public mutating func truncate(after offset: LogEnd) {
         guard offset < lastOffset else { return }
         while let last = runs.last, last.firstOffset > offset { runs.removeLast() }
         lastOffset = offset
     }
 
-    /// The largest prefix end <= `offset` whose term is <= `term` (`Offset.zero` if none).
+    /// The largest prefix end <= `offset` whose term is <= `term` (`LogEnd.zero` if none).
     /// Used to skip a whole divergent term at once when logs conflict.
-    public func lastOffset(atOrBefore offset: Offset, withTermAtMost term: Term) -> Offset {
+    public func lastOffset(atOrBefore offset: LogEnd, withTermAtMost term: Term) -> LogEnd {
         var candidate = min(offset, lastOffset)
         guard candidate > .zero else { return .zero }
         var index = runIndex(containing: candidate)
@@ -93,7 +93,7 @@ public struct TermIndex: Sendable, Hashable {
         return .zero
     }
 
-    private func runIndex(containing offset: Offset) -> Int {
+    private func runIndex(containing offset: LogEnd) -> Int {
         // Binary search for the last run whose firstOffset <= offset.
         var low = 0
         var high = runs.count - 1

@@ -7,12 +7,12 @@ public struct VoteRequest: Hashable, Sendable {
     /// The term the sender campaigns for. For a PreVote this is the sender's
     /// current term + 1, which the sender has NOT adopted.
     public var term: Term
-    /// Offset of the last entry in the sender's log (`Offset.zero` if empty).
-    public var lastLogOffset: Offset
+    /// LogEnd of the last entry in the sender's log (`LogEnd.zero` if empty).
+    public var lastLogOffset: LogEnd
     /// Term of that entry (`Term.zero` if the log is empty).
     public var lastLogTerm: Term
 
-    public init(isPreVote: Bool, term: Term, lastLogOffset: Offset, lastLogTerm: Term) {
+    public init(isPreVote: Bool, term: Term, lastLogOffset: LogEnd, lastLogTerm: Term) {
         self.isPreVote = isPreVote
         self.term = term
         self.lastLogOffset = lastLogOffset

@@ -11,7 +11,7 @@ public struct InvariantChecker {
 
     struct TermOffset: Hashable {
         let term: Term
-        let offset: Offset
+        let offset: LogEnd
     }
 
     let replicaCount: Int
@@ -25,7 +25,7 @@ public struct InvariantChecker {
     /// The cluster's committed log as observed so far, with its chain hashes.
     public private(set) var committedFrames: [LogMirror.Frame] = []
     /// Commit offset last seen per replica in its current incarnation.
-    private var lastCommit: [Offset]
+    private var lastCommit: [LogEnd]
     /// Acknowledged appends: first offset -> record values.
     public private(set) var acknowledged: [Offset: [[UInt8]]] = [:]
     /// Client appends answered `notLeader`, `overloaded` or `payloadTooLarge`, by request ID.
@@ -71,7 +71,7 @@ public struct InvariantChecker {
     /// the same prefix, on every replica and at every time.
     mutating func observeAppend(node: Int, mirror: LogMirror, fromFrame first: Int) {
         for mirrored in mirror.frames[first...] {
-            let key = TermOffset(term: mirrored.frame.term, offset: mirrored.frame.nextOffset)
+            let key = TermOffset(term: mirrored.frame.term, offset: mirrored.frame.end)
             if let known = chainByTermOffset[key] {
                 if known != mirrored.chain {
                     fail(.logMatching, "n\(node + 1) holds (\(key.term), \(key.offset)) with a different prefix")
@@ -85,7 +85,7 @@ public struct InvariantChecker {
 
     /// Committed prefixes are identical everywhere, end at frame boundaries, and are durable
     /// on a majority when first committed.
-    mutating func observeCommit(node: Int, to offset: Offset, mirrors: [LogMirror]) {
+    mutating func observeCommit(node: Int, to offset: LogEnd, mirrors: [LogMirror]) {
         let mirror = mirrors[node]
         guard let hash = mirror.chainHash(at: offset) else {
             fail(.shellContract, "n\(node + 1) committed through \(offset), which is not a frame end of its log (end \(mirror.end))")
@@ -101,7 +101,7 @@ public struct InvariantChecker {
             fail(.committedPrefixDiverged, "n\(node + 1) committed through \(offset) but diverges before \(committedEnd)")
             return
         }
-        let start = committedEnd == Offset(0) ? 0 : mirror.frameIndex(endingAt: committedEnd)! + 1
+        let start = committedEnd == LogEnd(0) ? 0 : mirror.frameIndex(endingAt: committedEnd)! + 1
         let last = mirror.frameIndex(endingAt: offset)!
         committedFrames.append(contentsOf: mirror.frames[start...last])
         for mirrored in mirror.frames[start...last] { observeCommittedRequest(in: mirrored.frame) }
@@ -136,26 +136,26 @@ public struct InvariantChecker {
     }
 
     /// End of the committed prefix observed so far.
-    var committedEnd: Offset { committedFrames.last?.frame.nextOffset ?? Offset(0) }
+    var committedEnd: LogEnd { committedFrames.last?.frame.end ?? LogEnd(0) }
 
     /// Chain hash of the committed prefix ending at `end`; nil when no committed frame ends there.
-    func committedChainHash(at end: Offset) -> UInt64? {
-        if end == Offset(0) { return 0 }
+    func committedChainHash(at end: LogEnd) -> UInt64? {
+        if end == LogEnd(0) { return 0 }
         var low = 0
         var high = committedFrames.count
         while low < high {
             let middle = (low + high) / 2
-            if committedFrames[middle].frame.nextOffset < end { low = middle + 1 } else { high = middle }
+            if committedFrames[middle].frame.end < end { low = middle + 1 } else { high = middle }
         }
-        return low < committedFrames.count && committedFrames[low].frame.nextOffset == end ? committedFrames[low].chain : nil
+        return low < committedFrames.count && committedFrames[low].frame.end == end ? committedFrames[low].chain : nil
     }
 
     /// After a truncation or crash: every committed record is still on a majority.
     mutating func checkCommittedStillHeld(mirrors: [LogMirror], cause: String) {
         guard let last = committedFrames.last else { return }
-        let holders = mirrors.count { $0.chainHash(at: last.frame.nextOffset) == last.chain }
+        let holders = mirrors.count { $0.chainHash(at: last.frame.end) == last.chain }
         if holders < majority {
-            fail(.committedEntryLost, "after \(cause) only \(holders) replicas hold the committed prefix through \(last.frame.nextOffset)")
+            fail(.committedEntryLost, "after \(cause) only \(holders) replicas hold the committed prefix through \(last.frame.end)")
         }
     }
 
@@ -164,10 +164,14 @@ public struct InvariantChecker {
     /// and the recovered log is a prefix of what was written, frame by frame and byte for byte
     /// (chain hashes): nothing invented, nothing truncated brought back.
     ///
-    /// - Parameter written: every frame written since the last truncation, including those of
-    ///   an append the crash interrupted; its `durableEnd` is what was synced.
-    mutating func checkRecovered(node: Int, written: LogMirror, after: LogMirror) {
-        let durableEnd = written.durableEnd
+    /// - Parameters:
+    ///   - written: every frame written since the last truncation, including those of an
+    ///     append the crash interrupted; its `durableEnd` is what was synced.
+    ///   - interruptedCut: the end a truncation the crash interrupted was cutting to; it may
+    ///     have cut the durable frames after it.
+    mutating func checkRecovered(node: Int, written: LogMirror, after: LogMirror, interruptedCut: LogEnd? = nil) {
+        // A truncation the crash interrupted may have cut the durable suffix after its cut.
+        let durableEnd = interruptedCut.map { min($0, written.durableEnd) } ?? written.durableEnd
         if after.end < durableEnd || after.chainHash(at: durableEnd) != written.chainHash(at: durableEnd) {
             fail(.storage, "n\(node + 1) recovered its log to \(after.end) but had synced through \(durableEnd)")
         } else if after.end > written.end || after.chainHash(at: after.end) != written.chainHash(at: after.end) {

@@ -14,49 +14,49 @@ public struct LogMirror: Sendable {
 
     public private(set) var frames: [Frame] = []
     /// Records below this offset are durable on the replica's disk.
-    public private(set) var durableEnd = Offset(0)
+    public private(set) var durableEnd = LogEnd(0)
 
     public init() {}
 
     /// End of the log (its `nextOffset`).
-    public var end: Offset { frames.last?.frame.nextOffset ?? Offset(0) }
+    public var end: LogEnd { frames.last?.frame.end ?? LogEnd(0) }
     public var lastTerm: Term { frames.last?.frame.term ?? Term(0) }
 
     /// Index of the frame ending exactly at `end`, nil when no frame does.
-    func frameIndex(endingAt end: Offset) -> Int? {
+    func frameIndex(endingAt end: LogEnd) -> Int? {
         var low = 0
         var high = frames.count
         while low < high {
             let middle = (low + high) / 2
-            if frames[middle].frame.nextOffset < end { low = middle + 1 } else { high = middle }
+            if frames[middle].frame.end < end { low = middle + 1 } else { high = middle }
         }
-        return low < frames.count && frames[low].frame.nextOffset == end ? low : nil
+        return low < frames.count && frames[low].frame.end == end ? low : nil
     }
 
     /// Chain hash of the prefix ending at `end`: 0 for the empty prefix, nil when `end` is
     /// beyond the log or not a frame boundary.
-    public func chainHash(at end: Offset) -> UInt64? {
-        if end == Offset(0) { return 0 }
+    public func chainHash(at end: LogEnd) -> UInt64? {
+        if end == LogEnd(0) { return 0 }
         return frameIndex(endingAt: end).map { frames[$0].chain }
     }
 
     /// Chain hash of the durable prefix ending at `end`, nil beyond the durable end.
-    public func durableChainHash(at end: Offset) -> UInt64? {
+    public func durableChainHash(at end: LogEnd) -> UInt64? {
         end <= durableEnd ? chainHash(at: end) : nil
     }
 
     /// Records appended frames; false when they do not follow the end.
     mutating func append(_ newFrames: [SealedFrame]) -> Bool {
         for frame in newFrames {
-            guard frame.baseOffset == end else { return false }
+            guard frame.start == end else { return false }
             frames.append(Frame(frame: frame, chain: ChainHash.extend(frames.last?.chain ?? 0, with: frame)))
         }
         return true
     }
 
     /// Records `Log.truncate(from:)`, which is durable when it returns.
-    mutating func truncate(from cut: Offset) {
-        while let last = frames.last, last.frame.baseOffset >= cut { frames.removeLast() }
+    mutating func truncate(from cut: LogEnd) {
+        while let last = frames.last, last.frame.start >= cut { frames.removeLast() }
         precondition(end == cut, "truncation inside a frame")
         durableEnd = min(durableEnd, cut)
     }

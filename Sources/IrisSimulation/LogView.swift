@@ -6,7 +6,7 @@ import IrisReplication
 struct LogView: LogReader {
     let log: Log
 
-    var lastOffset: Offset { log.nextOffset }
+    var lastOffset: LogEnd { LogEnd(before: log.nextOffset) }
 
     func frame(holding offset: Offset) throws(LogError) -> SealedFrame {
         guard let frame = try log.readFrames(from: offset, maxBytes: 1).first else {

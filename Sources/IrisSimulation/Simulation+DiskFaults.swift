@@ -48,42 +48,54 @@ extension Simulation {
     /// Runs one log operation of a replica (an append carries its frames in `attempted`).
     /// Returns whether it succeeded and the replica runs on. A failure that the fault armed on
     /// the replica's disk explains fail-stops the replica; any other is a violation.
+    ///
+    /// With a power loss armed for the next operation, it strikes after a seeded number of
+    /// the operation's storage calls (1 to 8): inside an append, a roll, a sync, a truncation
+    /// (between its checkpoint, unlinks, directory syncs and trim). An operation that makes
+    /// fewer calls completes, and the loss waits for the next one. A truncation to `cut`
+    /// that a crash interrupts may be found done or not done after recovery.
     func runLogOperation(
-        _ node: Int, _ name: String, attempted: [SealedFrame] = [], writes: Bool,
+        _ node: Int, _ name: String, attempted: [SealedFrame] = [], truncatingTo cut: LogEnd? = nil,
         _ operation: () async throws(LogError) -> Void
     ) async -> Bool {
-        let midOperation = writes && diskFaults[node] == .powerLossInNextOperation
-        if midOperation { disks[node].powerLoss(afterWrites: 1, seed: random.next()) }
-        do {
-            try await operation()
-        } catch {
-            if let fault = diskFaults[node] {
-                await failStop(node, fault: fault, midOperation: midOperation, attempted: attempted, cause: "\(name): \(error)")
-            } else {
-                reportLogFailure(node, name, error, attempted: attempted)
-            }
+        let armed = diskFaults[node] == .powerLossInNextOperation
+        let lossesBefore = disks[node].powerLossCount
+        if armed { disks[node].powerLoss(afterCalls: 1 + random.int(in: 0..<8), seed: random.next()) }
+        var failure: LogError? = nil
+        do { try await operation() } catch { failure = error }
+        // Disarm before looking: the log's writer thread may still be making calls.
+        if armed { disks[node].cancelScheduledPowerLoss() }
+        let struck = armed && disks[node].powerLossCount != lossesBefore
+        if struck {
+            await failStop(node, fault: .powerLossInNextOperation, midOperation: true, attempted: attempted,
+                           interruptedCut: cut, cause: name)
             return false
         }
-        guard midOperation else { return true }
-        // The power loss struck at the operation's first write, and nothing after it failed
-        // (an append's only write): the operation returned, but the machine is down.
-        await failStop(node, fault: .powerLossInNextOperation, midOperation: true, attempted: attempted, cause: name)
+        guard let failure else { return true }
+        if let fault = diskFaults[node], fault != .powerLossInNextOperation {
+            await failStop(node, fault: fault, midOperation: false, attempted: attempted,
+                           interruptedCut: cut, cause: "\(name): \(failure)")
+        } else {
+            reportLogFailure(node, name, failure, attempted: attempted)
+        }
         return false
     }
 
     /// A replica whose log failed on an armed fault stops as a crashed one does: its disk
     /// loses power (what no fsync made durable may be gone or torn, as after a failed fsync),
     /// and it restarts later from what recovery keeps.
-    func failStop(_ node: Int, fault: DiskFault, midOperation: Bool, attempted: [SealedFrame], cause: String) async {
+    func failStop(
+        _ node: Int, fault: DiskFault, midOperation: Bool, attempted: [SealedFrame], interruptedCut: LogEnd? = nil, cause: String
+    ) async {
         if midOperation { statistics.crashesMidOperation += 1 } else { statistics.storageFaults += 1 }
         note("n\(node + 1) fail-stops on \(fault) (\(cause))")
-        await crash(node, attempted: attempted)
+        await crash(node, attempted: attempted, interruptedCut: interruptedCut)
     }
 
     func reportLogFailure(_ node: Int, _ name: String, _ error: LogError, attempted: [SealedFrame]) {
         switch error {
         case .frameChainMismatch, .frameOutOfSequence:
-            checker.fail(.logMatching, "n\(node + 1) refused frames from \(attempted.first?.baseOffset ?? Offset(0)): \(error)")
+            checker.fail(.logMatching, "n\(node + 1) refused frames from \(attempted.first?.start ?? LogEnd(0)): \(error)")
         default:
             checker.fail(.storage, "n\(node + 1) \(name) failed: \(error)")
         }

@@ -148,13 +148,13 @@ public final class Simulation {
             logFsyncPending[node] = false
             if !options.skipLogSync {
                 let log = logs[node]
-                guard await runLogOperation(node, "Log.sync()", writes: false, { () throws(LogError) in try await log.sync() })
+                guard await runLogOperation(node, "Log.sync()", { () throws(LogError) in try await log.sync() })
                 else { return }
             }
             mirrors[node].synced()
             let end = mirrors[node].end
             trace.append(TraceRecord(time: now, node: node, kind: .logFsync(through: end)))
-            if end > Offset(0) { await step(node, .logPersisted(through: end, term: mirrors[node].lastTerm)) }
+            if end > LogEnd(0) { await step(node, .logPersisted(through: end, term: mirrors[node].lastTerm)) }
         case .hardStateFsyncCompleted(let node, let incarnation, let state):
             guard incarnation == incarnations[node], cores[node] != nil else { return }
             hardStates[node].durable = state
@@ -219,14 +219,14 @@ public final class Simulation {
                 node: node, incarnation: incarnations[node], state))
         case .truncateLog(let cut):
             let log = logs[node]
-            guard await runLogOperation(node, "Log.truncate(from: \(cut))", writes: true, { () throws(LogError) in
-                try await log.truncate(from: cut)
+            guard await runLogOperation(node, "Log.truncate(from: \(cut.nextRecord))", truncatingTo: cut, { () throws(LogError) in
+                try await log.truncate(from: cut.nextRecord)
             }) else { return }
             mirrors[node].truncate(from: cut)
             checker.checkCommittedStillHeld(mirrors: mirrors, cause: "truncation on n\(node + 1)")
         case .appendToLog(let frames):
             let log = logs[node]
-            guard await runLogOperation(node, "Log.append(frames:)", attempted: frames, writes: true, { () throws(LogError) in
+            guard await runLogOperation(node, "Log.append(frames:)", attempted: frames, { () throws(LogError) in
                 _ = try await log.append(frames: frames)
             }) else { return }
             let firstNew = mirrors[node].frames.count
@@ -319,7 +319,10 @@ public final class Simulation {
     /// disk fault armed on it is gone when it comes back.
     ///
     /// - Parameter attempted: frames of an append the crash interrupted: they may be on disk.
-    func crash(_ node: Int, attempted: [SealedFrame] = []) async {
+    /// Crashes a replica (power loss) and recovers its log. `attempted`: frames of an append
+    /// the crash interrupted (they may be found); `interruptedCut`: the end a truncation the
+    /// crash interrupted was cutting to (it may be found done).
+    func crash(_ node: Int, attempted: [SealedFrame] = [], interruptedCut: LogEnd? = nil) async {
         guard cores[node] != nil else { return }
         cores[node] = nil
         incarnations[node] += 1
@@ -345,7 +348,7 @@ public final class Simulation {
         statistics.crashes += 1
         let lost = Int(before.end.rawValue) - Int(mirrors[node].end.rawValue)
         trace.append(TraceRecord(time: now, node: node, kind: .crash(lostRecords: lost, tornTailCut: cut)))
-        checker.checkRecovered(node: node, written: written, after: mirrors[node])
+        checker.checkRecovered(node: node, written: written, after: mirrors[node], interruptedCut: interruptedCut)
         checker.checkCommittedStillHeld(mirrors: mirrors, cause: "crash of n\(node + 1)")
         // Some restarts are quick (process crash), so a replica can rejoin the same election.
         let downtime = random.chance(0.3) ? random.int(in: 1_000...20_000) : random.int(in: 20_000...400_000)

@@ -7,11 +7,11 @@ struct TraceRecord {
         case tick
         case deliver(Envelope)
         case dropped(Envelope)
-        case logFsync(through: Offset)
+        case logFsync(through: LogEnd)
         case hardStateFsync(HardState)
         case clientAppend(ClientRequestID, bytes: Int)
         case clientResult(ClientRequestID, ClientResult)
-        case commit(Offset)
+        case commit(LogEnd)
         case crash(lostRecords: Int, tornTailCut: Bool)
         case restart
         case fault(String)

@@ -24,7 +24,7 @@ struct ClientResultTests {
         #expect(results[ClientRequestID(4)] == nil)
         #expect(results[ClientRequestID(5)] == .overloaded)
         #expect(results[ClientRequestID(1)] == nil)
-        #expect(leader.core.lastOffset == Offset(5))  // the term-start marker and 4 appends
+        #expect(leader.core.lastOffset == LogEnd(5))  // the term-start marker and 4 appends
     }
 
     @Test func oversizedPayloadIsRejectedWithoutAppending() throws {
@@ -32,10 +32,10 @@ struct ClientResultTests {
         leader.becomeLeader(voters: [NodeID(2)])
         let fits = leader.step(clientAppend(ClientRequestID(2), Array(repeating: 0, count: 64)))
         #expect(fits.clientResults[ClientRequestID(2)] == nil)
-        #expect(leader.core.lastOffset == Offset(2))
+        #expect(leader.core.lastOffset == LogEnd(2))
         let actions = leader.step(clientAppend(ClientRequestID(1), Array(repeating: 0, count: 100)))
         #expect(actions.clientResults[ClientRequestID(1)] == .payloadTooLarge)
-        #expect(leader.core.lastOffset == Offset(2))
+        #expect(leader.core.lastOffset == LogEnd(2))
     }
 
     @Test func pendingAppendsBecomeOutcomeUnknownNeverFailedWhenLeadershipIsLost() throws {
@@ -52,10 +52,10 @@ struct ClientResultTests {
         var leader = HandDrivenReplica(try makeConfiguration(1))
         leader.becomeLeader(voters: [NodeID(2)])
         leader.step(clientAppend(ClientRequestID(9), [9]))
-        leader.step(.logPersisted(through: Offset(2), term: Term(1)))
-        let actions = leader.receive(.appendResponse(AppendResponse(term: Term(1), success: true, matchOffset: Offset(2))), from: NodeID(3))
+        leader.step(.logPersisted(through: LogEnd(2), term: Term(1)))
+        let actions = leader.receive(.appendResponse(AppendResponse(term: Term(1), success: true, matchOffset: LogEnd(2))), from: NodeID(3))
         // Committed through the prefix ending at 2; the append's record is at IrisLog offset 1.
-        #expect(actions.commits == [Offset(2)])
+        #expect(actions.commits == [LogEnd(2)])
         #expect(actions.clientResults == [ClientRequestID(9): .committed(Offset(1))])
     }
 }

@@ -48,18 +48,18 @@ struct TermIndexTests {
         var index = TermIndex()
         // Frames ending at 2 (two records), 3, 4 and 5.
         for (base, end, term) in [(0, 2, 1), (2, 3, 3), (3, 4, 3), (4, 5, 4)] {
-            index.append(term: Term(UInt64(term)), from: Offset(UInt64(base)), through: Offset(UInt64(end)))
+            index.append(term: Term(UInt64(term)), from: LogEnd(UInt64(base)), through: LogEnd(UInt64(end)))
         }
-        #expect(index.term(at: Offset(1)) == Term(1))
+        #expect(index.term(at: LogEnd(1)) == Term(1))
         #expect(index.term(at: .zero) == .zero)
-        #expect(index.term(at: Offset(2)) == Term(1))
-        #expect(index.term(at: Offset(4)) == Term(3))
-        #expect(index.term(at: Offset(6)) == nil)
-        #expect(index.lastOffset(atOrBefore: Offset(5), withTermAtMost: Term(2)) == Offset(2))
-        #expect(index.lastOffset(atOrBefore: Offset(5), withTermAtMost: Term(3)) == Offset(4))
-        #expect(index.lastOffset(atOrBefore: Offset(9), withTermAtMost: Term(0)) == .zero)
-        index.truncate(after: Offset(3))
-        #expect(index.lastOffset == Offset(3))
+        #expect(index.term(at: LogEnd(2)) == Term(1))
+        #expect(index.term(at: LogEnd(4)) == Term(3))
+        #expect(index.term(at: LogEnd(6)) == nil)
+        #expect(index.lastOffset(atOrBefore: LogEnd(5), withTermAtMost: Term(2)) == LogEnd(2))
+        #expect(index.lastOffset(atOrBefore: LogEnd(5), withTermAtMost: Term(3)) == LogEnd(4))
+        #expect(index.lastOffset(atOrBefore: LogEnd(9), withTermAtMost: Term(0)) == .zero)
+        index.truncate(after: LogEnd(3))
+        #expect(index.lastOffset == LogEnd(3))
         #expect(index.lastTerm == Term(3))
         #expect(index.runs.count == 2)
     }
@@ -77,7 +77,7 @@ struct TermIndexTests {
         let log = CountingLog(stored: frames)
         let index = try TermIndex(reading: log)
         var expected = TermIndex()
-        for frame in frames { expected.append(term: frame.term, from: frame.baseOffset, through: frame.nextOffset) }
+        for frame in frames { expected.append(term: frame.term, from: frame.start, through: frame.end) }
         #expect(index == expected)
         #expect(index.runs.count == 6)
         #expect(log.reads.value < 150, "binary search, not a scan: \(log.reads.value) frames read")
@@ -91,7 +91,7 @@ struct CountingLog: LogReader {
     let stored: [SealedFrame]
     let reads = Counter()
 
-    var lastOffset: Offset { stored.last?.nextOffset ?? .zero }
+    var lastOffset: LogEnd { stored.last?.end ?? .zero }
 
     func frame(holding offset: Offset) throws(LogError) -> SealedFrame {
         reads.value += 1

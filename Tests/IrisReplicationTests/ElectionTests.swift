@@ -43,7 +43,7 @@ struct ElectionTests {
         follower.receive(.appendRequest(AppendRequest(
             term: Term(1), prevLogOffset: .zero, prevLogTerm: .zero, frames: [], commitOffset: .zero)), from: NodeID(1))
         let actions = follower.receive(.voteRequest(VoteRequest(
-            isPreVote: true, term: Term(2), lastLogOffset: Offset(9), lastLogTerm: Term(1))), from: NodeID(3))
+            isPreVote: true, term: Term(2), lastLogOffset: LogEnd(9), lastLogTerm: Term(1))), from: NodeID(3))
         #expect(actions.voteResponses == [VoteResponse(isPreVote: true, term: Term(1), granted: false)])
     }
 
@@ -51,7 +51,7 @@ struct ElectionTests {
         var follower = HandDrivenReplica(
             try makeConfiguration(2), hardState: HardState(term: Term(2)), frames: [entry(1, 1), entry(2, 2)])
         let actions = follower.receive(.voteRequest(VoteRequest(
-            isPreVote: false, term: Term(3), lastLogOffset: Offset(5), lastLogTerm: Term(1))), from: NodeID(3))
+            isPreVote: false, term: Term(3), lastLogOffset: LogEnd(5), lastLogTerm: Term(1))), from: NodeID(3))
         let followUp = follower.persistEverything(actions)
         #expect((actions + followUp).voteResponses == [VoteResponse(isPreVote: false, term: Term(3), granted: false)])
         #expect(follower.core.hardState == HardState(term: Term(3), votedFor: nil))

@@ -10,9 +10,9 @@ struct FlowControlTests {
             1, inflightBatchesMax: batches, inflightBytesMax: bytes, messageBytesMax: messageBytes,
             frameBytesMax: 256, uncommittedAppendsMax: 1_000))
         leader.becomeLeader(voters: [NodeID(2)])
-        leader.step(.logPersisted(through: Offset(1), term: Term(1)))
+        leader.step(.logPersisted(through: LogEnd(1), term: Term(1)))
         for peer in [NodeID(2), NodeID(3)] {
-            leader.receive(.appendResponse(AppendResponse(term: Term(1), success: true, matchOffset: Offset(1))), from: peer)
+            leader.receive(.appendResponse(AppendResponse(term: Term(1), success: true, matchOffset: LogEnd(1))), from: peer)
         }
         return leader
     }
@@ -63,14 +63,14 @@ struct FlowControlTests {
         // n3 lost everything after offset 1 and rejects the pipelined batch.
         let actions = leader.receive(.appendResponse(AppendResponse(
             term: Term(1), success: false, matchOffset: .zero,
-            rejectedPrevLogOffset: Offset(5), hintOffset: Offset(1), hintTerm: Term(1))), from: NodeID(3))
+            rejectedPrevLogOffset: LogEnd(5), hintOffset: LogEnd(1), hintTerm: Term(1))), from: NodeID(3))
         let progress = try #require(leader.core.progress(of: NodeID(3)))
         #expect(progress.mode == .probe)
         let probes = actions.appendRequests.filter { $0.to == NodeID(3) }
         #expect(probes.count == 1, "probe state sends one batch at a time")
         let probe = try #require(probes.first?.request)
-        #expect(probe.prevLogOffset == Offset(1))
-        #expect(probe.frames.first?.nextOffset == Offset(2))
+        #expect(probe.prevLogOffset == LogEnd(1))
+        #expect(probe.frames.first?.end == LogEnd(2))
         #expect(probe.accountedBytes <= 256)
         // The entries come from the log on demand, byte for byte.
         #expect(probe.frames == Array(leader.log.stored[1..<(1 + probe.frames.count)]))
@@ -89,13 +89,13 @@ struct FlowControlTests {
 
     @Test func inflightWindowFreesBatchesOnlyWhenFullyAcknowledged() {
         var window = InflightWindow(batchesMax: 3, bytesMax: 100)
-        window.add(lastOffset: Offset(2), bytes: 40)
-        window.add(lastOffset: Offset(5), bytes: 40)
+        window.add(lastOffset: LogEnd(2), bytes: 40)
+        window.add(lastOffset: LogEnd(5), bytes: 40)
         #expect(window.bytesAvailable == 20)
-        window.free(through: Offset(4))
+        window.free(through: LogEnd(4))
         #expect(window.count == 1)
         #expect(window.bytes == 40)
-        window.free(through: Offset(5))
+        window.free(through: LogEnd(5))
         #expect(window.isEmpty)
     }
 }

@@ -9,7 +9,7 @@ struct FailingLog: LogReader {
     let failure = Switch()
     static let error = LogError.io(operation: "pread", path: "/log/0.log", errno: 5, message: "I/O error")
 
-    var lastOffset: Offset { memory.lastOffset }
+    var lastOffset: LogEnd { memory.lastOffset }
     func frame(holding offset: Offset) throws(LogError) -> SealedFrame {
         if failure.failing { throw Self.error }
         return try memory.frame(holding: offset)
@@ -48,7 +48,7 @@ struct LogFaultTests {
         log.failure.failing = true
         // n3 rejects: it needs the frames from the start, which must be read from the log.
         let actions = leader.core.step(.receive(Envelope(from: NodeID(3), to: NodeID(1), message: .appendResponse(AppendResponse(
-            term: Term(2), success: false, matchOffset: .zero, rejectedPrevLogOffset: Offset(1))))), log: log)
+            term: Term(2), success: false, matchOffset: .zero, rejectedPrevLogOffset: LogEnd(1))))), log: log)
         #expect(actions.last == .halt(.logUnreadable(offset: .zero, error: FailingLog.error)))
         #expect(actions.clientResults == [ClientRequestID(7): .outcomeUnknown])
         #expect(leader.core.fault != nil)
@@ -63,7 +63,7 @@ struct LogFaultTests {
             try makeConfiguration(1, messageBytesMax: 300, frameBytesMax: 200), hardState: HardState(term: Term(1)), frames: [large])
         leader.becomeLeader(voters: [NodeID(2)])
         let actions = leader.receive(.appendResponse(AppendResponse(
-            term: Term(2), success: false, matchOffset: .zero, rejectedPrevLogOffset: Offset(1))), from: NodeID(3))
+            term: Term(2), success: false, matchOffset: .zero, rejectedPrevLogOffset: LogEnd(1))), from: NodeID(3))
         #expect(actions.last == .halt(.frameExceedsMessageBytesMax(offset: .zero, messageBytesMax: 300)))
     }
 
@@ -75,7 +75,7 @@ struct LogFaultTests {
         var log = FailingLog(memory: follower.log)
         log.failure.failing = true
         let actions = core.step(.receive(Envelope(from: NodeID(1), to: NodeID(2), message: .appendRequest(AppendRequest(
-            term: Term(2), prevLogOffset: Offset(1), prevLogTerm: Term(1), frames: [entry(2, 2)], commitOffset: .zero)))),
+            term: Term(2), prevLogOffset: LogEnd(1), prevLogTerm: Term(1), frames: [entry(2, 2)], commitOffset: .zero)))),
             log: log)
         #expect(actions.last == .halt(.logUnreadable(offset: .zero, error: FailingLog.error)))
         #expect(!actions.contains { if case .truncateLog = $0 { true } else { false } })

@@ -156,16 +156,16 @@ struct MessageMutator {
         }
     }
 
-    func offset(near offset: Offset, _ random: inout SplitMix64) -> Offset {
+    func offset(near offset: LogEnd, _ random: inout SplitMix64) -> LogEnd {
         switch random.next() % 6 {
         case 0: .zero
-        case 1: Offset(random.next() % 200)
-        default: Offset(offset.rawValue &+ random.next() % 5 &- 2)
+        case 1: LogEnd(random.next() % 200)
+        default: LogEnd(offset.rawValue &+ random.next() % 5 &- 2)
         }
     }
 
     /// A fresh frame at `base` (kept below 2^40 so its end does not overflow).
-    func freshFrame(term: Term, base: Offset, _ random: inout SplitMix64) -> SealedFrame {
+    func freshFrame(term: Term, base: LogEnd, _ random: inout SplitMix64) -> SealedFrame {
         frame(min(term.rawValue, 1 << 40), base: min(base.rawValue, 1 << 40), count: 1 + pick(4, &random),
               previousCRC: UInt32(truncatingIfNeeded: random.next()))
     }
@@ -178,22 +178,22 @@ struct MessageMutator {
         let keep = stored.isEmpty ? 0 : pick(stored.count + 1, &random)
         let previous = keep == 0 ? nil : stored[keep - 1]
         var frames: [SealedFrame] = []
-        var base = previous?.nextOffset ?? .zero
+        var base = previous?.end ?? .zero
         var crc = previous?.crc ?? 0
         for _ in 0..<pick(4, &random) {
             let next = frame(term.rawValue, base: base.rawValue, count: 1 + pick(3, &random), previousCRC: crc)
             frames.append(next)
-            base = next.nextOffset
+            base = next.end
             crc = next.crc
         }
         return .appendRequest(AppendRequest(
-            term: term, prevLogOffset: previous?.nextOffset ?? .zero, prevLogTerm: previous?.term ?? .zero,
-            frames: frames, commitOffset: Offset(random.next() % (base.rawValue + 1))))
+            term: term, prevLogOffset: previous?.end ?? .zero, prevLogTerm: previous?.term ?? .zero,
+            frames: frames, commitOffset: LogEnd(random.next() % (base.rawValue + 1))))
     }
 
     func randomMessage(_ random: inout SplitMix64) -> Message {
         let term = Term(random.next() % 12)
-        let offset = Offset(random.next() % 60)
+        let offset = LogEnd(random.next() % 60)
         switch random.next() % 4 {
         case 0:
             return .voteRequest(VoteRequest(isPreVote: random.next() % 2 == 0, term: term,
@@ -206,14 +206,14 @@ struct MessageMutator {
             for _ in 0..<pick(4, &random) {
                 let next = freshFrame(term: Term(random.next() % 12), base: base, &random)
                 frames.append(next)
-                base = next.nextOffset
+                base = next.end
             }
             return .appendRequest(AppendRequest(term: term, prevLogOffset: offset, prevLogTerm: Term(random.next() % 12),
-                                                frames: frames, commitOffset: Offset(random.next() % 60)))
+                                                frames: frames, commitOffset: LogEnd(random.next() % 60)))
         default:
             return .appendResponse(AppendResponse(
                 term: term, success: random.next() % 2 == 0, matchOffset: offset,
-                rejectedPrevLogOffset: Offset(random.next() % 60), hintOffset: Offset(random.next() % 60),
+                rejectedPrevLogOffset: LogEnd(random.next() % 60), hintOffset: LogEnd(random.next() % 60),
                 hintTerm: Term(random.next() % 12)))
         }
     }
@@ -271,15 +271,15 @@ struct MessageMutator {
         case 8 where count > 0:  // the same place, another term
             let index = pick(count, &random)
             let old = request.frames[index]
-            request.frames[index] = freshFrame(term: term(near: old.term, &random), base: old.baseOffset, &random)
+            request.frames[index] = freshFrame(term: term(near: old.term, &random), base: old.start, &random)
         case 9 where count > 0:  // shifted offsets
             let index = pick(count, &random)
             let old = request.frames[index]
-            request.frames[index] = freshFrame(term: old.term, base: offset(near: old.baseOffset, &random), &random)
+            request.frames[index] = freshFrame(term: old.term, base: offset(near: old.start, &random), &random)
         case 10:  // a consistent request with other frame boundaries: prev moves with the first frame
             let first = freshFrame(term: request.term, base: offset(near: request.prevLogOffset, &random), &random)
             request.frames = [first]
-            request.prevLogOffset = first.baseOffset
+            request.prevLogOffset = first.start
         default:
             request.frames = request.frames.map { $0 }  // unchanged: a duplicate of a valid message
         }

@@ -17,7 +17,7 @@ struct MessageValidationTests {
         actions += follower.receive(heartbeat(term: 7), from: NodeID(2))
         actions += follower.step(.receive(Envelope(from: NodeID(1), to: NodeID(3), message: heartbeat(term: 7))))
         actions += follower.receive(.voteRequest(VoteRequest(
-            isPreVote: false, term: Term(8), lastLogOffset: Offset(9), lastLogTerm: Term(7))), from: NodeID(9))
+            isPreVote: false, term: Term(8), lastLogOffset: LogEnd(9), lastLogTerm: Term(7))), from: NodeID(9))
         #expect(actions.isEmpty)
         #expect(follower.core.hardState == HardState(term: Term(1)), "a non-member neither leads nor gets a vote")
         #expect(follower.core.leaderID == nil)
@@ -32,7 +32,7 @@ struct MessageValidationTests {
     @Test func appendWhoseFrameTermsDecreaseIsRejected() throws {
         var follower = HandDrivenReplica(try makeConfiguration(2), hardState: HardState(term: Term(5)), frames: [entry(5, 1)])
         let actions = follower.receive(.appendRequest(AppendRequest(
-            term: Term(6), prevLogOffset: Offset(1), prevLogTerm: Term(5), frames: [entry(3, 2)], commitOffset: .zero)),
+            term: Term(6), prevLogOffset: LogEnd(1), prevLogTerm: Term(5), frames: [entry(3, 2)], commitOffset: .zero)),
             from: NodeID(1))
         #expect(actions.isEmpty)
         #expect(follower.log.stored == [entry(5, 1)])
@@ -54,16 +54,16 @@ struct MessageValidationTests {
     ) {
         let frames = frameTerms.enumerated().map { entry($0.element, 2 + UInt64($0.offset)) }
         #expect(throws: expected) {
-            try AppendRequest(validating: Term(term), prevLogOffset: Offset(prevLogOffset), prevLogTerm: Term(prevLogTerm),
+            try AppendRequest(validating: Term(term), prevLogOffset: LogEnd(prevLogOffset), prevLogTerm: Term(prevLogTerm),
                               frames: frames, commitOffset: .zero, frameBytesMax: 4_096, messageBytesMax: 16_384)
         }
     }
 
     @Test func validatingInitializerAcceptsAWellFormedRequest() throws {
         let request = try AppendRequest(
-            validating: Term(6), prevLogOffset: Offset(1), prevLogTerm: Term(5), frames: [entry(5, 2), entry(6, 3)],
-            commitOffset: Offset(1), frameBytesMax: 4_096, messageBytesMax: 16_384)
-        #expect(request.lastOffset == Offset(3))
+            validating: Term(6), prevLogOffset: LogEnd(1), prevLogTerm: Term(5), frames: [entry(5, 2), entry(6, 3)],
+            commitOffset: LogEnd(1), frameBytesMax: 4_096, messageBytesMax: 16_384)
+        #expect(request.lastOffset == LogEnd(3))
     }
 
     @Test func followerRefusesFramesAboveItsOwnLimits() throws {
@@ -92,13 +92,13 @@ struct MessageValidationTests {
     @Test func acknowledgementBeyondTheLeadersLogIsRejected() throws {
         var leader = HandDrivenReplica(try makeConfiguration(1))
         leader.becomeLeader(voters: [NodeID(2)])
-        leader.step(.logPersisted(through: Offset(1), term: Term(1)))
+        leader.step(.logPersisted(through: LogEnd(1), term: Term(1)))
         let actions = leader.receive(.appendResponse(AppendResponse(
-            term: Term(1), success: true, matchOffset: Offset(1_000))), from: NodeID(2))
+            term: Term(1), success: true, matchOffset: LogEnd(1_000))), from: NodeID(2))
         #expect(actions.commits.isEmpty)
         #expect(leader.core.progress(of: NodeID(2))?.matchOffset == .zero)
         let hint = leader.receive(.appendResponse(AppendResponse(
-            term: Term(1), success: false, matchOffset: .zero, rejectedPrevLogOffset: Offset(1), hintOffset: Offset(5))),
+            term: Term(1), success: false, matchOffset: .zero, rejectedPrevLogOffset: LogEnd(1), hintOffset: LogEnd(5))),
             from: NodeID(2))
         #expect(hint.isEmpty)
         #expect(leader.core.rejectedMessages == [.matchBeyondLeaderLog: 1, .hintAfterRejectedOffset: 1])
@@ -107,7 +107,7 @@ struct MessageValidationTests {
     @Test func voteRequestWithALastLogTermAboveItsTermIsRejected() throws {
         var follower = HandDrivenReplica(try makeConfiguration(2))
         let actions = follower.receive(.voteRequest(VoteRequest(
-            isPreVote: false, term: Term(2), lastLogOffset: Offset(4), lastLogTerm: Term(3))), from: NodeID(1))
+            isPreVote: false, term: Term(2), lastLogOffset: LogEnd(4), lastLogTerm: Term(3))), from: NodeID(1))
         #expect(actions.isEmpty)
         #expect(follower.core.hardState == HardState())
         #expect(follower.core.rejectedMessages == [.lastLogInvalid: 1])
@@ -119,7 +119,7 @@ struct MessageValidationTests {
         let held = frame(1, base: 0, count: 3)
         var follower = HandDrivenReplica(try makeConfiguration(2), hardState: HardState(term: Term(1)), frames: [held])
         let actions = follower.receive(.appendRequest(AppendRequest(
-            term: Term(2), prevLogOffset: Offset(1), prevLogTerm: Term(1),
+            term: Term(2), prevLogOffset: LogEnd(1), prevLogTerm: Term(1),
             frames: [frame(2, base: 1, count: 1)], commitOffset: .zero)), from: NodeID(1))
         #expect(!actions.contains { if case .truncateLog = $0 { true } else { false } })
         #expect(follower.log.stored == [held])

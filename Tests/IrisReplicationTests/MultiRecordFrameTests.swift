@@ -13,9 +13,9 @@ struct MultiRecordFrameTests {
             term: Term(1), prevLogOffset: .zero, prevLogTerm: .zero, frames: [batch], commitOffset: .zero)),
             from: NodeID(1))
         #expect(actions.contains(.appendToLog([batch])))
-        #expect(follower.core.lastOffset == Offset(5))
-        let persisted = follower.step(.logPersisted(through: Offset(5), term: Term(1)))
-        #expect(persisted.appendResponses.map(\.matchOffset) == [Offset(5)])
+        #expect(follower.core.lastOffset == LogEnd(5))
+        let persisted = follower.step(.logPersisted(through: LogEnd(5), term: Term(1)))
+        #expect(persisted.appendResponses.map(\.matchOffset) == [LogEnd(5)])
     }
 
     @Test func followerCutsADivergentSuffixAtTheFrameBoundary() throws {
@@ -26,12 +26,12 @@ struct MultiRecordFrameTests {
         // The term 3 leader kept [0,3) and wrote [3,5) in term 3.
         let replacement = frame(3, base: 3, count: 2)
         let actions = follower.receive(.appendRequest(AppendRequest(
-            term: Term(3), prevLogOffset: Offset(3), prevLogTerm: Term(1),
+            term: Term(3), prevLogOffset: LogEnd(3), prevLogTerm: Term(1),
             frames: [replacement], commitOffset: .zero)), from: NodeID(1))
-        #expect(actions.contains(.truncateLog(from: Offset(3))))
+        #expect(actions.contains(.truncateLog(to: LogEnd(3))))
         #expect(follower.log.stored == [frame(1, base: 0, count: 3), replacement])
-        #expect(follower.core.lastOffset == Offset(5))
-        #expect(follower.core.termIndex.term(at: Offset(4)) == Term(3))
+        #expect(follower.core.lastOffset == LogEnd(5))
+        #expect(follower.core.termIndex.term(at: LogEnd(4)) == Term(3))
     }
 
     @Test func frameAlreadyHeldIsNotWrittenAgain() throws {
@@ -50,15 +50,15 @@ struct MultiRecordFrameTests {
         var leader = HandDrivenReplica(
             try makeConfiguration(1), hardState: HardState(term: Term(1)), frames: [frame(1, base: 0, count: 4)])
         leader.becomeLeader(voters: [NodeID(2)])
-        try #require(leader.core.lastOffset == Offset(5))
+        try #require(leader.core.lastOffset == LogEnd(5))
         // n3 rejects the first batch and hints at offset 2 with term 1: inside the 4-record frame.
         let actions = leader.receive(.appendResponse(AppendResponse(
             term: Term(2), success: false, matchOffset: .zero,
-            rejectedPrevLogOffset: Offset(4), hintOffset: Offset(2), hintTerm: Term(1))), from: NodeID(3))
+            rejectedPrevLogOffset: LogEnd(4), hintOffset: LogEnd(2), hintTerm: Term(1))), from: NodeID(3))
         let probe = try #require(actions.appendRequests.first { $0.to == NodeID(3) }?.request)
         #expect(probe.prevLogOffset == .zero, "frames go whole: back to the frame holding the hint")
         #expect(probe.frames.first == leader.log.stored[0])
-        #expect(leader.core.progress(of: NodeID(3))?.nextOffset == Offset(1))
+        #expect(leader.core.progress(of: NodeID(3))?.nextOffset == LogEnd(1))
     }
 
     @Test func clientBatchOfManyRecordsCommitsAsOneFrame() throws {
@@ -68,12 +68,12 @@ struct MultiRecordFrameTests {
         let batch = try EncodedBatch(records: records, timestampMicroseconds: 5)
         let proposal = leader.step(.clientAppend(ClientRequestID(1), batch: batch))
         let sealed = try #require(leader.log.stored.last)
-        #expect(sealed.recordCount == 10 && sealed.baseOffset == Offset(1) && sealed.term == Term(1))
+        #expect(sealed.recordCount == 10 && sealed.start == LogEnd(1) && sealed.term == Term(1))
         #expect(proposal.appendRequests.allSatisfy { $0.request.frames.last == sealed })
-        leader.step(.logPersisted(through: Offset(11), term: Term(1)))
+        leader.step(.logPersisted(through: LogEnd(11), term: Term(1)))
         let acknowledged = leader.receive(.appendResponse(AppendResponse(
-            term: Term(1), success: true, matchOffset: Offset(11))), from: NodeID(2))
-        #expect(acknowledged.commits == [Offset(11)])
+            term: Term(1), success: true, matchOffset: LogEnd(11))), from: NodeID(2))
+        #expect(acknowledged.commits == [LogEnd(11)])
         #expect(acknowledged.clientResults == [ClientRequestID(1): .committed(Offset(1))])
     }
 }
@@ -86,7 +86,7 @@ extension MultiRecordFrameTests {
         let overlap = frame(1, base: 1, count: 2, previousCRC: first.crc)
         for frames in [[gap], [first, gap], [first, overlap]] {
             let actions = follower.receive(.appendRequest(AppendRequest(
-                term: Term(1), prevLogOffset: frames[0].baseOffset, prevLogTerm: .zero, frames: [], commitOffset: .zero)
+                term: Term(1), prevLogOffset: frames[0].start, prevLogTerm: .zero, frames: [], commitOffset: .zero)
                 .replacingFrames(frames)), from: NodeID(1))
             #expect(actions.isEmpty, "dropped like a lost message")
             #expect(follower.log.stored.isEmpty)

@@ -161,9 +161,9 @@ struct SimulationTests {
             #expect(appended)
             mirrors[index].synced()
         }
-        commitChecker.observeCommit(node: 0, to: Offset(3), mirrors: mirrors)
+        commitChecker.observeCommit(node: 0, to: LogEnd(3), mirrors: mirrors)
         #expect(commitChecker.violation == nil)
-        commitChecker.observeCommit(node: 2, to: Offset(2), mirrors: mirrors)
+        commitChecker.observeCommit(node: 2, to: LogEnd(2), mirrors: mirrors)
         #expect(commitChecker.violation?.kind == .committedPrefixDiverged)
     }
 
@@ -175,7 +175,7 @@ struct SimulationTests {
             #expect(appended)
         }
         mirrors[0].synced()  // only the leader's copy is durable
-        checker.observeCommit(node: 0, to: Offset(3), mirrors: mirrors)
+        checker.observeCommit(node: 0, to: LogEnd(3), mirrors: mirrors)
         #expect(checker.violation?.kind == .committedWithoutDurableMajority)
     }
 
@@ -187,7 +187,7 @@ struct SimulationTests {
             #expect(appended)
             mirrors[index].synced()
         }
-        checker.observeCommit(node: 0, to: Offset(3), mirrors: mirrors)
+        checker.observeCommit(node: 0, to: LogEnd(3), mirrors: mirrors)
         checker.observeAcknowledgement(first: Offset(1), values: [[2]])
         #expect(checker.violation == nil)
         checker.observeAcknowledgement(first: Offset(1), values: [[7]])
@@ -220,8 +220,8 @@ struct SimulationTests {
             let reopened = try Log.open(directory: "/log", configuration: configuration, logger: Simulation.quietLogger)
             let recovered = try LogMirror.reading(reopened)
             await reopened.close()
-            #expect(recovered.end >= Offset(25))
-            #expect(recovered.chainHash(at: Offset(25)) == mirror.chainHash(at: Offset(25)))
+            #expect(recovered.end >= LogEnd(25))
+            #expect(recovered.chainHash(at: LogEnd(25)) == mirror.chainHash(at: LogEnd(25)))
             #expect(recovered.frames.map(\.frame) == Array(frames.prefix(recovered.frames.count)))
         }
     }

@@ -7,11 +7,11 @@ struct MemoryLog: LogReader {
     /// Calls of `frame(holding:)`, the core's single-frame reads.
     let frameReads = CountingLog.Counter()
 
-    var lastOffset: Offset { stored.last?.nextOffset ?? Offset(0) }
+    var lastOffset: LogEnd { stored.last?.end ?? LogEnd(0) }
     func frame(holding offset: Offset) throws(LogError) -> SealedFrame {
         frameReads.value += 1
         guard let frame = stored.first(where: { $0.baseOffset <= offset && offset < $0.nextOffset }) else {
-            throw .offsetOutOfRange(requested: offset, first: Offset(0), next: lastOffset)
+            throw .offsetOutOfRange(requested: offset, first: Offset(0), next: lastOffset.nextRecord)
         }
         return frame
     }
@@ -33,10 +33,10 @@ struct MemoryLog: LogReader {
             switch action {
             case .truncateLog(let cut):
                 // IrisLog refuses a cut inside a frame (`truncationInsideBatch`).
-                precondition(cut == Offset(0) || stored.contains { $0.nextOffset == cut }, "truncation inside a frame")
-                stored.removeAll { $0.baseOffset >= cut }
+                precondition(cut == LogEnd(0) || stored.contains { $0.end == cut }, "truncation inside a frame")
+                stored.removeAll { $0.start >= cut }
             case .appendToLog(let frames):
-                precondition(frames.first?.baseOffset == lastOffset, "appended frames must follow the log")
+                precondition(frames.first?.start == lastOffset, "appended frames must follow the log")
                 stored.append(contentsOf: frames)
             default: break
             }
@@ -103,7 +103,7 @@ struct HandDrivenReplica {
     mutating func persistEverything(_ actions: [Action]) -> [Action] {
         var output: [Action] = []
         for case .persistHardState(let state) in actions { output += step(.hardStatePersisted(state)) }
-        if let last = log.stored.last { output += step(.logPersisted(through: last.nextOffset, term: last.term)) }
+        if let last = log.stored.last { output += step(.logPersisted(through: last.end, term: last.term)) }
         return output
     }
 
@@ -153,7 +153,7 @@ extension [Action] {
         for case .clientResult(let id, let result) in self { results[id] = result }
         return results
     }
-    var commits: [Offset] {
+    var commits: [LogEnd] {
         compactMap { if case .commitAdvanced(let offset) = $0 { offset } else { nil } }
     }
 }

@@ -24,3 +24,39 @@ public struct Term: RawRepresentable, Hashable, Comparable, Sendable, CustomStri
     public static func < (lhs: Term, rhs: Term) -> Bool { lhs.rawValue < rhs.rawValue }
     public var description: String { String(rawValue) }
 }
+
+/// The end of a prefix of a log: the first n records (offsets 0..<n) end at `LogEnd(n)`.
+/// A record's `Offset` and a prefix's end are different things and are kept apart by type:
+/// replication names every position (commit, match, a frame) by its end, exclusive like
+/// Kafka's high watermark, while a client's result names its first record. The end of a log
+/// is also the offset its next record gets (`Log.nextOffset`); the conversions say which is
+/// meant (`LogEnd(before:)`, `nextRecord`, `LogEnd(after:)`, `lastRecord`).
+public struct LogEnd: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The number of records in the prefix.
+    public var rawValue: UInt64
+
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// The end of the prefix before the record at `offset` (or the one it would get): for
+    /// `Log.nextOffset`, a frame's `nextOffset`, or a frame's `baseOffset` as its start.
+    public init(before offset: Offset) { rawValue = offset.rawValue }
+
+    /// The end of the prefix whose last record is at `offset`.
+    public init(after offset: Offset) { rawValue = offset.rawValue + 1 }
+
+    /// The empty prefix.
+    public static let zero = LogEnd(0)
+
+    /// The offset of the record just after the prefix (the next record the log appends).
+    public var nextRecord: Offset { Offset(rawValue) }
+
+    /// The prefix's last record; nil for the empty prefix.
+    public var lastRecord: Offset? { rawValue == 0 ? nil : Offset(rawValue - 1) }
+
+    /// The end `count` records further on.
+    public func advanced(by count: UInt64) -> LogEnd { LogEnd(rawValue + count) }
+
+    public static func < (lhs: LogEnd, rhs: LogEnd) -> Bool { lhs.rawValue < rhs.rawValue }
+    public var description: String { String(rawValue) }
+}

@@ -24,41 +24,38 @@ struct SimulatedStorage: Storage {
 
     func openFile(_ path: String, mode: FileOpenMode) throws -> any StorageFile {
         try withState("open", path) { state in
+            let generation = state.generation
             if let id = state.entries[path] {
-                return SimulatedFile(disk: disk, path: path, node: id, generation: state.generation)
+                return SimulatedFile(disk: disk, path: path, node: id, generation: generation)
             }
-            guard mode == .create else { throw fail("open", path, 2) }
-            guard state.directories.contains(SimulatedDiskState.parent(of: path)) else {
+            guard mode == .create, state.directories.contains(SimulatedDiskState.parent(of: path)) else {
                 throw fail("open", path, 2)
             }
-            let id = state.nextNodeID
-            state.nextNodeID += 1
-            state.nodes[id] = SimulatedDiskState.Node()
-            state.entries[path] = id
-            return SimulatedFile(disk: disk, path: path, node: id, generation: state.generation)
+            // The create may be the call an armed power loss strikes after: the handle is then stale.
+            let id = state.create(path)
+            return SimulatedFile(disk: disk, path: path, node: id, generation: generation)
         }
     }
 
     func removeFile(_ path: String) throws {
         try withState("unlink", path) { state in
-            guard let id = state.entries.removeValue(forKey: path) else { throw fail("unlink", path, 2) }
-            if !state.durableEntries.values.contains(id) { state.nodes[id] = nil }
+            guard state.remove(path) else { throw fail("unlink", path, 2) }
         }
     }
 
     func renameFile(from: String, to: String) throws {
         try withState("rename", to) { state in
-            guard let id = state.entries.removeValue(forKey: from) else { throw fail("rename", from, 2) }
-            state.entries[to] = id
+            guard state.rename(from: from, to: to) else { throw fail("rename", from, 2) }
         }
     }
 
     func fileExists(_ path: String) -> Bool {
-        disk.state.withLock { $0.entries[path] != nil || $0.directories.contains(path) }
+        disk.state.withLock { $0.entries[path] != nil || $0.directories.contains(SimulatedDiskState.normalized(path)) }
     }
 
     func listDirectory(_ path: String) throws -> [String] {
         try withState("opendir", path) { state in
+            let path = SimulatedDiskState.normalized(path)
             guard state.directories.contains(path) else { throw fail("opendir", path, 2) }
             return state.entries.keys.filter { SimulatedDiskState.parent(of: $0) == path }.map {
                 String($0[$0.index(after: $0.lastIndex(of: "/")!)...])
@@ -67,11 +64,16 @@ struct SimulatedStorage: Storage {
     }
 
     func createDirectory(_ path: String) throws {
-        try withState("mkdir", path) { _ = $0.directories.insert(path) }
+        try withState("mkdir", path) { state in
+            guard state.makeDirectory(path) else { throw fail("mkdir", path, 2) }
+        }
     }
 
     func syncDirectory(_ path: String) throws {
-        try withState("fsync", path) { $0.syncDirectory(path) }
+        try withState("fsync", path) { state in
+            guard state.directories.contains(SimulatedDiskState.normalized(path)) else { throw fail("open", path, 2) }
+            state.syncDirectory(path)
+        }
     }
 
     func lock(_ path: String) throws -> any DirectoryLock {
@@ -130,11 +132,17 @@ final class SimulatedFile: StorageFile {
 
     func size() throws -> Int { try withNode("fstat") { $0.nodes[node]!.current.count } }
 
-    func truncate(to size: Int) throws { try withNode("ftruncate") { try $0.resize(node, to: size, path: path) } }
+    func truncate(to size: Int) throws {
+        try withNode("ftruncate") { state in
+            try state.resize(node, to: size, path: path)
+            state.called(.resize)
+        }
+    }
 
     func allocate(size: Int) throws {
         try withNode("fallocate") { state in
             if state.nodes[node]!.current.count < size { try state.resize(node, to: size, path: path) }
+            state.called(.allocate)
         }
     }
 }
