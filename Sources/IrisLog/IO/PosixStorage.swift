@@ -7,6 +7,7 @@ import Synchronization
 /// Storage through plain POSIX calls: pread, pwrite, fdatasync, fallocate, flock.
 /// Also the base of the io_uring storage, which changes only how groups are written.
 package struct PosixStorage: Storage {
+    /// Plain POSIX storage; also what the inspection tools list, sync and lock directories with.
     package init() {}
 
     var name: String { "posix" }
@@ -31,6 +32,7 @@ package struct PosixStorage: Storage {
 
     func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
+    /// The names in directory `path`, without `.` and `..`.
     package func listDirectory(_ path: String) throws -> [String] {
         guard let directory = opendir(path) else { throw StorageError(operation: "opendir", path: path, errno: errno) }
         defer { closedir(directory) }
@@ -50,6 +52,7 @@ package struct PosixStorage: Storage {
         }
     }
 
+    /// fsync of directory `path`, so that creates, renames and unlinks in it are durable.
     package func syncDirectory(_ path: String) throws {
         let fd = try Syscall.retrying("open", path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(fd) }
@@ -62,6 +65,7 @@ package struct PosixStorage: Storage {
     /// `lockRetryMilliseconds` before it is reported.
     static let lockRetryMilliseconds = 200
 
+    /// Takes the exclusive lock on file `path` (created if missing), held until released.
     package func lock(_ path: String) throws -> any DirectoryLock {
         let fd = try Syscall.retrying("open", path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
         var waited = 0

@@ -23,6 +23,7 @@ package enum IndexFile {
     /// Byte position of entry number `entry`.
     package static func position(ofEntry entry: Int) -> Int { entry * entryBytes }
 
+    /// The index file of a sealed segment: its index entries and its summary in the footer.
     package static func encode(_ index: OffsetIndex, summary: SegmentSummary) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: index.count * entryBytes + footerSize)
         bytes.withUnsafeMutableBytes { buffer in
@@ -126,6 +127,7 @@ package enum IndexFile {
 package struct IndexDefect: Error, Sendable, Equatable, CustomStringConvertible {
     /// Byte position in the index file.
     package var position: Int
+    /// What is wrong, in words.
     package var reason: String
 
     package var description: String { "\(reason) (byte \(position))" }
