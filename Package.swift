@@ -48,7 +48,7 @@ let package = Package(
         .executableTarget(
             name: "iris-crash",
             dependencies: [
-                "IrisLog", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "IrisLog", "IrisLogInspection", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tools/iris-crash"
@@ -60,10 +60,12 @@ let package = Package(
         .executableTarget(name: "FuzzIndexFile", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzIndexFile"),
         .executableTarget(name: "FuzzCheckpoint", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzCheckpoint"),
         .testTarget(name: "IrisLogTests", dependencies: ["IrisLog", "IrisLogSimulation"]),
+        // What `iris-log` uses (verify, repair, index rebuild, follow); kept out of the embeddable engine.
+        .target(name: "IrisLogInspection", dependencies: ["IrisLog", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "iris-log",
             dependencies: [
-                "IrisLog", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "IrisLog", "IrisLogInspection", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/iris-log"

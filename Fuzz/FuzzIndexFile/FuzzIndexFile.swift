@@ -31,7 +31,7 @@ private func checkIndex(_ bytes: [UInt8]) {
         bases.append(Offset(next &- 1))
     }
     for base in bases {
-        guard let (index, summary) = IndexFile.decode(bytes, baseOffset: base, intervalBytes: 4096) else { continue }
+        guard let (index, summary) = try? IndexFile.decode(bytes, baseOffset: base, intervalBytes: 4096) else { continue }
         let footer = bytes.count - IndexFile.footerSize
         precondition(footer >= 0 && footer % 8 == 0 && index.entries.count == footer / 8)
         precondition(summary.baseOffset == base && summary.nextOffset > base && summary.dataEnd > 0)

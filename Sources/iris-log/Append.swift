@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IrisLog
+import IrisLogInspection
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -29,10 +30,7 @@ struct Append: AsyncParsableCommand {
         configuration.compression = compression == .zstd ? .zstd : .none
         configuration.durability = noSync ? .none : .fsync
         if let size = segmentSize ?? LogInspector.inferredSegmentSize(directory: directory) {
-            configuration.segmentSizeBytes = size
-            // Small segments need smaller batches: a largest frame must fit in one segment.
-            configuration.batchBytesMax = min(configuration.batchBytesMax, size - 128)
-            configuration.recordBytesMax = min(configuration.recordBytesMax, configuration.batchBytesMax - 64)
+            configuration.fitToSegmentSize(size)
             configuration.appendQueueBytesMax = max(configuration.appendQueueBytesMax, size)
         }
         var logger = Logger(label: "iris-log")
@@ -130,5 +128,3 @@ struct StandardInput {
         return poll(&descriptor, 1, 0) > 0 && descriptor.revents & Int16(POLLIN) != 0
     }
 }
-
-// MARK: - repair

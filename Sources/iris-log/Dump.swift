@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IrisLog
+import IrisLogInspection
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -45,5 +46,3 @@ struct Dump: ParsableCommand {
         }
     }
 }
-
-// MARK: - verify

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IrisLog
+import IrisLogInspection
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -21,12 +22,9 @@ struct Index: ParsableCommand {
 
     func run() throws {
         if check {
-            let progress = ProgressBar("index check")
-            let report: InspectionReport
-            do {
-                report = try LogInspector.inspect(directory: directory, decodeRecords: false, checkIndexes: true, progress: progress.callback)
-            } catch { progress.finish(); throw error }
-            progress.finish()
+            let report = try ProgressBar("index check").showing { progress in
+                try LogInspector.inspect(directory: directory, decodeRecords: false, checkIndexes: true, progress: progress)
+            }
             var text = ""
             var rows: [[String]] = []
             for segment in report.segments {
@@ -51,12 +49,9 @@ struct Index: ParsableCommand {
             for finding in problems { Output.error(describe(finding, directory: directory)) }
             if !problems.isEmpty { throw ExitCode(1) }
         } else {
-            let progress = ProgressBar("index rebuild")
-            let result: (written: [String], problems: [InspectionFinding])
-            do {
-                result = try LogMaintenance.rebuildIndexes(directory: directory, intervalBytes: intervalBytes, progress: progress.callback)
-            } catch { progress.finish(); throw error }
-            progress.finish()
+            let result = try ProgressBar("index rebuild").showing { progress in
+                try LogMaintenance.rebuildIndexes(directory: directory, intervalBytes: intervalBytes, progress: progress)
+            }
             var text = ""
             for name in result.written {
                 text += json ? JSON.object([("index", .string(name)), ("status", .string("rebuilt"))]).text + "\n" : "rebuilt \(name)\n"

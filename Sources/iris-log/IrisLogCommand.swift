@@ -13,5 +13,3 @@ struct IrisLogCommand: AsyncParsableCommand {
         discussion: "Exit codes: 0 success; 1 corruption found or operation impossible on damaged data; 2 usage or I/O error.",
         subcommands: [Info.self, Dump.self, Verify.self, Append.self, Repair.self, Tail.self, Index.self])
 }
-
-// MARK: - info

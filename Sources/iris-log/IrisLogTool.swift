@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IrisLog
+import IrisLogInspection
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -23,14 +24,7 @@ struct IrisLogTool {
         do {
             command = try IrisLogCommand.parseAsRoot(arguments)
         } catch {
-            let code = IrisLogCommand.exitCode(for: error)
-            if code == .success {
-                _ = Output.writeAll(1, Array((IrisLogCommand.fullMessage(for: error) + "\n").utf8))
-                exit(0)
-            }
-            let message = IrisLogCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
-            Output.error("\(message) (see `iris-log --help`)")
-            exit(2)
+            exitForParserError(error, fallback: "invalid arguments", suffix: " (see `iris-log --help`)")
         }
         do {
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -52,15 +46,22 @@ struct IrisLogTool {
             Output.error(failure.message)
             exit(failure.code)
         } catch {
-            let code = IrisLogCommand.exitCode(for: error)
-            if code == .success {
-                _ = Output.writeAll(1, Array((IrisLogCommand.fullMessage(for: error) + "\n").utf8))
-                exit(0)
-            }
-            let message = IrisLogCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            Output.error(message)
-            exit(2)
+            exitForParserError(error, fallback: "\(error)", suffix: "")
         }
         exit(0)
+    }
+
+    /// Ends the tool for an error argument-parser raised or passed on: what it treats as
+    /// success (`--help`, `--version`) prints its full message on stdout and exits 0; anything
+    /// else prints the first line of its message (or `fallback`), then `suffix`, on stderr and
+    /// exits 2.
+    private static func exitForParserError(_ error: any Error, fallback: String, suffix: String) -> Never {
+        if IrisLogCommand.exitCode(for: error) == .success {
+            _ = Output.writeAll(1, Array((IrisLogCommand.fullMessage(for: error) + "\n").utf8))
+            exit(0)
+        }
+        let message = IrisLogCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? fallback
+        Output.error(message + suffix)
+        exit(2)
     }
 }

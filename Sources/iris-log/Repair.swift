@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IrisLog
+import IrisLogInspection
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -18,15 +19,9 @@ struct Repair: AsyncParsableCommand {
     @Argument(help: "The log directory.") var directory: String
 
     func run() async throws {
-        let progress = ProgressBar("repair")
-        let result: LogMaintenance.RepairResult
-        do {
-            result = try await LogMaintenance.repair(directory: directory, progress: progress.callback)
-        } catch {
-            progress.finish()
-            throw error
+        let result = try await ProgressBar("repair").showing { progress in
+            try await LogMaintenance.repair(directory: directory, progress: progress)
         }
-        progress.finish()
         var text = result.actions.map { $0 + "\n" }.joined()
         if result.actions.isEmpty { text = "nothing to repair\n" }
         try Output.out(text)
@@ -35,5 +30,3 @@ struct Repair: AsyncParsableCommand {
         }
     }
 }
-
-// MARK: - tail

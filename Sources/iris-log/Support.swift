@@ -1,5 +1,6 @@
 import Foundation
 import IrisLog
+import IrisLogInspection
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -97,6 +98,18 @@ final class ProgressBar {
     }
 
     var callback: (Int, Int) -> Void { { [self] done, total in update(done, total) } }
+
+    /// Runs `work` with this bar's callback and clears the bar when the work ends, however.
+    func showing<T>(_ work: (_ progress: @escaping (Int, Int) -> Void) throws -> T) rethrows -> T {
+        defer { finish() }
+        return try work(callback)
+    }
+
+    /// Runs `work` with this bar's callback and clears the bar when the work ends, however.
+    func showing<T>(_ work: (_ progress: @escaping (Int, Int) -> Void) async throws -> T) async rethrows -> T {
+        defer { finish() }
+        return try await work(callback)
+    }
 }
 
 func formatBytes(_ bytes: Int) -> String {

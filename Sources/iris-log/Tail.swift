@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IrisLog
+import IrisLogInspection
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -53,5 +54,3 @@ struct Tail: AsyncParsableCommand {
         }
     }
 }
-
-// MARK: - index

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IrisLog
+import IrisLogInspection
 import Logging
 #if canImport(Glibc)
 import Glibc
@@ -14,15 +15,9 @@ struct Verify: ParsableCommand {
     @Flag(help: "One JSON object per finding, then a summary object.") var json = false
 
     func run() throws {
-        let progress = ProgressBar("verify")
-        let report: InspectionReport
-        do {
-            report = try LogInspector.inspect(directory: directory, decodeRecords: true, checkIndexes: true, progress: progress.callback)
-        } catch {
-            progress.finish()
-            throw error
+        let report = try ProgressBar("verify").showing { progress in
+            try LogInspector.inspect(directory: directory, decodeRecords: true, checkIndexes: true, progress: progress)
         }
-        progress.finish()
         let records = report.prefixSegments.reduce(0) { $0 + $1.records }
         let status = report.hasErrors ? "corrupt" : (report.findings.contains { $0.kind == .tornTail } ? "recoverable" : "clean")
         if json {
@@ -62,5 +57,3 @@ struct Verify: ParsableCommand {
         if report.hasErrors { throw ExitCode(1) }
     }
 }
-
-// MARK: - append

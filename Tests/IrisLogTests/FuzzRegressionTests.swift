@@ -36,7 +36,7 @@ struct FuzzRegressionTests {
             input.withUnsafeMutableBytes { ByteCoding.store(crc, $0, at: count - 4) }
             let next = input.withUnsafeBytes { ByteCoding.loadUInt64($0, at: count - 40) }
             for base in [Offset(0), Offset(next &- 1)] {
-                guard let (index, summary) = IndexFile.decode(input, baseOffset: base, intervalBytes: 4096) else { continue }
+                guard let (index, summary) = try? IndexFile.decode(input, baseOffset: base, intervalBytes: 4096) else { continue }
                 for entry in index.entries {
                     #expect((entry >> 32) < summary.nextOffset.rawValue - base.rawValue)
                 }

@@ -44,16 +44,16 @@ struct IndexAndCheckpointTests {
         let summary = SegmentSummary(baseOffset: Offset(1000), nextOffset: starts.last!.offset.advanced(by: 1),
                                      dataEnd: starts.last!.position + 64, lastCRC: 77, maxTimestamp: 123)
         let bytes = IndexFile.encode(index, summary: summary)
-        let decoded = IndexFile.decode(bytes, baseOffset: Offset(1000), intervalBytes: 4096)
+        let decoded = try? IndexFile.decode(bytes, baseOffset: Offset(1000), intervalBytes: 4096)
         #expect(decoded?.0.entries == index.entries)
         #expect(decoded?.1 == summary)
         for position in stride(from: 0, to: bytes.count, by: 5) {
             var damaged = bytes
             damaged[position] ^= 0x10
-            #expect(IndexFile.decode(damaged, baseOffset: Offset(1000), intervalBytes: 4096) == nil, "flip at \(position)")
+            #expect((try? IndexFile.decode(damaged, baseOffset: Offset(1000), intervalBytes: 4096)) == nil, "flip at \(position)")
         }
-        #expect(IndexFile.decode(Array(bytes.dropLast()), baseOffset: Offset(1000), intervalBytes: 4096) == nil)
-        #expect(IndexFile.decode([], baseOffset: Offset(1000), intervalBytes: 4096) == nil)
+        #expect((try? IndexFile.decode(Array(bytes.dropLast()), baseOffset: Offset(1000), intervalBytes: 4096)) == nil)
+        #expect((try? IndexFile.decode([], baseOffset: Offset(1000), intervalBytes: 4096)) == nil)
         // The reserved footer field must be zero, even under a valid CRC.
         var reserved = bytes
         let footer = bytes.count - IndexFile.footerSize
@@ -61,7 +61,7 @@ struct IndexAndCheckpointTests {
         reserved.withUnsafeMutableBytes {
             ByteCoding.store(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<footer + 44])), $0, at: footer + 44)
         }
-        #expect(IndexFile.decode(reserved, baseOffset: Offset(1000), intervalBytes: 4096) == nil)
+        #expect((try? IndexFile.decode(reserved, baseOffset: Offset(1000), intervalBytes: 4096)) == nil)
     }
 
     @Test func checkpointUsesTheNewestValidSlot() {

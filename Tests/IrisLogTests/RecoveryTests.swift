@@ -176,7 +176,7 @@ struct RecoveryTests {
             // A well-formed index that disagrees with the log: entries point at wrong positions.
             var index = OffsetIndex(baseOffset: Offset(0), intervalBytes: 4096)
             index.frameWritten(baseOffset: Offset(3), position: 4104)
-            let summary = IndexFile.decode(bytes, baseOffset: Offset(0), intervalBytes: 4096)!.1
+            let summary = try IndexFile.decode(bytes, baseOffset: Offset(0), intervalBytes: 4096).1
             var wrong = summary
             wrong.nextOffset = wrong.nextOffset.advanced(by: 5)
             fixture.setContents(indexName, IndexFile.encode(index, summary: wrong))
@@ -185,7 +185,7 @@ struct RecoveryTests {
         #expect(reopened.recoveryReport.rebuiltIndexes == [indexName])
         #expect(try reopened.readAll().map(\.value) == (0..<400).map { payload($0, size: 500) })
         await reopened.close()
-        #expect(IndexFile.decode(fixture.contents(indexName), baseOffset: Offset(0), intervalBytes: 4096) != nil)
+        #expect((try? IndexFile.decode(fixture.contents(indexName), baseOffset: Offset(0), intervalBytes: 4096)) != nil)
     }
 }
 

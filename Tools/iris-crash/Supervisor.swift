@@ -1,5 +1,6 @@
 import Foundation
 import IrisLog
+import IrisLogInspection
 
 /// One broken promise found after a crash: stops the run.
 struct Violation: Error, CustomStringConvertible {

@@ -6,7 +6,10 @@ import Synchronization
 
 /// Storage through plain POSIX calls: pread, pwrite, fdatasync, fallocate, flock.
 /// Also the base of the io_uring storage, which changes only how groups are written.
-struct PosixStorage: Storage {
+package struct PosixStorage: Storage {
+    /// Plain POSIX storage; also what the inspection tools list, sync and lock directories with.
+    package init() {}
+
     var name: String { "posix" }
 
     func openFile(_ path: String, mode: FileOpenMode) throws(StorageError) -> any StorageFile {
@@ -29,7 +32,8 @@ struct PosixStorage: Storage {
 
     func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    func listDirectory(_ path: String) throws(StorageError) -> [String] {
+    /// The names in directory `path`, without `.` and `..`.
+    package func listDirectory(_ path: String) throws(StorageError) -> [String] {
         guard let directory = opendir(path) else { throw StorageError(operation: "opendir", path: path, errno: errno) }
         defer { closedir(directory) }
         var names: [String] = []
@@ -48,7 +52,8 @@ struct PosixStorage: Storage {
         }
     }
 
-    func syncDirectory(_ path: String) throws(StorageError) {
+    /// fsync of directory `path`, so that creates, renames and unlinks in it are durable.
+    package func syncDirectory(_ path: String) throws(StorageError) {
         let fd = try Syscall.retrying("open", path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(fd) }
         _ = try Syscall.retrying("fsync", path) { fsync(fd) }
@@ -60,7 +65,8 @@ struct PosixStorage: Storage {
     /// `lockRetryMilliseconds` before it is reported.
     static let lockRetryMilliseconds = 200
 
-    func lock(_ path: String) throws(StorageError) -> any DirectoryLock {
+    /// Takes the exclusive lock on file `path` (created if missing), held until released.
+    package func lock(_ path: String) throws(StorageError) -> any DirectoryLock {
         let fd = try Syscall.retrying("open", path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
         var waited = 0
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {

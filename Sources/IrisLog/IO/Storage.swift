@@ -47,7 +47,7 @@ enum FileOpenMode: Sendable {
 }
 
 /// A directory lock that holds until released or the process exits.
-protocol DirectoryLock: AnyObject, Sendable {
+package protocol DirectoryLock: AnyObject, Sendable {
     func release()
 }
 

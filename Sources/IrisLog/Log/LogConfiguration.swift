@@ -62,7 +62,7 @@ public struct LogConfiguration: Sendable {
     var frameBytesMax: Int { FrameHeader.padded(FrameHeader.size + batchBytesMax + 64) }
 
     /// Bytes that can be written and not yet synced at a crash; recovery's torn-tail window.
-    var unsyncedWindowBytes: Int { 2 * max(writeGroupBytesMax, frameBytesMax) }
+    package var unsyncedWindowBytes: Int { 2 * max(writeGroupBytesMax, frameBytesMax) }
 
     /// Checks every limit and the relations between them.
     public func validate() throws(LogError) {

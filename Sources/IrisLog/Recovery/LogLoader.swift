@@ -26,45 +26,63 @@ struct LogLoader {
         let names = try storage.listDirectory(directory)
         let bases = names.compactMap { SegmentFileName.baseOffset(of: $0, extension: SegmentFileName.segmentExtension) }.sorted()
         if !readOnly { try removeOrphanIndexes(names: names, segmentBases: Set(bases)) }
-
-        var checkpointFile: (any StorageFile)? = nil
-        var checkpoint: Checkpoint? = nil
-        if storage.fileExists(path(SegmentFileName.checkpoint)) {
-            let file = try storage.openFile(path(SegmentFileName.checkpoint), mode: readOnly ? .readOnly : .readWrite)
-            checkpoint = Checkpoint.decode(file: try file.read(count: Checkpoint.fileSize, at: 0))
-            checkpointFile = file
-        }
+        let (checkpointFile, decoded) = try openCheckpoint()
         var report = RecoveryReport()
-        var missingCheckpointSegment: LogError? = nil
+        var checkpoint = decoded
+        var ignoredCheckpoint: LogError? = nil
         let windowBytesMax = Checkpoint.windowBytesMax(
             segmentBytes: configuration.segmentSizeBytes, configuredWindowBytes: configuration.unsyncedWindowBytes)
         if let problem = checkpoint?.implausibility(windowBytesMax: windowBytesMax) {
-            let error = LogError.corruptLog(directory: directory, reason: problem)
-            guard readOnly else { throw error }
-            logger.error("ignoring the checkpoint", metadata: ["error": "\(error)"])
+            ignoredCheckpoint = try ignoreCheckpoint(problem)
             checkpoint = nil
-            missingCheckpointSegment = error
         }
         report.checkpointFound = checkpoint != nil
-
-        if bases.isEmpty {
-            if let checkpoint, checkpoint.nextOffset > Offset(0) {
-                throw LogError.corruptLog(directory: directory, reason: "the checkpoint records \(checkpoint.nextOffset) records but no segment file exists")
-            }
-            guard !readOnly else {
-                return LoadedLog(segments: [], nextOffset: Offset(0), lastCRC: 0, checkpointFile: nil, checkpointSequence: 0, report: report)
-            }
-            return try createEmpty(checkpointFile: checkpointFile, report: report)
-        }
-        if let named = checkpoint, named.segmentBase > bases.last! {
-            let error = LogError.corruptLog(directory: directory, reason: "the checkpoint names segment \(SegmentFileName.segment(named.segmentBase)), which is missing")
-            guard readOnly else { throw error }
+        guard let lastBase = bases.last else { return try loadEmpty(checkpoint: checkpoint, checkpointFile: checkpointFile, report: report) }
+        if let named = checkpoint, named.segmentBase > lastBase {
             // Read-only: serve what the segments hold, without the checkpoint's watermark.
-            logger.error("ignoring the checkpoint", metadata: ["error": "\(error)"])
+            ignoredCheckpoint = try ignoreCheckpoint("the checkpoint names segment \(SegmentFileName.segment(named.segmentBase)), which is missing")
             checkpoint = nil
-            missingCheckpointSegment = error
         }
+        let segments = try loadSegments(bases, checkpoint: checkpoint, report: &report)
+        if report.corruption == nil { report.corruption = ignoredCheckpoint }
+        let last = segments.last!.summary
+        var loaded = LoadedLog(
+            segments: segments, nextOffset: last.nextOffset, lastCRC: last.lastCRC,
+            checkpointFile: checkpointFile, checkpointSequence: checkpoint?.sequence ?? 0, report: report)
+        if !readOnly { try prepareForWriting(&loaded) }
+        return loaded
+    }
 
+    /// The checkpoint file, when there is one, and the checkpoint it holds, when one decodes.
+    private func openCheckpoint() throws -> ((any StorageFile)?, Checkpoint?) {
+        guard storage.fileExists(path(SegmentFileName.checkpoint)) else { return (nil, nil) }
+        let file = try storage.openFile(path(SegmentFileName.checkpoint), mode: readOnly ? .readOnly : .readWrite)
+        return (file, Checkpoint.decode(file: try file.read(count: Checkpoint.fileSize, at: 0)))
+    }
+
+    /// A checkpoint that contradicts the log: an open for writing refuses it (throws); a
+    /// read-only open goes on without it and returns the error to report.
+    private func ignoreCheckpoint(_ reason: String) throws -> LogError {
+        let error = LogError.corruptLog(directory: directory, reason: reason)
+        guard readOnly else { throw error }
+        logger.error("ignoring the checkpoint", metadata: ["error": "\(error)"])
+        return error
+    }
+
+    /// A directory without segment files: a new log, unless the checkpoint records records.
+    private func loadEmpty(checkpoint: Checkpoint?, checkpointFile: (any StorageFile)?, report: RecoveryReport) throws -> LoadedLog {
+        if let checkpoint, checkpoint.nextOffset > Offset(0) {
+            throw LogError.corruptLog(directory: directory, reason: "the checkpoint records \(checkpoint.nextOffset) records but no segment file exists")
+        }
+        guard !readOnly else {
+            return LoadedLog(segments: [], nextOffset: Offset(0), lastCRC: 0, checkpointFile: nil, checkpointSequence: 0, report: report)
+        }
+        return try createEmpty(checkpointFile: checkpointFile, report: report)
+    }
+
+    /// Loads the segments in order, each from its index when that is consistent, else by a
+    /// scan; stops at corruption (read-only: reported; otherwise thrown).
+    private func loadSegments(_ bases: [Offset], checkpoint: Checkpoint?, report: inout RecoveryReport) throws -> [SegmentEntry] {
         var segments: [SegmentEntry] = []
         var previousCRC: UInt32? = nil
         for (number, base) in bases.enumerated() {
@@ -88,13 +106,7 @@ struct LogLoader {
             previousCRC = entry.summary.lastCRC
             if report.corruption != nil { break }
         }
-        if report.corruption == nil { report.corruption = missingCheckpointSegment }
-        let last = segments.last!.summary
-        var loaded = LoadedLog(
-            segments: segments, nextOffset: last.nextOffset, lastCRC: last.lastCRC,
-            checkpointFile: checkpointFile, checkpointSequence: checkpoint?.sequence ?? 0, report: report)
-        if !readOnly { try prepareForWriting(&loaded) }
-        return loaded
+        return segments
     }
 
     /// A sealed segment described by its index file, after a cheap consistency check;
@@ -104,7 +116,7 @@ struct LogLoader {
         guard storage.fileExists(indexPath) else { return nil }
         let indexFile = try storage.openFile(indexPath, mode: .readOnly)
         let bytes = try indexFile.read(count: try indexFile.size(), at: 0)
-        guard let (index, summary) = IndexFile.decode(bytes, baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes),
+        guard let (index, summary) = try? IndexFile.decode(bytes, baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes),
               summary.nextOffset == nextBase, summary.dataEnd <= (try handle.file.size()) else { return nil }
         // The first frame must be where the index says the segment starts, chained to the previous one.
         let head = try handle.file.read(count: FrameHeader.size, at: 0)
@@ -123,11 +135,7 @@ struct LogLoader {
         let decision = bytes.withUnsafeBytes { buffer in
             TailDecision.decide(scan: scan, bytes: buffer, isLastSegment: isLast, syncedPosition: syncedPosition, unsyncedWindowBytes: unsyncedWindowBytes)
         }
-        var index = OffsetIndex(baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes)
-        for frame in scan.frames { index.frameWritten(baseOffset: frame.header.baseOffset, position: frame.position) }
-        let summary = SegmentSummary(
-            baseOffset: handle.baseOffset, nextOffset: scan.nextOffset, dataEnd: scan.validEnd,
-            lastCRC: scan.lastCRC ?? 0, maxTimestamp: scan.maxTimestamp)
+        let (index, summary) = scan.indexed(baseOffset: handle.baseOffset, intervalBytes: configuration.indexIntervalBytes)
 
         switch decision {
         case .clean:

@@ -30,6 +30,7 @@ package struct SegmentScan: Sendable, Equatable {
     ) -> SegmentScan {
         precondition(startPosition % FrameHeader.alignment == 0 && startPosition <= bytes.count)
         var scan = SegmentScan(validEnd: startPosition, nextOffset: expectedOffset, lastCRC: expectedPreviousCRC)
+        var chain = FrameChain(nextOffset: expectedOffset, lastCRC: expectedPreviousCRC)
         var position = startPosition
         while position < bytes.count {
             let rest = UnsafeRawBufferPointer(rebasing: bytes[position...])
@@ -39,27 +40,29 @@ package struct SegmentScan: Sendable, Equatable {
             }
             let header: FrameHeader
             do {
-                header = try FrameDecoder.validate(rest, frameBytesMax: frameBytesMax)
+                header = try chain.accept(rest, frameBytesMax: frameBytesMax)
             } catch {
                 scan.defect = (position, error)
                 return scan
             }
-            if header.baseOffset != scan.nextOffset {
-                scan.defect = (position, .outOfSequence("base offset \(header.baseOffset), expected \(scan.nextOffset)"))
-                return scan
-            }
-            if let previous = scan.lastCRC, header.previousCRC != previous {
-                scan.defect = (position, .outOfSequence("previous CRC 0x\(String(header.previousCRC, radix: 16)), expected 0x\(String(previous, radix: 16))"))
-                return scan
-            }
             scan.frames.append(ScannedFrame(position: position, header: header))
-            scan.nextOffset = header.nextOffset
-            scan.lastCRC = header.crc
+            scan.nextOffset = chain.nextOffset
+            scan.lastCRC = chain.lastCRC
             scan.maxTimestamp = max(scan.maxTimestamp, header.baseTimestamp)
             position = min(position + header.paddedLength, bytes.count)
             scan.validEnd = position
         }
         return scan
+    }
+
+    /// The sparse index and the summary of the scanned frames, as recovery and
+    /// `iris-log index --rebuild` write them for a sealed segment.
+    package func indexed(baseOffset: Offset, intervalBytes: Int) -> (OffsetIndex, SegmentSummary) {
+        var index = OffsetIndex(baseOffset: baseOffset, intervalBytes: intervalBytes)
+        for frame in frames { index.frameWritten(baseOffset: frame.header.baseOffset, position: frame.position) }
+        let summary = SegmentSummary(
+            baseOffset: baseOffset, nextOffset: nextOffset, dataEnd: validEnd, lastCRC: lastCRC ?? 0, maxTimestamp: maxTimestamp)
+        return (index, summary)
     }
 
     package static func allZero(_ bytes: UnsafeRawBufferPointer) -> Bool {

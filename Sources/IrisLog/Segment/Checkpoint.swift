@@ -18,7 +18,7 @@ package struct Checkpoint: Sendable, Equatable {
     package var unsyncedWindowBytes: Int
 
     /// Byte position of the slot this checkpoint goes to.
-    var slotPosition: Int { Int(sequence % 2) * Checkpoint.slotStride }
+    package var slotPosition: Int { Int(sequence % 2) * Checkpoint.slotStride }
 
     package func encode() -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: Checkpoint.slotSize)

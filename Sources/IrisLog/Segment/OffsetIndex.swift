@@ -45,17 +45,11 @@ package struct OffsetIndex: Sendable, Equatable {
         lastIndexedPosition = entries.last.map { Int($0 & 0xFFFF_FFFF) } ?? 0
     }
 
-    /// Rebuilds from a decoded file's entries, rejecting any that do not increase.
-    init?(baseOffset: Offset, intervalBytes: Int, packedEntries: [UInt64], dataEnd: Int) {
+    /// Rebuilds from entries an index file held, which `IndexFile.decode` has checked.
+    init(baseOffset: Offset, intervalBytes: Int, checkedEntries: [UInt64]) {
         self.init(baseOffset: baseOffset, intervalBytes: intervalBytes)
-        var previous: UInt64? = nil
-        for entry in packedEntries {
-            let position = Int(entry & 0xFFFF_FFFF)
-            guard position < dataEnd, position % FrameHeader.alignment == 0 else { return nil }
-            if let previous, !(previous >> 32 < entry >> 32 && previous & 0xFFFF_FFFF < entry & 0xFFFF_FFFF) { return nil }
-            previous = entry
-        }
-        entries = packedEntries
+        precondition(zip(checkedEntries, checkedEntries.dropFirst()).allSatisfy { $0 < $1 }, "index entries must increase")
+        entries = checkedEntries
         lastIndexedPosition = entries.last.map { Int($0 & 0xFFFF_FFFF) } ?? 0
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import IrisLog
 
 /// An I/O failure of an inspection tool: the call, the path and the errno, as one line.
 package struct InspectionIOError: Error, Sendable, CustomStringConvertible {
@@ -26,38 +27,39 @@ package struct InspectionIOError: Error, Sendable, CustomStringConvertible {
     }
 }
 
-/// Read-only (O_RDONLY) file access for the inspection tools, which must work on logs they
-/// may not write (another user's, a read-only mount) and never take the writer's lock.
+/// File access for the inspection tools, failing with `InspectionError.io`. Reads are
+/// read-only (O_RDONLY): the tools must work on logs they may not write (another user's, a
+/// read-only mount) and never take the writer's lock.
 enum InspectionFiles {
-    static func readWhole(_ path: String) throws(InspectionIOError) -> [UInt8] {
+    static func readWhole(_ path: String) throws(InspectionError) -> [UInt8] {
         let fd = try openReadOnly(path)
         defer { close(fd) }
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw InspectionIOError(operation: "fstat", path: path, errno: errno) }
-        guard (info.st_mode & S_IFMT) == S_IFREG else { throw InspectionIOError(operation: "read", path: path, errno: EISDIR) }
+        guard fstat(fd, &info) == 0 else { throw .io(InspectionIOError(operation: "fstat", path: path, errno: errno)) }
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .io(InspectionIOError(operation: "read", path: path, errno: EISDIR)) }
         return try read(fd, path: path, count: Int(info.st_size), at: 0)
     }
 
-    static func openReadOnly(_ path: String) throws(InspectionIOError) -> Int32 {
-        do { return try Syscall.retrying("open", path) { open(path, O_RDONLY | O_CLOEXEC) } } catch { throw InspectionIOError(error) }
+    static func openReadOnly(_ path: String) throws(InspectionError) -> Int32 {
+        do { return try Syscall.retrying("open", path) { open(path, O_RDONLY | O_CLOEXEC) } } catch { throw .io(InspectionIOError(error)) }
     }
 
     /// Reads up to `count` bytes at `position`; fewer only at end of file.
-    static func read(_ fd: Int32, path: String, count: Int, at position: Int) throws(InspectionIOError) -> [UInt8] {
+    static func read(_ fd: Int32, path: String, count: Int, at position: Int) throws(InspectionError) -> [UInt8] {
         guard count > 0 else { return [] }
         var bytes = [UInt8](repeating: 0, count: count)
         let read = bytes.withUnsafeMutableBytes { buffer in
             Result { () throws(StorageError) in try Syscall.readFully(fd, into: buffer, at: position, path: path) }
         }
         let done: Int
-        do { done = try read.get() } catch { throw InspectionIOError(error) }
+        do { done = try read.get() } catch { throw .io(InspectionIOError(error)) }
         if done < count { bytes.removeLast(count - done) }
         return bytes
     }
 
-    static func size(_ fd: Int32, path: String) throws(InspectionIOError) -> Int {
+    static func size(_ fd: Int32, path: String) throws(InspectionError) -> Int {
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw InspectionIOError(operation: "fstat", path: path, errno: errno) }
+        guard fstat(fd, &info) == 0 else { throw .io(InspectionIOError(operation: "fstat", path: path, errno: errno)) }
         return Int(info.st_size)
     }
 
@@ -68,18 +70,18 @@ enum InspectionFiles {
         return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
-    static func list(_ directory: String) throws(InspectionIOError) -> [String] {
+    static func list(_ directory: String) throws(InspectionError) -> [String] {
         do {
             return try PosixStorage().listDirectory(directory)
         } catch let error as StorageError {
-            throw InspectionIOError(error)
+            throw .io(InspectionIOError(error))
         } catch {
-            throw InspectionIOError(operation: "opendir", path: directory, errno: EIO)
+            throw .io(InspectionIOError(operation: "opendir", path: directory, errno: EIO))
         }
     }
 
     /// Writes `bytes` to a new file at `path` (failing if it exists) and syncs it.
-    static func createFile(_ path: String, bytes: [UInt8]) throws(InspectionIOError) {
+    static func createFile(_ path: String, bytes: [UInt8]) throws(InspectionError) {
         do {
             let fd = try Syscall.retrying("create", path) { open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644) }
             defer { close(fd) }
@@ -87,18 +89,18 @@ enum InspectionFiles {
                 Result { () throws(StorageError) in try Syscall.writeFully(fd, buffer, at: 0, path: path) }
             }.get()
             _ = try Syscall.retrying("fsync", path) { fsync(fd) }
-        } catch { throw InspectionIOError(error) }
+        } catch { throw .io(InspectionIOError(error)) }
     }
 
-    static func rename(from: String, to: String) throws(InspectionIOError) {
-        if Glibc.rename(from, to) != 0 { throw InspectionIOError(operation: "rename", path: "\(from) -> \(to)", errno: errno) }
+    static func rename(from: String, to: String) throws(InspectionError) {
+        if Glibc.rename(from, to) != 0 { throw .io(InspectionIOError(operation: "rename", path: "\(from) -> \(to)", errno: errno)) }
     }
 
-    static func syncDirectory(_ path: String) throws(InspectionIOError) {
+    static func syncDirectory(_ path: String) throws(InspectionError) {
         do { try PosixStorage().syncDirectory(path) } catch let error as StorageError {
-            throw InspectionIOError(error)
+            throw .io(InspectionIOError(error))
         } catch {
-            throw InspectionIOError(operation: "fsync", path: path, errno: EIO)
+            throw .io(InspectionIOError(operation: "fsync", path: path, errno: EIO))
         }
     }
 
