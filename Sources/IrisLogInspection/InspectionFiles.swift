@@ -73,10 +73,8 @@ enum InspectionFiles {
     static func list(_ directory: String) throws(InspectionError) -> [String] {
         do {
             return try PosixStorage().listDirectory(directory)
-        } catch let error as StorageError {
-            throw .io(InspectionIOError(error))
         } catch {
-            throw .io(InspectionIOError(operation: "opendir", path: directory, errno: EIO))
+            throw .io(InspectionIOError(error))
         }
     }
 
@@ -97,10 +95,8 @@ enum InspectionFiles {
     }
 
     static func syncDirectory(_ path: String) throws(InspectionError) {
-        do { try PosixStorage().syncDirectory(path) } catch let error as StorageError {
+        do { try PosixStorage().syncDirectory(path) } catch {
             throw .io(InspectionIOError(error))
-        } catch {
-            throw .io(InspectionIOError(operation: "fsync", path: path, errno: EIO))
         }
     }
 
@@ -116,12 +112,9 @@ package final class InspectionLock: Sendable {
     package init(directory: String) throws(InspectionError) {
         do {
             lock = try PosixStorage().lock(directory + "/" + SegmentFileName.lock)
-        } catch let error as StorageError where error.errno == EWOULDBLOCK {
-            throw .locked(directory: directory)
-        } catch let error as StorageError {
-            throw .io(InspectionIOError(error))
         } catch {
-            throw .io(InspectionIOError(operation: "flock", path: directory, errno: EIO))
+            if error.errno == EWOULDBLOCK { throw .locked(directory: directory) }
+            throw .io(InspectionIOError(error))
         }
     }
 

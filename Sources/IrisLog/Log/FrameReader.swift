@@ -43,10 +43,8 @@ package enum FrameReader {
     private static func read(_ file: any StorageFile, count: Int, at position: Int) throws(LogError) -> [UInt8] {
         do {
             return try file.read(count: count, at: position)
-        } catch let error as StorageError {
-            throw LogError(error)
         } catch {
-            preconditionFailure("storage calls throw StorageError, not \(error)")
+            throw LogError(error)
         }
     }
 
