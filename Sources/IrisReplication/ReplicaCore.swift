@@ -12,6 +12,7 @@ import IrisLog
 /// are prefix ends: `LogEnd(n)` is the prefix of the first n records (IrisLog offsets 0..<n),
 /// so `lastOffset` is the log's `nextOffset` and `commitOffset` is exclusive.
 public struct ReplicaCore: Sendable {
+    /// The configuration the replica was created with; fixed for its life.
     public let configuration: ReplicaConfiguration
 
     /// Current term and vote, as the core believes them (may not be durable yet).
@@ -21,6 +22,7 @@ public struct ReplicaCore: Sendable {
     /// Last hard state handed to the shell to persist.
     var requestedHardState: HardState
 
+    /// What the replica does now; every replica starts as a follower.
     public internal(set) var role: Role = .follower
     /// The leader of the current term, if known.
     public internal(set) var leaderID: NodeID?
