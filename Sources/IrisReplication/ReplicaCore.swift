@@ -76,6 +76,7 @@ public struct ReplicaCore: Sendable {
     /// Creates a replica from its recovered durable state.
     ///
     /// - Parameters:
+    ///   - configuration: this replica's validated configuration.
     ///   - hardState: the durable hard state read at startup.
     ///   - log: the local log as recovered at startup; all of it is treated as durable.
     ///   - timeoutSource: supplies randomized election timeouts.
