@@ -9,7 +9,7 @@ import Synchronization
 struct PosixStorage: Storage {
     var name: String { "posix" }
 
-    func openFile(_ path: String, mode: FileOpenMode) throws -> any StorageFile {
+    func openFile(_ path: String, mode: FileOpenMode) throws(StorageError) -> any StorageFile {
         let flags = switch mode {
         case .readOnly: O_RDONLY | O_CLOEXEC
         case .readWrite: O_RDWR | O_CLOEXEC
@@ -19,17 +19,17 @@ struct PosixStorage: Storage {
         return PosixFile(path: path, descriptor: fd)
     }
 
-    func removeFile(_ path: String) throws {
+    func removeFile(_ path: String) throws(StorageError) {
         _ = try Syscall.retrying("unlink", path) { unlink(path) }
     }
 
-    func renameFile(from: String, to: String) throws {
+    func renameFile(from: String, to: String) throws(StorageError) {
         _ = try Syscall.retrying("rename", to) { rename(from, to) }
     }
 
     func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
-    func listDirectory(_ path: String) throws -> [String] {
+    func listDirectory(_ path: String) throws(StorageError) -> [String] {
         guard let directory = opendir(path) else { throw StorageError(operation: "opendir", path: path, errno: errno) }
         defer { closedir(directory) }
         var names: [String] = []
@@ -42,13 +42,13 @@ struct PosixStorage: Storage {
         return names
     }
 
-    func createDirectory(_ path: String) throws {
+    func createDirectory(_ path: String) throws(StorageError) {
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
             throw StorageError(operation: "mkdir", path: path, errno: errno)
         }
     }
 
-    func syncDirectory(_ path: String) throws {
+    func syncDirectory(_ path: String) throws(StorageError) {
         let fd = try Syscall.retrying("open", path) { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         defer { close(fd) }
         _ = try Syscall.retrying("fsync", path) { fsync(fd) }
@@ -60,7 +60,7 @@ struct PosixStorage: Storage {
     /// `lockRetryMilliseconds` before it is reported.
     static let lockRetryMilliseconds = 200
 
-    func lock(_ path: String) throws -> any DirectoryLock {
+    func lock(_ path: String) throws(StorageError) -> any DirectoryLock {
         let fd = try Syscall.retrying("open", path) { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644) }
         var waited = 0
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -77,7 +77,7 @@ struct PosixStorage: Storage {
         return PosixLock(descriptor: fd)
     }
 
-    func makeGroupWriter() throws -> any GroupWriter { PlainGroupWriter() }
+    func makeGroupWriter() throws(StorageError) -> any GroupWriter { PlainGroupWriter() }
 }
 
 /// An open file descriptor; closed when the last reference goes, so a reader holding a
@@ -93,30 +93,30 @@ final class PosixFile: StorageFile {
 
     deinit { close(descriptor) }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int) throws -> Int {
+    func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int) throws(StorageError) -> Int {
         try Syscall.readFully(descriptor, into: buffer, at: position, path: path)
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
+    func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws(StorageError) {
         try Syscall.writeFully(descriptor, bytes, at: position, path: path)
     }
 
-    func sync() throws {
+    func sync() throws(StorageError) {
         // Never retried on failure: after a failed fdatasync the page cache cannot be trusted.
         if fdatasync(descriptor) != 0 { throw StorageError(operation: "fdatasync", path: path, errno: errno) }
     }
 
-    func size() throws -> Int {
+    func size() throws(StorageError) -> Int {
         var info = stat()
         _ = try Syscall.retrying("fstat", path) { fstat(descriptor, &info) }
         return Int(info.st_size)
     }
 
-    func truncate(to size: Int) throws {
+    func truncate(to size: Int) throws(StorageError) {
         _ = try Syscall.retrying("ftruncate", path) { ftruncate(descriptor, off_t(size)) }
     }
 
-    func allocate(size: Int) throws {
+    func allocate(size: Int) throws(StorageError) {
         let error = iris_fallocate(descriptor, 0, Int64(size))
         if error == 0 { return }
         // File systems without fallocate (EOPNOTSUPP) get a sparse file instead.
@@ -140,9 +140,9 @@ final class PosixLock: DirectoryLock {
 
 /// Writes a group with pwrite and syncs it with fdatasync (the file's own calls).
 final class PlainGroupWriter: GroupWriter {
-    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int) throws {
+    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int) throws(StorageError) {
         try file.write(bytes, at: position)
     }
 
-    func sync(_ file: any StorageFile) throws { try file.sync() }
+    func sync(_ file: any StorageFile) throws(StorageError) { try file.sync() }
 }

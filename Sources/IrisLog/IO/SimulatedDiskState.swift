@@ -75,7 +75,7 @@ struct SimulatedDiskState {
 
     // MARK: Files
 
-    mutating func resize(_ id: Int, to size: Int, path: String) throws {
+    mutating func resize(_ id: Int, to size: Int, path: String) throws(StorageError) {
         let current = nodes[id]!.current.count
         if size > current && capacityBytes != Int.max && usedBytes + size - current > capacityBytes {
             throw StorageError(operation: "fallocate", path: path, errno: SimulatedDisk.Errno.noSpace.rawValue)
@@ -85,7 +85,7 @@ struct SimulatedDiskState {
         nodes[id]!.pending.append(.resize(size))
     }
 
-    mutating func write(_ id: Int, _ bytes: UnsafeRawBufferPointer, at position: Int, path: String) throws {
+    mutating func write(_ id: Int, _ bytes: UnsafeRawBufferPointer, at position: Int, path: String) throws(StorageError) {
         if let (errno, suffix) = writeFault, path.hasSuffix(suffix) {
             throw StorageError(operation: "pwrite", path: path, errno: errno)
         }
@@ -98,7 +98,7 @@ struct SimulatedDiskState {
         called(.write)
     }
 
-    mutating func sync(_ id: Int, path: String) throws {
+    mutating func sync(_ id: Int, path: String) throws(StorageError) {
         if let (errno, suffix) = syncFault, path.hasSuffix(suffix) {
             // A failed sync may have written some of the data: keep the pending changes unsynced.
             throw StorageError(operation: "fdatasync", path: path, errno: errno)

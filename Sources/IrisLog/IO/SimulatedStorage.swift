@@ -11,8 +11,8 @@ struct SimulatedStorage: Storage {
     }
 
     /// Runs `body` with the disk locked, if this storage's lifetime is still current.
-    private func withState<T>(_ operation: String, _ path: String, _ body: (inout SimulatedDiskState) throws -> T) throws -> T {
-        try disk.state.withLock { state in
+    private func withState<T>(_ operation: String, _ path: String, _ body: (inout SimulatedDiskState) throws(StorageError) -> T) throws(StorageError) -> T {
+        try disk.state.withLock { (state) throws(StorageError) -> T in
             guard state.generation == generation else { throw StorageError(operation: operation, path: path, errno: 5) }
             return try body(&state)
         }
@@ -22,8 +22,8 @@ struct SimulatedStorage: Storage {
         StorageError(operation: operation, path: path, errno: errno)
     }
 
-    func openFile(_ path: String, mode: FileOpenMode) throws -> any StorageFile {
-        try withState("open", path) { state in
+    func openFile(_ path: String, mode: FileOpenMode) throws(StorageError) -> any StorageFile {
+        try withState("open", path) { (state) throws(StorageError) in
             let generation = state.generation
             if let id = state.entries[path] {
                 return SimulatedFile(disk: disk, path: path, node: id, generation: generation)
@@ -37,14 +37,14 @@ struct SimulatedStorage: Storage {
         }
     }
 
-    func removeFile(_ path: String) throws {
-        try withState("unlink", path) { state in
+    func removeFile(_ path: String) throws(StorageError) {
+        try withState("unlink", path) { (state) throws(StorageError) in
             guard state.remove(path) else { throw fail("unlink", path, 2) }
         }
     }
 
-    func renameFile(from: String, to: String) throws {
-        try withState("rename", to) { state in
+    func renameFile(from: String, to: String) throws(StorageError) {
+        try withState("rename", to) { (state) throws(StorageError) in
             guard state.rename(from: from, to: to) else { throw fail("rename", from, 2) }
         }
     }
@@ -53,8 +53,8 @@ struct SimulatedStorage: Storage {
         disk.state.withLock { $0.entries[path] != nil || $0.directories.contains(SimulatedDiskState.normalized(path)) }
     }
 
-    func listDirectory(_ path: String) throws -> [String] {
-        try withState("opendir", path) { state in
+    func listDirectory(_ path: String) throws(StorageError) -> [String] {
+        try withState("opendir", path) { (state) throws(StorageError) in
             let path = SimulatedDiskState.normalized(path)
             guard state.directories.contains(path) else { throw fail("opendir", path, 2) }
             return state.entries.keys.filter { SimulatedDiskState.parent(of: $0) == path }.map {
@@ -63,28 +63,28 @@ struct SimulatedStorage: Storage {
         }
     }
 
-    func createDirectory(_ path: String) throws {
-        try withState("mkdir", path) { state in
+    func createDirectory(_ path: String) throws(StorageError) {
+        try withState("mkdir", path) { (state) throws(StorageError) in
             guard state.makeDirectory(path) else { throw fail("mkdir", path, 2) }
         }
     }
 
-    func syncDirectory(_ path: String) throws {
-        try withState("fsync", path) { state in
+    func syncDirectory(_ path: String) throws(StorageError) {
+        try withState("fsync", path) { (state) throws(StorageError) in
             guard state.directories.contains(SimulatedDiskState.normalized(path)) else { throw fail("open", path, 2) }
             state.syncDirectory(path)
         }
     }
 
-    func lock(_ path: String) throws -> any DirectoryLock {
-        try withState("flock", path) { state in
+    func lock(_ path: String) throws(StorageError) -> any DirectoryLock {
+        try withState("flock", path) { (state) throws(StorageError) in
             guard !state.locks.contains(path) else { throw fail("flock", path, 11) }
             state.locks.insert(path)
             return SimulatedLock(disk: disk, path: path, generation: state.generation)
         }
     }
 
-    func makeGroupWriter() throws -> any GroupWriter { PlainGroupWriter() }
+    func makeGroupWriter() throws(StorageError) -> any GroupWriter { PlainGroupWriter() }
 }
 
 /// A handle on a simulated file; after a power loss it fails every call with EIO, like the
@@ -102,8 +102,8 @@ final class SimulatedFile: StorageFile {
         self.generation = generation
     }
 
-    private func withNode<T>(_ operation: String, _ body: (inout SimulatedDiskState) throws -> T) throws -> T {
-        try disk.state.withLock { state in
+    private func withNode<T>(_ operation: String, _ body: (inout SimulatedDiskState) throws(StorageError) -> T) throws(StorageError) -> T {
+        try disk.state.withLock { (state) throws(StorageError) -> T in
             guard state.generation == generation, state.nodes[node] != nil else {
                 throw StorageError(operation: operation, path: path, errno: 5)
             }
@@ -111,8 +111,8 @@ final class SimulatedFile: StorageFile {
         }
     }
 
-    func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int) throws -> Int {
-        try withNode("pread") { state in
+    func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int) throws(StorageError) -> Int {
+        try withNode("pread") { (state) throws(StorageError) in
             let current = state.nodes[node]!.current
             guard position < current.count else { return 0 }
             let count = min(buffer.count, current.count - position)
@@ -124,23 +124,23 @@ final class SimulatedFile: StorageFile {
         }
     }
 
-    func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws {
-        try withNode("pwrite") { try $0.write(node, bytes, at: position, path: path) }
+    func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws(StorageError) {
+        try withNode("pwrite") { (state) throws(StorageError) in try state.write(node, bytes, at: position, path: path) }
     }
 
-    func sync() throws { try withNode("fdatasync") { try $0.sync(node, path: path) } }
+    func sync() throws(StorageError) { try withNode("fdatasync") { (state) throws(StorageError) in try state.sync(node, path: path) } }
 
-    func size() throws -> Int { try withNode("fstat") { $0.nodes[node]!.current.count } }
+    func size() throws(StorageError) -> Int { try withNode("fstat") { $0.nodes[node]!.current.count } }
 
-    func truncate(to size: Int) throws {
-        try withNode("ftruncate") { state in
+    func truncate(to size: Int) throws(StorageError) {
+        try withNode("ftruncate") { (state) throws(StorageError) in
             try state.resize(node, to: size, path: path)
             state.called(.resize)
         }
     }
 
-    func allocate(size: Int) throws {
-        try withNode("fallocate") { state in
+    func allocate(size: Int) throws(StorageError) {
+        try withNode("fallocate") { (state) throws(StorageError) in
             if state.nodes[node]!.current.count < size { try state.resize(node, to: size, path: path) }
             state.called(.allocate)
         }

@@ -30,16 +30,16 @@ package struct StorageError: Error, Hashable, Sendable, CustomStringConvertible 
 protocol StorageFile: AnyObject, Sendable {
     var path: String { get }
     /// Reads up to `buffer.count` bytes at `position`; returns fewer only at end of file.
-    func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int) throws -> Int
+    func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int) throws(StorageError) -> Int
     /// Writes all of `bytes` at `position`.
-    func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws
+    func write(_ bytes: UnsafeRawBufferPointer, at position: Int) throws(StorageError)
     /// fdatasync: the file's data (and the size needed to read it) reach stable storage.
-    func sync() throws
-    func size() throws -> Int
+    func sync() throws(StorageError)
+    func size() throws(StorageError) -> Int
     /// Sets the file size; bytes past the old end read as zero.
-    func truncate(to size: Int) throws
+    func truncate(to size: Int) throws(StorageError)
     /// Reserves space so that writes below `size` cannot fail with ENOSPC; reads zero where unwritten.
-    func allocate(size: Int) throws
+    func allocate(size: Int) throws(StorageError)
 }
 
 enum FileOpenMode: Sendable {
@@ -56,9 +56,9 @@ protocol DirectoryLock: AnyObject, Sendable {
 /// (SPEC.md §7). Each is used by one thread only.
 protocol GroupWriter: AnyObject {
     /// Writes all of `bytes` at `position`; returns once the write completed.
-    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int) throws
+    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int) throws(StorageError)
     /// fdatasync of `file`; returns once it completed. Never retried on failure.
-    func sync(_ file: any StorageFile) throws
+    func sync(_ file: any StorageFile) throws(StorageError)
 }
 
 /// The file system as the log uses it: the seam between the engine and io_uring, POSIX
@@ -68,31 +68,35 @@ protocol Storage: Sendable {
     var name: String { get }
     /// Opens a file: `.readOnly` (O_RDONLY, so read-only logs work on read-only mounts),
     /// `.readWrite`, or `.create` (read-write, created when missing).
-    func openFile(_ path: String, mode: FileOpenMode) throws -> any StorageFile
-    func removeFile(_ path: String) throws
-    func renameFile(from: String, to: String) throws
+    func openFile(_ path: String, mode: FileOpenMode) throws(StorageError) -> any StorageFile
+    func removeFile(_ path: String) throws(StorageError)
+    func renameFile(from: String, to: String) throws(StorageError)
     func fileExists(_ path: String) -> Bool
     /// Names (not paths) of the entries in `path`.
-    func listDirectory(_ path: String) throws -> [String]
-    func createDirectory(_ path: String) throws
+    func listDirectory(_ path: String) throws(StorageError) -> [String]
+    func createDirectory(_ path: String) throws(StorageError)
     /// fsync of the directory, making creates, renames and removes in it durable.
-    func syncDirectory(_ path: String) throws
+    func syncDirectory(_ path: String) throws(StorageError)
     /// Takes an exclusive lock on `path` (a lock file), failing at once if it is held.
-    func lock(_ path: String) throws -> any DirectoryLock
+    func lock(_ path: String) throws(StorageError) -> any DirectoryLock
     /// A new group writer, for one thread.
-    func makeGroupWriter() throws -> any GroupWriter
+    func makeGroupWriter() throws(StorageError) -> any GroupWriter
 }
 
 extension StorageFile {
     /// Reads exactly `count` bytes at `position`, or fewer at end of file.
-    func read(count: Int, at position: Int) throws -> [UInt8] {
+    func read(count: Int, at position: Int) throws(StorageError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
-        let read = try bytes.withUnsafeMutableBytes { try self.read(into: $0, at: position) }
+        let read = try bytes.withUnsafeMutableBytes { buffer in
+            Result { () throws(StorageError) in try self.read(into: buffer, at: position) }
+        }.get()
         if read < count { bytes.removeLast(count - read) }
         return bytes
     }
 
-    func write(_ bytes: [UInt8], at position: Int) throws {
-        try bytes.withUnsafeBytes { try write($0, at: position) }
+    func write(_ bytes: [UInt8], at position: Int) throws(StorageError) {
+        try bytes.withUnsafeBytes { buffer in
+            Result { () throws(StorageError) in try write(buffer, at: position) }
+        }.get()
     }
 }

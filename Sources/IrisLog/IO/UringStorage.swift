@@ -12,20 +12,20 @@ struct UringStorage: Storage {
     let queueDepth: UInt32
 
     /// Fails when io_uring cannot be set up here (old kernel, seccomp, `kernel.io_uring_disabled`).
-    init(queueDepth: UInt32 = 64) throws {
+    init(queueDepth: UInt32 = 64) throws(StorageError) {
         self.queueDepth = queueDepth
         _ = try UringGroupWriter(queueDepth: queueDepth)
     }
 
-    func openFile(_ path: String, mode: FileOpenMode) throws -> any StorageFile { try posix.openFile(path, mode: mode) }
-    func removeFile(_ path: String) throws { try posix.removeFile(path) }
-    func renameFile(from: String, to: String) throws { try posix.renameFile(from: from, to: to) }
+    func openFile(_ path: String, mode: FileOpenMode) throws(StorageError) -> any StorageFile { try posix.openFile(path, mode: mode) }
+    func removeFile(_ path: String) throws(StorageError) { try posix.removeFile(path) }
+    func renameFile(from: String, to: String) throws(StorageError) { try posix.renameFile(from: from, to: to) }
     func fileExists(_ path: String) -> Bool { posix.fileExists(path) }
-    func listDirectory(_ path: String) throws -> [String] { try posix.listDirectory(path) }
-    func createDirectory(_ path: String) throws { try posix.createDirectory(path) }
-    func syncDirectory(_ path: String) throws { try posix.syncDirectory(path) }
-    func lock(_ path: String) throws -> any DirectoryLock { try posix.lock(path) }
-    func makeGroupWriter() throws -> any GroupWriter { try UringGroupWriter(queueDepth: queueDepth) }
+    func listDirectory(_ path: String) throws(StorageError) -> [String] { try posix.listDirectory(path) }
+    func createDirectory(_ path: String) throws(StorageError) { try posix.createDirectory(path) }
+    func syncDirectory(_ path: String) throws(StorageError) { try posix.syncDirectory(path) }
+    func lock(_ path: String) throws(StorageError) -> any DirectoryLock { try posix.lock(path) }
+    func makeGroupWriter() throws(StorageError) -> any GroupWriter { try UringGroupWriter(queueDepth: queueDepth) }
 }
 
 /// One io_uring ring, used by one thread: the log's syncer, for its fdatasyncs (the writer
@@ -34,7 +34,7 @@ struct UringStorage: Storage {
 final class UringGroupWriter: GroupWriter {
     private var ring = io_uring()
 
-    init(queueDepth: UInt32) throws {
+    init(queueDepth: UInt32) throws(StorageError) {
         let result = io_uring_queue_init(queueDepth, &ring, 0)
         guard result == 0 else { throw StorageError(operation: "io_uring_queue_init", path: "", errno: -result) }
     }
@@ -44,11 +44,11 @@ final class UringGroupWriter: GroupWriter {
     /// A plain pwrite: ext4 cannot do buffered writes without blocking, so io_uring hands each
     /// one to an io-wq worker thread, which cost a context switch per group and ~7% more CPU
     /// per record than pwrite on the writer thread (perf, 1 KiB x 256 producers).
-    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int) throws {
+    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int) throws(StorageError) {
         try file.write(bytes, at: position)
     }
 
-    func sync(_ file: any StorageFile) throws {
+    func sync(_ file: any StorageFile) throws(StorageError) {
         let fd = descriptor(of: file)
         let synced = try submitAndReap(file) { entry in
             io_uring_prep_fsync(entry, fd, UInt32(IORING_FSYNC_DATASYNC))
@@ -62,7 +62,7 @@ final class UringGroupWriter: GroupWriter {
     }
 
     /// Submits one operation and returns its completion's result.
-    private func submitAndReap(_ file: any StorageFile, _ prepare: (UnsafeMutablePointer<io_uring_sqe>) -> Void) throws -> Int32 {
+    private func submitAndReap(_ file: any StorageFile, _ prepare: (UnsafeMutablePointer<io_uring_sqe>) -> Void) throws(StorageError) -> Int32 {
         guard let entry = io_uring_get_sqe(&ring) else { preconditionFailure("io_uring submission queue full") }
         prepare(entry)
         // A signal can interrupt the enter before the submission (the entry stays queued and

@@ -35,15 +35,8 @@ extension Log {
         guard frame.payloadLength <= configuration.batchBytesMax else {
             throw .recordTooLarge(bytes: frame.payloadLength, max: configuration.batchBytesMax)
         }
-        let count = UInt64(records.count)
-        do {
-            let first = try await submit(frame)
-            return first...first.advanced(by: count - 1)
-        } catch let error as LogError {
-            throw error
-        } catch {
-            preconditionFailure("unexpected error \(error)")
-        }
+        let first = try await submit([frame])
+        return first...first.advanced(by: UInt64(records.count - 1))
     }
 
     /// Appends frames sealed elsewhere byte for byte: a replica storing what its leader sent.
@@ -69,24 +62,14 @@ extension Log {
         for frame in frames where frame.storedBytes > configuration.frameBytesMax {
             throw .recordTooLarge(bytes: frame.bytes.count, max: configuration.frameBytesMax)
         }
-        do {
-            _ = try await submit(frames.map(EncodedFrame.init(sealed:)))
-        } catch let error as LogError {
-            throw error
-        } catch {
-            preconditionFailure("unexpected error \(error)")
-        }
+        _ = try await submit(frames.map(EncodedFrame.init(sealed:)))
         return first.baseOffset...last.nextOffset.previous
-    }
-
-    private func submit(_ frame: EncodedFrame) async throws -> Offset {
-        try await submit([frame])
     }
 
     /// Admits `frames` together under one lock (all or none); the continuation rides on the
     /// last frame and resumes with its base offset once all of them are durable.
-    private func submit(_ frames: [EncodedFrame]) async throws -> Offset {
-        try await withUnsafeThrowingContinuation { continuation in
+    private func submit(_ frames: [EncodedFrame]) async throws(LogError) -> Offset {
+        let outcome = await withUnsafeContinuation { (continuation: Resumption<Offset>) in
             let call = frames.indices.map { index in
                 PendingAppend(frame: frames[index], continuation: index == frames.count - 1 ? continuation : nil)
             }
@@ -96,10 +79,11 @@ extension Log {
                 return state.submit(call)
             }
             switch outcome {
-            case .failure(let error): continuation.resume(throwing: error)
+            case .failure(let error): continuation.resume(failing: error)
             case .success(let wakeWriter): if wakeWriter { lock.signal() }
             }
         }
+        return try outcome.get()
     }
 
     /// Makes every record appended so far durable: with `Durability.none` it syncs what was

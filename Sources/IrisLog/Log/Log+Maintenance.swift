@@ -28,22 +28,17 @@ extension Log {
         try await maintain { .deleteSegments(before: nil, $0) }
     }
 
-    func maintain<T: Sendable>(_ request: @escaping (UnsafeContinuation<T, any Error>) -> MaintenanceRequest) async throws(LogError) -> T {
+    func maintain<T: Sendable>(_ request: @escaping (Resumption<T>) -> MaintenanceRequest) async throws(LogError) -> T {
         guard !configuration.readOnly else { throw .readOnly }
-        do {
-            return try await withUnsafeThrowingContinuation { continuation in
-                let rejection: LogError? = lock.withLock { state in
-                    if let failure = state.failure { return Log.errorAfterFailure(failure) }
-                    if state.closing { return .closed }
-                    state.maintenance.append(request(continuation))
-                    return nil
-                }
-                if let rejection { continuation.resume(throwing: rejection) } else { lock.signal() }
+        let outcome = await withUnsafeContinuation { (continuation: Resumption<T>) in
+            let rejection: LogError? = lock.withLock { state in
+                if let failure = state.failure { return Log.errorAfterFailure(failure) }
+                if state.closing { return .closed }
+                state.maintenance.append(request(continuation))
+                return nil
             }
-        } catch let error as LogError {
-            throw error
-        } catch {
-            preconditionFailure("unexpected error \(error)")
+            if let rejection { continuation.resume(failing: rejection) } else { lock.signal() }
         }
+        return try outcome.get()
     }
 }

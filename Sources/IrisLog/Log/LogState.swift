@@ -5,23 +5,34 @@ import DequeModule
 /// order, and the frames of one call are admitted or refused together.
 struct PendingAppend: Sendable {
     var frame: EncodedFrame
-    let continuation: UnsafeContinuation<Offset, any Error>?
+    let continuation: Resumption<Offset>?
+}
+
+/// How the writer answers a caller waiting on an append or a maintenance request: exactly
+/// once, with the outcome or a typed error (no untyped throw crosses the thread boundary).
+typealias Resumption<T> = UnsafeContinuation<Result<T, LogError>, Never>
+
+extension UnsafeContinuation where E == Never {
+    /// Resumes a waiting caller with `error`.
+    func resume<Success>(failing error: LogError) where T == Result<Success, LogError> {
+        resume(returning: .failure(error))
+    }
 }
 
 /// Work for the writer that changes the set of segments; it runs only when every frame
 /// admitted before it is durable, and no frame is admitted while one waits.
 enum MaintenanceRequest: Sendable {
-    case truncate(from: Offset, UnsafeContinuation<Void, any Error>)
+    case truncate(from: Offset, Resumption<Void>)
     /// Deletes sealed segments wholly before `before`, or by the retention policy when nil.
-    case deleteSegments(before: Offset?, UnsafeContinuation<Int, any Error>)
+    case deleteSegments(before: Offset?, Resumption<Int>)
     /// Syncs everything written (`Durability.none` leaves writes unsynced).
-    case sync(UnsafeContinuation<Void, any Error>)
+    case sync(Resumption<Void>)
 
     func fail(_ error: LogError) {
         switch self {
-        case .truncate(_, let continuation): continuation.resume(throwing: error)
-        case .deleteSegments(_, let continuation): continuation.resume(throwing: error)
-        case .sync(let continuation): continuation.resume(throwing: error)
+        case .truncate(_, let continuation): continuation.resume(failing: error)
+        case .deleteSegments(_, let continuation): continuation.resume(failing: error)
+        case .sync(let continuation): continuation.resume(failing: error)
         }
     }
 }

@@ -51,15 +51,15 @@ extension LogWriter {
             case .truncate(let cut, let continuation):
                 do {
                     try truncate(from: cut)
-                    continuation.resume()
+                    continuation.resume(returning: .success(()))
                 } catch let error as LogError {
-                    continuation.resume(throwing: error)
+                    continuation.resume(failing: error)
                 }
             case .deleteSegments(let before, let continuation):
-                continuation.resume(returning: try deleteSegments(before: before))
+                continuation.resume(returning: .success(try deleteSegments(before: before)))
             case .sync(let continuation):
                 try syncWritten()
-                continuation.resume()
+                continuation.resume(returning: .success(()))
             }
         } catch {
             // An I/O error: the request fails with everything else that was pending.
@@ -71,7 +71,7 @@ extension LogWriter {
             return (state.admitWaiting(), state.takeTailWaiters())
         }
         log.lock.signal()
-        refused.forEach { $0.0.continuation?.resume(throwing: $0.1) }
+        refused.forEach { $0.0.continuation?.resume(failing: $0.1) }
         tailWaiters.forEach { $0.resume() }
     }
 

@@ -244,9 +244,9 @@ final class LogWriter: @unchecked Sendable {
             return (state.admitWaiting(), state.takeTailWaiters())
         }
         for run in runs {
-            for append in run.appends { append.continuation?.resume(returning: append.frame.baseOffset) }
+            for append in run.appends { append.continuation?.resume(returning: .success(append.frame.baseOffset)) }
         }
-        refused.forEach { $0.0.continuation?.resume(throwing: $0.1) }
+        refused.forEach { $0.0.continuation?.resume(failing: $0.1) }
         log.metrics.appends.increment(by: records)
         log.metrics.appendedBytes.increment(by: bytes)
         log.metrics.groupRecords.record(records)
@@ -285,12 +285,12 @@ final class LogWriter: @unchecked Sendable {
         if previous == nil {
             log.logger.error("log failed, no more writes", metadata: ["directory": "\(log.directory)", "error": "\(cause)"])
             log.metrics.failures.increment()
-            unfinished.forEach { $0.continuation?.resume(throwing: cause) }
+            unfinished.forEach { $0.continuation?.resume(failing: cause) }
         } else {
-            unfinished.forEach { $0.continuation?.resume(throwing: Log.errorAfterFailure(previous!)) }
+            unfinished.forEach { $0.continuation?.resume(failing: Log.errorAfterFailure(previous!)) }
         }
         let later = Log.errorAfterFailure(previous ?? cause)
-        (pending + appends).forEach { $0.continuation?.resume(throwing: later) }
+        (pending + appends).forEach { $0.continuation?.resume(failing: later) }
         requests.forEach { $0.fail(later) }
     }
 
