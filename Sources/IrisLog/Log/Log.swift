@@ -44,10 +44,11 @@ public final class Log: Sendable {
             if configuration.readOnly {
                 directoryLock = nil
             } else {
-                do {
+                do throws(StorageError) {
                     directoryLock = try storage.lock(directory + "/" + SegmentFileName.lock)
-                } catch let error as StorageError where error.errno == 11 {
-                    throw LogError.locked(directory: directory)
+                } catch {
+                    if error.errno == 11 { throw LogError.locked(directory: directory) }
+                    throw error
                 }
             }
             do {
