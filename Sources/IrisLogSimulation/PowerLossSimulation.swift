@@ -18,6 +18,7 @@ public struct PowerLossSimulation: Sendable {
     /// Receives one line per operation, power loss and reopen, to replay a seed by hand.
     public var trace: (@Sendable (String) -> Void)?
 
+    /// A simulation; by default the directory is left to the engine to create and nothing is traced.
     public init(preparedDirectory: Bool = false, trace: (@Sendable (String) -> Void)? = nil) {
         self.preparedDirectory = preparedDirectory
         self.trace = trace
@@ -36,6 +37,7 @@ public struct PowerLossSimulation: Sendable {
         public var acknowledged = 0
         /// Durable records found intact, summed over the checks after each reopen (`.none` lives).
         public var durableChecked = 0
+        /// Power losses struck (one per life).
         public var powerLosses = 0
         /// Opens that cut a torn tail.
         public var tornTails = 0
@@ -48,6 +50,7 @@ public struct PowerLossSimulation: Sendable {
         /// Lives run with `Durability.none` by one task.
         public var sequentialLives = 0
 
+        /// No violation and every count zero.
         public init() {}
 
         /// Adds another seed's counts (its violation is not carried over).

@@ -18,6 +18,7 @@ public struct AppendResponse: Hashable, Sendable {
     /// On rejection: the responder's term at `hintOffset`.
     public var hintTerm: Term
 
+    /// A response; the rejection fields default to zero, as a success sends them.
     public init(
         term: Term, success: Bool, matchOffset: LogEnd,
         rejectedPrevLogOffset: LogEnd = LogEnd(0), hintOffset: LogEnd = LogEnd(0), hintTerm: Term = Term(0)

@@ -2,9 +2,13 @@ import IrisLog
 
 /// Every message exchanged between replicas.
 public enum Message: Hashable, Sendable {
+    /// A pre-candidate or candidate asks for a (pre-)vote.
     case voteRequest(VoteRequest)
+    /// The answer to a vote request.
     case voteResponse(VoteResponse)
+    /// A leader sends frames, or a heartbeat with none, and its commit offset.
     case appendRequest(AppendRequest)
+    /// A follower accepts (once the frames are durable) or rejects an append request.
     case appendResponse(AppendResponse)
 
     /// The term the message carries.

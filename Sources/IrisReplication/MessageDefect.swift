@@ -44,6 +44,7 @@ public enum MessageDefect: String, Error, Sendable, Hashable, CaseIterable, Cust
     /// AppendResponse: a rejection whose hint lies after the rejected `prevLogOffset`.
     case hintAfterRejectedOffset
 
+    /// The case's name, e.g. `secondLeaderInTerm`.
     public var description: String { rawValue }
 }
 

@@ -36,6 +36,18 @@ public struct ReplicaConfiguration: Sendable, Hashable {
     /// Number of replicas that form a majority.
     public var quorum: Int { members.count / 2 + 1 }
 
+    /// A validated configuration. Times are in ticks (`Event.tick`; the shell picks the tick
+    /// length), sizes in bytes of sealed frames. `members` is stored sorted.
+    ///
+    /// Defaults: election timeout 10..<20 ticks, heartbeat every 2 ticks, replication retry
+    /// after 6 ticks, 8 batches and 64 KiB in flight per peer, 16 KiB per message, 4 KiB per
+    /// frame, 256 uncommitted appends, 64 held messages. Every replica of a group MUST use the
+    /// same `frameBytesMax` (SPEC.md §9.11).
+    ///
+    /// - Throws: `ConfigurationError` when membership is not 3 or 5 distinct replicas including
+    ///   `nodeID`, a setting is below its minimum (`valueTooSmall`), the election timeout range
+    ///   is empty, heartbeats are not shorter than the shortest election timeout, or
+    ///   `frameBytesMax <= messageBytesMax <= inflightBytesMax` does not hold.
     public init(
         nodeID: NodeID,
         members: [NodeID],

@@ -12,6 +12,7 @@ import IrisLog
 /// are prefix ends: `LogEnd(n)` is the prefix of the first n records (IrisLog offsets 0..<n),
 /// so `lastOffset` is the log's `nextOffset` and `commitOffset` is exclusive.
 public struct ReplicaCore: Sendable {
+    /// The configuration the replica was created with; fixed for its life.
     public let configuration: ReplicaConfiguration
 
     /// Current term and vote, as the core believes them (may not be durable yet).
@@ -21,6 +22,7 @@ public struct ReplicaCore: Sendable {
     /// Last hard state handed to the shell to persist.
     var requestedHardState: HardState
 
+    /// What the replica does now; every replica starts as a follower.
     public internal(set) var role: Role = .follower
     /// The leader of the current term, if known.
     public internal(set) var leaderID: NodeID?
@@ -74,6 +76,7 @@ public struct ReplicaCore: Sendable {
     /// Creates a replica from its recovered durable state.
     ///
     /// - Parameters:
+    ///   - configuration: this replica's validated configuration.
     ///   - hardState: the durable hard state read at startup.
     ///   - log: the local log as recovered at startup; all of it is treated as durable.
     ///   - timeoutSource: supplies randomized election timeouts.

@@ -13,6 +13,7 @@ public enum ReplicaFault: Error, Sendable, Hashable, CustomStringConvertible {
     /// send it: the replicas were configured with different `frameBytesMax` (SPEC.md §9.11).
     case frameExceedsMessageBytesMax(offset: LogEnd, messageBytesMax: Int)
 
+    /// One line naming the offset and the cause, and what to do where an operator can act.
     public var description: String {
         switch self {
         case .logUnreadable(let offset, let error):
@@ -25,6 +26,8 @@ public enum ReplicaFault: Error, Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Faults are equal when their descriptions are (`LogError` inside is compared as text).
     public static func == (lhs: ReplicaFault, rhs: ReplicaFault) -> Bool { lhs.description == rhs.description }
+    /// Hashes the description, consistently with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 }

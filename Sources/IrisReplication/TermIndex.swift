@@ -8,7 +8,9 @@ public struct TermIndex: Sendable, Hashable {
     /// A run of records with the same term, starting at the prefix end `firstOffset`
     /// (the run's first record is at IrisLog offset `firstOffset - 1`).
     public struct Run: Sendable, Hashable {
+        /// The term of every record in the run.
         public var term: Term
+        /// The end of the prefix through the run's first record.
         public var firstOffset: LogEnd
     }
 
@@ -17,6 +19,7 @@ public struct TermIndex: Sendable, Hashable {
     /// End of the log, `LogEnd.zero` if empty.
     public private(set) var lastOffset: LogEnd = .zero
 
+    /// The index of an empty log.
     public init() {}
 
     /// The index of a log, found by binary search: terms never decrease along a log, so each

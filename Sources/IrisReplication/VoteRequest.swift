@@ -12,6 +12,7 @@ public struct VoteRequest: Hashable, Sendable {
     /// Term of that entry (`Term.zero` if the log is empty).
     public var lastLogTerm: Term
 
+    /// A request with every field given; the receiving core checks it (`MessageDefect`).
     public init(isPreVote: Bool, term: Term, lastLogOffset: LogEnd, lastLogTerm: Term) {
         self.isPreVote = isPreVote
         self.term = term

@@ -10,6 +10,7 @@ public struct VoteResponse: Hashable, Sendable {
     /// Whether the (pre-)vote is granted.
     public var granted: Bool
 
+    /// A response with every field given.
     public init(isPreVote: Bool, term: Term, granted: Bool) {
         self.isPreVote = isPreVote
         self.term = term

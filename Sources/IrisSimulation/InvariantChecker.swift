@@ -32,6 +32,7 @@ public struct InvariantChecker {
     private var refusedRequests: Set<UInt64> = []
     /// Client appends seen in the committed log, by request ID.
     private var committedRequests: Set<UInt64> = []
+    /// The first violation found; the checker reports no more after it.
     public private(set) var violation: Violation?
     var now: Int64 = 0
 

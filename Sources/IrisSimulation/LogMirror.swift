@@ -6,20 +6,25 @@ import IrisLog
 /// The checker compares replicas through it; after a crash it is rebuilt from the log the
 /// engine recovered, and compared with what was durable before.
 public struct LogMirror: Sendable {
+    /// One frame of the log and the chain hash of the prefix it ends.
     public struct Frame: Sendable {
+        /// The frame as the log stores it.
         public let frame: SealedFrame
         /// Chain hash of the prefix ending with this frame.
         public let chain: UInt64
     }
 
+    /// The log's frames, in order, from offset 0 on.
     public private(set) var frames: [Frame] = []
     /// Records below this offset are durable on the replica's disk.
     public private(set) var durableEnd = LogEnd(0)
 
+    /// The mirror of an empty log.
     public init() {}
 
     /// End of the log (its `nextOffset`).
     public var end: LogEnd { frames.last?.frame.end ?? LogEnd(0) }
+    /// The term of the last frame; `Term(0)` for an empty log.
     public var lastTerm: Term { frames.last?.frame.term ?? Term(0) }
 
     /// Index of the frame ending exactly at `end`, nil when no frame does.

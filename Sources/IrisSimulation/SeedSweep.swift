@@ -5,19 +5,24 @@ import IrisReplication
 public enum SeedSweep {
     /// Summary of a range of seeds.
     public struct Summary: Sendable {
+        /// Seeds run.
         public var seedsRun = 0
         /// Failing runs (with their seed and trace).
         public var failures: [SimulationResult] = []
+        /// The statistics of every run, summed.
         public var statistics = SimulationStatistics()
 
+        /// The summary of no runs.
         public init() {}
 
+        /// Counts one run: its statistics, and the run itself when it found a violation.
         public mutating func add(_ result: SimulationResult) {
             seedsRun += 1
             statistics.add(result.statistics)
             if result.violation != nil { failures.append(result) }
         }
 
+        /// Adds another summary's runs (failures are appended, not re-sorted).
         public mutating func merge(_ other: Summary) {
             seedsRun += other.seedsRun
             failures.append(contentsOf: other.failures)
@@ -25,7 +30,7 @@ public enum SeedSweep {
         }
     }
 
-    /// Runs one seed.
+    /// Runs `template` with `seed`. Traps when the template's configuration is invalid.
     public static func runOne(_ template: SimulationOptions, seed: UInt64) async -> SimulationResult {
         var options = template
         options.seed = seed

@@ -53,6 +53,10 @@ public final class Simulation {
     static let defaultFsyncLatencyMicrosecondsMax: Int64 = 3_000
     static let logDirectory = "/log"
 
+    /// Sets up a cluster of `options.replicaCount` replicas (node IDs 1...n) on fresh
+    /// simulated disks; nothing runs until `run()`. Traps unless there are 3 or 5 replicas.
+    ///
+    /// - Throws: `ConfigurationError` if the simulator's replica configuration is invalid.
     public init(options: SimulationOptions) throws(ConfigurationError) {
         precondition(options.replicaCount == 3 || options.replicaCount == 5, "3 or 5 replicas")
         self.options = options

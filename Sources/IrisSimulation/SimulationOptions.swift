@@ -3,7 +3,9 @@ import IrisReplication
 
 /// What one simulated run looks like. Everything random is drawn from `seed`.
 public struct SimulationOptions: Sendable {
+    /// Replicas in the simulated cluster: 3 or 5.
     public var replicaCount: Int
+    /// The seed every random choice of the run derives from.
     public var seed: UInt64
     /// TEST-ONLY bugs planted into every replica's core.
     package var plantedBugs: PlantedBugs = []
@@ -25,6 +27,7 @@ public struct SimulationOptions: Sendable {
     /// Nominal tick length.
     public var tickMicroseconds: Int64 = 10_000
 
+    /// A run of `replicaCount` replicas (3 or 5) from `seed`, with the defaults above.
     public init(replicaCount: Int, seed: UInt64) {
         self.replicaCount = replicaCount
         self.seed = seed

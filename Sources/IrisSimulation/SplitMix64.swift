@@ -2,10 +2,13 @@ import IrisLog
 /// Small seeded pseudo-random generator (SplitMix64). The simulator never uses
 /// system randomness, so every run is reproducible from its seed.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
+    /// The generator's whole state; the same state gives the same sequence.
     public private(set) var state: UInt64
 
+    /// A generator starting from `seed` (any value, 0 included).
     public init(seed: UInt64) { state = seed }
 
+    /// The next 64 pseudo-random bits (Steele, Lea and Flood's SplitMix64 step).
     public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var value = state

@@ -36,10 +36,14 @@ public struct Violation: Sendable, Hashable, CustomStringConvertible {
         case liveness
     }
 
+    /// Which property failed.
     public let kind: Kind
+    /// Simulated time the checker found it, in microseconds from the start of the run.
     public let timeMicroseconds: Int64
+    /// What the checker saw: replicas, offsets, terms.
     public let detail: String
 
+    /// The kind, the time in milliseconds and the detail on one line.
     public var description: String {
         "\(kind.rawValue) at \(Double(timeMicroseconds) / 1000) ms: \(detail)"
     }

@@ -6,6 +6,10 @@ public struct EncodedBatch: Sendable {
 
     /// Encodes `records`; records without a timestamp get `timestampMicroseconds`.
     ///
+    /// With `compression: .zstd` the payload is compressed at `compressionLevel` when it is at
+    /// least `compressionThresholdBytes` long and compression makes it smaller; otherwise it is
+    /// stored as is. The defaults match `LogConfiguration`'s.
+    ///
     /// - Throws: `.emptyBatch` for no records.
     public init(
         records: [Record], timestampMicroseconds: Int64, compression: Codec = .none,
@@ -17,6 +21,7 @@ public struct EncodedBatch: Sendable {
             compressionLevel: compressionLevel, compressionThresholdBytes: compressionThresholdBytes)
     }
 
+    /// The number of records in the batch.
     public var recordCount: Int { Int(frame.recordCount) }
     /// Length of the sealed frame (header and stored payload).
     public var frameBytes: Int { frame.length }

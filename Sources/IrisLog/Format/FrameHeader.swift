@@ -78,6 +78,8 @@ package struct FrameHeader: Hashable, Sendable {
 
 /// How a frame's payload is stored.
 public enum Codec: UInt8, Sendable, CaseIterable {
+    /// Stored as encoded (codec 0 in the header's attribute bits).
     case none = 0
+    /// Compressed with zstd (codec 1); the header keeps the uncompressed length.
     case zstd = 1
 }

@@ -2,12 +2,17 @@
 /// and every later record has the next number. Offsets never repeat and never go back,
 /// except through an explicit `Log.truncate(after:)`.
 public struct Offset: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The record's number, counted from 0.
     public var rawValue: UInt64
 
+    /// The offset numbered `rawValue`.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
+    /// The offset numbered `rawValue`.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
+    /// Orders offsets by number: an earlier record has the smaller offset.
     public static func < (lhs: Offset, rhs: Offset) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// The number in decimal, as `iris-log` prints it.
     public var description: String { String(rawValue) }
 
     /// The offset `count` records after this one.
@@ -16,12 +21,17 @@ public struct Offset: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
 
 /// A replication term (epoch). A standalone log writes term 0 unless told otherwise.
 public struct Term: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The term's number; it is stored in each frame header.
     public var rawValue: UInt64
 
+    /// The term numbered `rawValue`.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
+    /// The term numbered `rawValue`.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
+    /// Orders terms by number: a later term is greater.
     public static func < (lhs: Term, rhs: Term) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// The number in decimal.
     public var description: String { String(rawValue) }
 }
 
@@ -35,7 +45,9 @@ public struct LogEnd: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
     /// The number of records in the prefix.
     public var rawValue: UInt64
 
+    /// The end of the prefix of `rawValue` records.
     public init(rawValue: UInt64) { self.rawValue = rawValue }
+    /// The end of the prefix of `rawValue` records.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
 
     /// The end of the prefix before the record at `offset` (or the one it would get): for
@@ -57,6 +69,8 @@ public struct LogEnd: RawRepresentable, Hashable, Comparable, Sendable, CustomSt
     /// The end `count` records further on.
     public func advanced(by count: UInt64) -> LogEnd { LogEnd(rawValue + count) }
 
+    /// Orders ends by length: a shorter prefix ends before a longer one.
     public static func < (lhs: LogEnd, rhs: LogEnd) -> Bool { lhs.rawValue < rhs.rawValue }
+    /// The number of records in decimal.
     public var description: String { String(rawValue) }
 }

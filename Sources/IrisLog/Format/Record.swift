@@ -1,8 +1,11 @@
 /// A header attached to a record: an application-defined name and bytes.
 public struct RecordHeader: Hashable, Sendable {
+    /// The header's name, stored as UTF-8; names need not be unique within a record.
     public var name: String
+    /// The header's bytes; may be empty.
     public var value: [UInt8]
 
+    /// A header named `name` holding `value`.
     public init(name: String, value: [UInt8]) {
         self.name = name
         self.value = value
@@ -20,6 +23,8 @@ public struct Record: Hashable, Sendable {
     /// Microseconds since the Unix epoch; `nil` lets the log stamp the append time.
     public var timestampMicroseconds: Int64?
 
+    /// A record holding `value`, with an optional key, headers and timestamp (microseconds since
+    /// the Unix epoch; `nil`, the default, stamps it with the append time).
     public init(value: [UInt8], key: [UInt8]? = nil, headers: [RecordHeader] = [], timestampMicroseconds: Int64? = nil) {
         self.key = key
         self.value = value
@@ -35,14 +40,21 @@ public struct Record: Hashable, Sendable {
 
 /// A record read back from the log.
 public struct LogRecord: Hashable, Sendable {
+    /// The record's offset in its log.
     public var offset: Offset
+    /// Microseconds since the Unix epoch: the timestamp given to `Record`, or the append time.
     public var timestampMicroseconds: Int64
+    /// The key as appended; `nil` when it had none (an empty key reads back empty, not `nil`).
     public var key: [UInt8]?
+    /// The record's bytes as appended.
     public var value: [UInt8]
+    /// The headers as appended, in order.
     public var headers: [RecordHeader]
     /// The term of the frame the record was stored in.
     public var term: Term
 
+    /// A record with every field given; the log builds these when it reads. Tests and
+    /// simulators use it to state what a read should return.
     public init(offset: Offset, timestampMicroseconds: Int64, key: [UInt8]?, value: [UInt8], headers: [RecordHeader], term: Term) {
         self.offset = offset
         self.timestampMicroseconds = timestampMicroseconds

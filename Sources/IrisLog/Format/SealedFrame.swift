@@ -36,6 +36,7 @@ public struct SealedFrame: Sendable, Hashable {
     public var baseOffset: Offset { header.baseOffset }
     /// The offset after the frame's last record.
     public var nextOffset: Offset { header.nextOffset }
+    /// The number of records in the frame (at least 1).
     public var recordCount: Int { Int(header.recordCount) }
     /// The replication term the frame was written in (0 for a standalone log).
     public var term: Term { header.term }
@@ -59,6 +60,8 @@ public struct SealedFrame: Sendable, Hashable {
         }
     }
 
+    /// Frames are equal when their bytes are: same records, offsets, term and chain.
     public static func == (lhs: SealedFrame, rhs: SealedFrame) -> Bool { lhs.bytes == rhs.bytes }
+    /// Hashes the frame's bytes, consistently with `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(bytes) }
 }

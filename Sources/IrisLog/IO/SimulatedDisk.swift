@@ -18,7 +18,9 @@ import Synchronization
 public final class SimulatedDisk: Sendable {
     /// The errno a failing call reports.
     public enum Errno: Int32, Sendable {
+        /// EIO (5): the log reports `LogError.io` and stops writing.
         case io = 5
+        /// ENOSPC (28): the log reports `LogError.noSpace` and stops writing.
         case noSpace = 28
     }
 

@@ -16,6 +16,8 @@ import Glibc
 public final class Log: Sendable {
     /// The directory the log lives in.
     public let directory: String
+    /// The settings the log was opened with, as validated by `LogConfiguration.validate()`;
+    /// they do not change while it is open.
     public let configuration: LogConfiguration
     /// What opening the log found and did.
     public let recoveryReport: RecoveryReport

@@ -40,7 +40,10 @@ public struct LogConfiguration: Sendable {
     public var indexIntervalBytes = 4096
     /// Bytes written between checkpoint updates (besides every roll and close). Default 16 MiB.
     public var checkpointIntervalBytes = 16 << 20
+    /// When an append is acknowledged. Default `.fsync`: after the fdatasync covering it.
     public var durability = Durability.fsync
+    /// The I/O layer. Default `.uring`, which falls back to `.posix` where io_uring cannot be
+    /// set up (`Log.ioBackendName` says which is in use).
     public var ioBackend = IOBackend.uring
     /// Compression of new batches. Default `.none`.
     public var compression = Codec.none
@@ -56,6 +59,7 @@ public struct LogConfiguration: Sendable {
     /// microseconds. nil: keep.
     public var retentionAgeMicrosecondsMax: Int64? = nil
 
+    /// The defaults listed on each property; change fields after creating it.
     public init() {}
 
     /// Largest frame the log writes or accepts when reading.

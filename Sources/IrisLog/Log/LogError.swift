@@ -24,6 +24,7 @@ public enum LogError: Error, Sendable, Equatable, CustomStringConvertible {
     case offsetOutOfRange(requested: Offset, first: Offset, next: Offset)
     /// `truncate(after:)` must cut between frames; this offset lies inside a frame.
     case truncationInsideBatch(offset: Offset, batchFirst: Offset, batchLast: Offset)
+    /// `LogConfiguration.validate()` refused a limit; the message names it and its bound.
     case invalidConfiguration(String)
     /// Bytes given as a sealed frame fail the frame checks.
     case invalidFrame(reason: String)
@@ -34,6 +35,8 @@ public enum LogError: Error, Sendable, Equatable, CustomStringConvertible {
     /// frame is still being sealed by an ordinary append.
     case frameChainMismatch(offset: Offset, expectedPreviousCRC: UInt32?, previousCRC: UInt32)
 
+    /// One line saying what failed, where (segment and byte position, path or directory) and
+    /// what to do next; `iris-log` prints it as is.
     public var description: String {
         switch self {
         case .corruptFrame(let segment, let position, let reason):

@@ -4,15 +4,18 @@
 /// `.offsetOutOfRange` when retention deleted records before a slow follower read them.
 /// A follower may have seen records that a later `truncate` removes.
 public struct LogTail: AsyncSequence, Sendable {
+    /// Each element is one record, in offset order, each offset once.
     public typealias Element = LogRecord
     let log: Log
     let start: Offset
     let batchBytesMax: Int
 
+    /// An iterator starting at the sequence's first offset; each iterator reads on its own.
     public func makeAsyncIterator() -> Iterator {
         Iterator(log: log, next: start, batchBytesMax: batchBytesMax)
     }
 
+    /// Reads records in batches of up to `batchBytesMax` bytes and hands them out one by one.
     public struct Iterator: AsyncIteratorProtocol {
         let log: Log
         var next: Offset
@@ -20,6 +23,14 @@ public struct LogTail: AsyncSequence, Sendable {
         var buffered: [LogRecord] = []
         var position = 0
 
+        /// The next record, waiting (without polling) until it is readable.
+        ///
+        /// Returns nil when the log has closed or failed and every record readable by then
+        /// was delivered, or when the task is cancelled. A batch is read with `Log.read`
+        /// on the calling task, so a read that misses the page cache blocks it on `pread`.
+        ///
+        /// - Throws: what `Log.read(from:maxBytes:)` throws, as `LogError`; notably
+        ///   `.offsetOutOfRange` when retention deleted the next record first.
         public mutating func next() async throws -> LogRecord? {
             while position == buffered.count {
                 if Task.isCancelled { return nil }

@@ -2,7 +2,9 @@
 public struct RecoveryReport: Sendable, Equatable {
     /// A torn tail: bytes from `position` of `segment` were unsynced remains of a crash.
     public struct TornTail: Sendable, Equatable {
+        /// The segment file whose tail was torn.
         public var segment: String
+        /// Byte position in `segment` where the valid frames end; everything after it was cut.
         public var position: Int
         /// Non-zero bytes between `position` and the end of the file that were discarded.
         public var discardedBytes: Int
