@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The test command: installs what is missing, builds once, runs the unit tests, then short
-# power-loss, crash-recovery, replication-simulation, iris-bench and fuzz smoke runs.
+# The test command: installs what is missing, builds once, runs the unit tests, checks the
+# docs, then short power-loss, crash-recovery, replication-simulation, iris-bench and fuzz runs.
 # CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,20 +12,24 @@ step "debug build and unit tests"
 swift build --build-tests
 swift test --skip-build
 
+step "docs: a doc comment on every public symbol, DocC catalogues build without warnings"
+python3 Scripts/check-docs.py
+swift package --disable-sandbox generate-documentation --target IrisLog --target IrisReplication --warnings-as-errors
+
 step "release build of the tools"
 swift build -c release --product iris-power-loss
 swift build -c release --product iris-crash
 swift build -c release --product iris-sim
 
 step "power loss on the simulated disk: 10,000 seeds"
-.build/release/iris-power-loss 10000
+.build/release/iris-power-loss 10000 --json
 
 step "crash recovery: SIGKILL a writer 50 times"
 .build/release/iris-crash --cycles 50 --seed 1
 
 step "replication simulator: 2,000 seeds each for 3 and 5 replicas"
-.build/release/iris-sim --seeds 2000 --replicas 3
-.build/release/iris-sim --seeds 2000 --replicas 5
+.build/release/iris-sim --seeds 2000 --replicas 3 --json
+.build/release/iris-sim --seeds 2000 --replicas 5 --json
 
 step "iris-bench smoke: every subcommand once, tiny sizes"
 Tools/iris-bench/smoke.sh
