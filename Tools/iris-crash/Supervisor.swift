@@ -260,6 +260,9 @@ struct Supervisor {
             }
         } catch let error as Violation {
             throw error
+        } catch InspectionError.notALog(_) where known.isEmpty && output.acks.isEmpty {
+            // Killed on a fresh directory before the writer created its first file: no log yet,
+            // and nothing was acknowledged (`Log.open` below creates it).
         } catch {
             throw fail("inspecting the crashed log failed: \(error)")
         }

@@ -83,30 +83,59 @@ extension Log {
         from offset: Offset,
         _ visit: (FrameHeader, [UInt8], SegmentEntry, Int) throws(LogError) -> Bool
     ) throws(LogError) -> WalkEnd {
-        var next = offset
-        var visited = false
-        while true {
-            guard let (entry, start, epoch) = try locate(next, continuing: visited) else { return .done }
-            var position = start
-            while position < entry.summary.dataEnd {
-                let header: FrameHeader
-                let frameBytes: [UInt8]
-                do {
-                    (header, frameBytes) = try FrameReader.frame(in: entry, at: position, limit: entry.summary.dataEnd)
-                } catch {
-                    if epoch % 2 == 1 || truncated(since: epoch) { return visited ? .done : .overlappedTruncation }
-                    throw error
-                }
-                if truncated(since: epoch) { return visited ? .done : .overlappedTruncation }
-                let framePosition = position
-                position += header.paddedLength
-                guard header.nextOffset > next else { continue }
-                visited = true
-                next = header.nextOffset
-                guard try visit(header, frameBytes, entry, framePosition) else { return .done }
+        var cursor = ReadCursor(next: offset)
+        while let snapshot = try locate(cursor.next, continuing: cursor.visited) {
+            switch try walk(snapshot, &cursor, visit) {
+            case .segmentEnd: continue
+            case .stopped: return .done
+            case .overlappedTruncation: return cursor.visited ? .done : .overlappedTruncation
             }
-            guard next == entry.summary.nextOffset else { return .done }
         }
+        return .done
+    }
+
+    /// Where a read walk is: the next offset it wants, and whether it returned anything yet.
+    struct ReadCursor {
+        var next: Offset
+        var visited = false
+    }
+
+    /// What a reader took under the lock: the segment as it was, where to start in it, and
+    /// the truncation epoch then.
+    struct ReadSnapshot {
+        let entry: SegmentEntry
+        let start: Int
+        let epoch: Int
+    }
+
+    enum SegmentWalkEnd: Equatable { case segmentEnd, stopped, overlappedTruncation }
+
+    /// Visits the frames of one segment as `snapshot` describes it, stopping before any frame
+    /// read while a truncation ran or after one (SPEC.md §6.4).
+    func walk(
+        _ snapshot: ReadSnapshot, _ cursor: inout ReadCursor,
+        _ visit: (FrameHeader, [UInt8], SegmentEntry, Int) throws(LogError) -> Bool
+    ) throws(LogError) -> SegmentWalkEnd {
+        let entry = snapshot.entry
+        var position = snapshot.start
+        while position < entry.summary.dataEnd {
+            let header: FrameHeader
+            let frameBytes: [UInt8]
+            do {
+                (header, frameBytes) = try FrameReader.frame(in: entry, at: position, limit: entry.summary.dataEnd)
+            } catch {
+                if snapshot.epoch % 2 == 1 || truncated(since: snapshot.epoch) { return .overlappedTruncation }
+                throw error
+            }
+            if truncated(since: snapshot.epoch) { return .overlappedTruncation }
+            let framePosition = position
+            position += header.paddedLength
+            guard header.nextOffset > cursor.next else { continue }
+            cursor.visited = true
+            cursor.next = header.nextOffset
+            guard try visit(header, frameBytes, entry, framePosition) else { return .stopped }
+        }
+        return cursor.next == entry.summary.nextOffset ? .segmentEnd : .stopped
     }
 
     /// Whether a truncation started or ended since a reader took `epoch`: its snapshot of the
@@ -118,8 +147,8 @@ extension Log {
 
     /// Finds where `offset` is read from: the segment (as of now), the position of the
     /// indexed frame at or before it, and the truncation epoch. nil at the readable end.
-    private func locate(_ offset: Offset, continuing: Bool) throws(LogError) -> (SegmentEntry, Int, Int)? {
-        try lock.withLock { (state) throws(LogError) -> (SegmentEntry, Int, Int)? in
+    func locate(_ offset: Offset, continuing: Bool) throws(LogError) -> ReadSnapshot? {
+        try lock.withLock { (state) throws(LogError) -> ReadSnapshot? in
             if offset == state.durableNext && (continuing || offset >= state.firstOffset) { return nil }
             guard offset >= state.firstOffset, offset < state.durableNext,
                   let number = state.segments.segmentIndex(holding: offset) else {
@@ -127,7 +156,7 @@ extension Log {
                 throw .offsetOutOfRange(requested: offset, first: state.firstOffset, next: state.durableNext)
             }
             let entry = state.segments[number]
-            return (entry, entry.index.position(before: offset), state.truncationEpoch)
+            return ReadSnapshot(entry: entry, start: entry.index.position(before: offset), epoch: state.truncationEpoch)
         }
     }
 }
