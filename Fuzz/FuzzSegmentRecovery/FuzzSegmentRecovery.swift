@@ -99,11 +99,16 @@ private func checkSegment(_ bytes: UnsafeRawBufferPointer) {
                                      (true, aligned, 4096), (true, scan.validEnd, 64), (true, scan.validEnd + 8, 4096)] {
         let decision = TailDecision.decide(scan: scan, bytes: bytes, isLastSegment: isLast, syncedPosition: synced, unsyncedWindowBytes: window)
         guard let defect = scan.defect else {
-            precondition(decision == .clean, "no defect but \(decision)")
+            if scan.validEnd < synced {
+                guard case .corruption(scan.validEnd, _) = decision else { preconditionFailure("durable data missing but \(decision)") }
+            } else {
+                precondition(decision == .clean, "no defect but \(decision)")
+            }
             continue
         }
         let windowEnd = min(bytes.count, defect.position + window)
-        let torn = isLast && defect.position >= synced && SegmentScan.allZero(UnsafeRawBufferPointer(rebasing: bytes[windowEnd...]))
+        let torn = isLast && defect.position >= synced && looksTorn(bytes, at: defect.position, window: window)
+            && SegmentScan.allZero(UnsafeRawBufferPointer(rebasing: bytes[windowEnd...]))
         if torn {
             precondition(decision == .tornTail(position: defect.position), "expected a torn tail at \(defect.position), got \(decision)")
         } else {
@@ -130,4 +135,16 @@ private func checkSegment(_ bytes: UnsafeRawBufferPointer) {
         precondition(Array(resumed.frames) == Array(scan.frames[number...]) && resumed.validEnd == scan.validEnd
                         && resumed.defect?.position == scan.defect?.position, "scan resumed at frame \(number) differs")
     }
+}
+
+/// SPEC.md §6.2's torn-write evidence, written out again byte by byte as an oracle: the
+/// frame's range (its length when 48 ... 2^30, else its header) has a piece between 512-byte
+/// sector boundaries that is all zero, or runs past the end while at most half the window.
+private func looksTorn(_ bytes: UnsafeRawBufferPointer, at position: Int, window: Int) -> Bool {
+    let length = bytes.count - position >= 4 ? Int(load32(bytes, position)) : 0
+    let claimed = (48...(1 << 30)).contains(length) ? length : 48
+    if position + claimed > bytes.count { return claimed <= window / 2 }
+    let end = position + claimed
+    let boundaries = [position] + stride(from: (position / 512 + 1) * 512, to: end, by: 512) + [end]
+    return zip(boundaries, boundaries.dropFirst()).contains { start, stop in bytes[start..<stop].allSatisfy { $0 == 0 } }
 }
