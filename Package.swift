@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         .systemLibrary(name: "CURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
@@ -72,6 +73,13 @@ let package = Package(
             path: "Sources/iris-log"
         ),
         .testTarget(name: "IrisLogCLITests", dependencies: ["IrisLog"]),
+        // The node's pure and durable pieces: partition placement, the hard-state and cluster-identity files.
+        // CIrisSystem for CRC32C, the same function IrisLog checksums its files with.
+        .target(name: "IrisNode", dependencies: ["IrisReplication", "IrisLog", "CIrisSystem"]),
+        .testTarget(
+            name: "IrisNodeTests",
+            dependencies: ["IrisNode", "IrisReplication", "IrisLog", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

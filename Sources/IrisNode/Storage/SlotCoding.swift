@@ -1,0 +1,55 @@
+import CIrisSystem
+
+/// Little-endian fields and the CRC32C of the node's 64-byte file records (SPEC.md §11).
+enum SlotCoding {
+    /// Size of every record: hard-state slot and cluster identity.
+    static let recordSize = 64
+    /// The CRC32C of bytes [0, 60) is stored at 60.
+    static let crcPosition = 60
+
+    static func loadUInt32(_ bytes: ArraySlice<UInt8>, at position: Int) -> UInt32 {
+        let start = bytes.startIndex + position
+        return (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[start + $1]) << (8 * $1) }
+    }
+
+    static func loadUInt64(_ bytes: ArraySlice<UInt8>, at position: Int) -> UInt64 {
+        let start = bytes.startIndex + position
+        return (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[start + $1]) << (8 * $1) }
+    }
+
+    static func store(_ value: UInt32, _ bytes: inout [UInt8], at position: Int) {
+        for index in 0..<4 { bytes[position + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
+    }
+
+    static func store(_ value: UInt64, _ bytes: inout [UInt8], at position: Int) {
+        for index in 0..<8 { bytes[position + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
+    }
+
+    static func crc32c(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+        bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return 0 }
+            return iris_crc32c(0, base, buffer.count)
+        }
+    }
+
+    /// Seals a record: stores the CRC32C of bytes [0, 60) at 60.
+    static func seal(_ record: inout [UInt8]) {
+        precondition(record.count == recordSize)
+        store(crc32c(record[0..<crcPosition]), &record, at: crcPosition)
+    }
+
+    /// Why a 64-byte record is not a valid record with `magic`, version 1, zero bytes in
+    /// `reserved` and a matching CRC; nil when it is valid.
+    static func defect(_ record: ArraySlice<UInt8>, magic: UInt32, reserved: Range<Int>) -> String? {
+        guard record.count == recordSize else { return "\(record.count) bytes, not \(recordSize)" }
+        if record.allSatisfy({ $0 == 0 }) { return "all zero" }
+        let start = record.startIndex
+        guard loadUInt32(record, at: crcPosition) == crc32c(record[start..<start + crcPosition]) else { return "CRC mismatch" }
+        guard loadUInt32(record, at: 0) == magic else { return "wrong magic" }
+        guard loadUInt32(record, at: 4) == 1 else { return "unknown version \(loadUInt32(record, at: 4))" }
+        guard record[start + reserved.lowerBound..<start + reserved.upperBound].allSatisfy({ $0 == 0 }) else {
+            return "reserved bytes not zero"
+        }
+        return nil
+    }
+}
