@@ -1,0 +1,99 @@
+import IrisLog
+import IrisReplication
+import Testing
+@testable import IrisNode
+
+/// SPEC.md §10: validation, the pinned hash, determinism, and the placement invariants.
+struct PlacementTests {
+    @Test func invalidConfigurationsAreTypedErrors() {
+        let three = (1...3).map { NodeID($0) }
+        #expect(throws: PlacementError.noNodes) { try Placement(nodes: [], partitionCount: 1, replicaCount: 1) }
+        #expect(throws: PlacementError.duplicateNode(2)) {
+            try Placement(nodes: [NodeID(2), NodeID(1), NodeID(2)], partitionCount: 1, replicaCount: 1)
+        }
+        #expect(throws: PlacementError.partitionCountOutOfRange(0)) { try Placement(nodes: three, partitionCount: 0, replicaCount: 3) }
+        #expect(throws: PlacementError.partitionCountOutOfRange(65_537)) {
+            try Placement(nodes: three, partitionCount: 65_537, replicaCount: 3)
+        }
+        #expect(throws: PlacementError.replicaCountUnsupported(2)) { try Placement(nodes: three, partitionCount: 8, replicaCount: 2) }
+        #expect(throws: PlacementError.replicaCountUnsupported(0)) { try Placement(nodes: three, partitionCount: 8, replicaCount: 0) }
+        #expect(throws: PlacementError.replicaCountExceedsNodes(replicas: 5, nodes: 3)) {
+            try Placement(nodes: three, partitionCount: 8, replicaCount: 5)
+        }
+        #expect(PlacementError.replicaCountExceedsNodes(replicas: 5, nodes: 3).description.contains("--replicas"))
+        #expect(PlacementError.partitionCountOutOfRange(0).description.contains("--partitions"))
+    }
+
+    /// Values computed by an independent Python implementation of SPEC.md §10.1.
+    @Test func rendezvousWeightsArePinned() {
+        let cases: [(UInt32, UInt64, UInt64)] = [
+            (0, 1, 0xEF75_0FDA_1554_3AF0), (0, 2, 0x0B4A_5F67_209D_EEE7), (1, 1, 0x7DDE_57C9_AE01_6422),
+            (7, 3, 0xA952_0266_DA92_1D89), (4095, 50, 0x4859_CCCE_36CC_0E72), (65535, .max, 0xD389_C976_C1CA_3EFA),
+        ]
+        for (partition, node, weight) in cases {
+            #expect(RendezvousHash.weight(partition: PartitionID(partition), node: NodeID(node)) == weight)
+        }
+    }
+
+    /// Replica lists of SPEC.md §10.2's worked example (nodes 1...5, R = 3), from the same Python code.
+    @Test func replicaRankingMatchesTheWorkedExample() throws {
+        let placement = try Placement(nodes: (1...5).map { NodeID($0) }, partitionCount: 8, replicaCount: 3)
+        let expected: [[UInt64]] = [[5, 1, 4], [5, 1, 4], [3, 2, 5], [1, 3, 4], [5, 4, 3], [3, 1, 2], [5, 3, 4], [2, 3, 1]]
+        for (partition, replicas) in expected.enumerated() {
+            #expect(placement.replicas(of: PartitionID(UInt32(partition))) == replicas.map { NodeID($0) })
+        }
+    }
+
+    @Test func nodeOrderDoesNotMatter() throws {
+        var generator = SplitMix64(seed: 7)
+        for _ in 0..<20 {
+            let nodes = (0..<Int.random(in: 5...30, using: &generator)).map { _ in NodeID(generator.next()) }
+            let sorted = try Placement(nodes: nodes.sorted(), partitionCount: 500, replicaCount: 5)
+            let shuffled = try Placement(nodes: nodes.shuffled(using: &generator), partitionCount: 500, replicaCount: 5)
+            #expect(sorted == shuffled)
+        }
+    }
+
+    /// Leader balancing finds the smallest possible maximum: compared with every assignment
+    /// of leaders on small clusters.
+    @Test func leadersPerNodeMaxIsTheOptimum() throws {
+        var generator = SplitMix64(seed: 11)
+        for _ in 0..<60 {
+            let nodeCount = Int.random(in: 3...6, using: &generator)
+            let partitionCount = Int.random(in: 1...9, using: &generator)
+            let nodes = (0..<nodeCount).map { _ in NodeID(generator.next()) }
+            let placement = try Placement(nodes: nodes, partitionCount: partitionCount, replicaCount: 3)
+            #expect(placement.leadersPerNodeMax == bruteForceLeaderMax(placement))
+        }
+    }
+
+    /// Every (N, R, P) of the grid: N = 1...50, R in {1, 3, 5} with R <= N, P from 1 to 4,096.
+    @Test(arguments: [1, 3, 5])
+    func invariantsHoldForEveryClusterSizeUpTo50(replicaCount: Int) throws {
+        var report = SpreadReport()
+        for nodeCount in replicaCount...50 {
+            for partitionCount in [1, 2, 7, 64, 1_000, 4_096] {
+                let placement = try Placement(nodes: (1...UInt64(nodeCount)).map { NodeID($0) }, partitionCount: partitionCount, replicaCount: replicaCount)
+                report.add(try checkInvariants(placement), partitionCount: partitionCount, nodeCount: nodeCount, replicaCount: replicaCount)
+            }
+        }
+        print("placement R=\(replicaCount): \(report)")
+    }
+}
+
+/// The smallest maximum of leaders per node over every choice of leaders (R^P choices).
+func bruteForceLeaderMax(_ placement: Placement) -> Int {
+    let partitions = (0..<placement.partitionCount).map { placement.replicas(of: PartitionID(UInt32($0))) }
+    var counts: [NodeID: Int] = [:]
+    func search(_ index: Int, _ currentMax: Int) -> Int {
+        if index == partitions.count { return currentMax }
+        var best = Int.max
+        for node in partitions[index] {
+            counts[node, default: 0] += 1
+            best = min(best, search(index + 1, max(currentMax, counts[node]!)))
+            counts[node]! -= 1
+        }
+        return best
+    }
+    return search(0, 0)
+}
