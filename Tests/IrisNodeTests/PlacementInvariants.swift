@@ -24,11 +24,12 @@ func checkInvariants(_ placement: Placement, sourceLocation: SourceLocation = #_
     let n = placement.nodes.count, p = placement.partitionCount, r = placement.replicaCount
     var replicaTotals: [NodeID: Int] = [:]
     var leaderTotals: [NodeID: Int] = [:]
+    let members = Set(placement.nodes)
     for index in 0..<p {
         let partition = PartitionID(UInt32(index))
         let replicas = placement.replicas(of: partition)
         #expect(replicas.count == r && Set(replicas).count == r, "\(partition): replicas \(replicas)", sourceLocation: sourceLocation)
-        #expect(replicas.allSatisfy(placement.nodes.contains), sourceLocation: sourceLocation)
+        #expect(replicas.allSatisfy(members.contains), sourceLocation: sourceLocation)
         let leader = placement.preferredLeader(of: partition)
         #expect(replicas.contains(leader), "\(partition): leader \(leader) not a replica", sourceLocation: sourceLocation)
         for node in replicas { replicaTotals[node, default: 0] += 1 }

@@ -7,7 +7,7 @@ import Testing
 struct PlacementPropertyTests {
     @Test func randomClustersKeepEveryInvariant() async {
         await propertyCheck(
-            count: 60,
+            count: 40,
             input: Gen.uint64().array(of: 1...50), Gen.int(in: 0...2), Gen.int(in: 1...4_096), Gen.int(in: 0...49), Gen.uint64()
         ) { ids, replicaChoice, partitionCount, removedChoice, newID in
             let nodes = Array(Set(ids.map { NodeID($0) }))

@@ -67,17 +67,31 @@ struct PlacementTests {
         }
     }
 
-    /// Every (N, R, P) of the grid: N = 1...50, R in {1, 3, 5} with R <= N, P from 1 to 4,096.
+    /// Every (N, R, P) of the grid: N = 1...50, R in {1, 3, 5} with R <= N, P from 1 to
+    /// 4,096: the invariants of each placement, and stability from N to N + 1 nodes (adding
+    /// node N + 1 or, read backwards, removing it).
     @Test(arguments: [1, 3, 5])
-    func invariantsHoldForEveryClusterSizeUpTo50(replicaCount: Int) throws {
+    func invariantsAndStabilityHoldForEveryClusterSizeUpTo50(replicaCount: Int) throws {
         var report = SpreadReport()
-        for nodeCount in replicaCount...50 {
-            for partitionCount in [1, 2, 7, 64, 1_000, 4_096] {
+        var worstMovedRatio = 0.0, leaderMoves = 0, partitions = 0
+        for partitionCount in [1, 2, 7, 64, 1_000, 4_096] {
+            var previous: Placement?
+            for nodeCount in replicaCount...50 {
                 let placement = try Placement(nodes: (1...UInt64(nodeCount)).map { NodeID($0) }, partitionCount: partitionCount, replicaCount: replicaCount)
                 report.add(try checkInvariants(placement), partitionCount: partitionCount, nodeCount: nodeCount, replicaCount: replicaCount)
+                if let previous {
+                    let moves = checkOneNodeDifference(smaller: previous, larger: placement, node: NodeID(UInt64(nodeCount)))
+                    if partitionCount == 4_096 {
+                        worstMovedRatio = max(worstMovedRatio, Double(moves.replicas) / (Double(replicaCount * partitionCount) / Double(nodeCount)))
+                        leaderMoves += moves.leaders
+                        partitions += partitionCount
+                    }
+                }
+                previous = placement
             }
         }
         print("placement R=\(replicaCount): \(report)")
+        print("stability R=\(replicaCount): replicas moved per node added ≤ \(rounded(worstMovedRatio)) × R·P/(N+1); preferred leaders changed: \(leaderMoves) of \(partitions) (P=4096, N=R...49)")
     }
 }
 
