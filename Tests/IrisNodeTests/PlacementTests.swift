@@ -44,6 +44,29 @@ struct PlacementTests {
         }
     }
 
+    /// Preferred leaders from an independent Python implementation of SPEC.md §10.3 (written
+    /// from the text): the full list for a small cluster, a digest (fold of `mix(h ^ leader)`
+    /// from 0) for larger ones. Prints the spread figures of each for the record.
+    @Test func preferredLeadersMatchTheReferenceImplementation() throws {
+        let small = try Placement(nodes: (1...5).map { NodeID($0) }, partitionCount: 8, replicaCount: 3)
+        #expect((0..<8).map { small.preferredLeader(of: PartitionID(UInt32($0))).rawValue } == [1, 5, 3, 1, 5, 3, 4, 2])
+        let cases: [([UInt64], Int, Int, UInt64)] = [
+            (Array(1...7), 100, 3, 0x2421_7AB9_AC06_117C),
+            ((1...12).map { $0 * 10 }, 1_000, 5, 0xD285_C6B7_1001_D898),
+            (Array(1...50), 4_096, 3, 0xAF34_5D7A_4FA5_C067),
+        ]
+        for (ids, partitionCount, replicaCount, digest) in cases {
+            let placement = try Placement(nodes: ids.map { NodeID($0) }, partitionCount: partitionCount, replicaCount: replicaCount)
+            let leaders = (0..<partitionCount).map { placement.preferredLeader(of: PartitionID(UInt32($0))).rawValue }
+            #expect(leaders.reduce(UInt64(0)) { RendezvousHash.mix($0 ^ $1) } == digest, "N=\(ids.count) P=\(partitionCount) R=\(replicaCount)")
+            let replicas = placement.nodes.map(placement.replicaCount(on:))
+            let removed = placement.nodes[placement.nodes.count / 2]
+            let without = try Placement(nodes: placement.nodes.filter { $0 != removed }, partitionCount: partitionCount, replicaCount: replicaCount)
+            let moves = checkOneNodeDifference(smaller: without, larger: placement, node: removed)
+            print("N=\(ids.count) P=\(partitionCount) R=\(replicaCount): replicas per node \(replicas.min()!)...\(replicas.max()!) (R·P/N = \(rounded(Double(replicaCount * partitionCount) / Double(ids.count)))), leaders per node max \(placement.leadersPerNodeMax) (⌈P/N⌉ = \((partitionCount + ids.count - 1) / ids.count)), removing \(removed) moves \(moves.replicas) replicas and \(moves.leaders) preferred leaders")
+        }
+    }
+
     @Test func nodeOrderDoesNotMatter() throws {
         var generator = SplitMix64(seed: 7)
         for _ in 0..<20 {
