@@ -45,7 +45,7 @@ struct PlacementTests {
     }
 
     /// Preferred leaders from an independent Python implementation of SPEC.md §10.3 (written
-    /// from the text): the full list for a small cluster, a digest (fold of `mix(h ^ leader)`
+    /// from the text: `Tools/spec-reader/iris_placement.py`): the full list for a small cluster, a digest (fold of `mix(h ^ leader)`
     /// from 0) for larger ones. Prints the spread figures of each for the record.
     @Test func preferredLeadersMatchTheReferenceImplementation() throws {
         let small = try Placement(nodes: (1...5).map { NodeID($0) }, partitionCount: 8, replicaCount: 3)
