@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "IrisLogCLITests", dependencies: ["IrisLog"]),
         // The node's pure and durable pieces: partition placement, the hard-state and cluster-identity files.
         // CIrisSystem for CRC32C, the same function IrisLog checksums its files with.
-        .target(name: "IrisNode", dependencies: ["IrisReplication", "IrisLog", "CIrisSystem"]),
+        .target(name: "IrisNode", dependencies: ["IrisReplication", "IrisLog"]),
         .testTarget(
             name: "IrisNodeTests",
             dependencies: ["IrisNode", "IrisReplication", "IrisLog", .product(name: "PropertyBased", package: "swift-property-based")]

@@ -11,17 +11,17 @@ struct ClusterIdentityFileTests {
 
     @Test func aNewDirectoryIsStampedAndThenMatches() throws {
         let disk = diskWithDataDirectory()
-        let storage = SimulatedNodeStorage(disk: disk)
+        let storage = SimulatedStorage(disk: disk)
         #expect(try ClusterIdentityFile.load(path: Self.path, storage: storage) == nil)
         #expect(try ClusterIdentityFile.check(Self.identity, path: Self.path, storage: storage) == .created)
         disk.powerLoss(seed: 1)
-        let after = SimulatedNodeStorage(disk: disk)
+        let after = SimulatedStorage(disk: disk)
         #expect(try ClusterIdentityFile.load(path: Self.path, storage: after) == Self.identity)
         #expect(try ClusterIdentityFile.check(Self.identity, path: Self.path, storage: after) == .matched)
     }
 
     @Test func anyDifferenceIsRefusedWithItsOwnError() throws {
-        let storage = SimulatedNodeStorage(disk: diskWithDataDirectory())
+        let storage = SimulatedStorage(disk: diskWithDataDirectory())
         _ = try ClusterIdentityFile.check(Self.identity, path: Self.path, storage: storage)
         var other = Self.identity
         other.partitionCount = 128
@@ -56,12 +56,12 @@ struct ClusterIdentityFileTests {
             for seed in UInt64(0)..<8 {
                 let disk = diskWithDataDirectory()
                 disk.powerLoss(afterCalls: calls, seed: seed)
-                _ = try? ClusterIdentityFile.check(Self.identity, path: Self.path, storage: SimulatedNodeStorage(disk: disk))
+                _ = try? ClusterIdentityFile.check(Self.identity, path: Self.path, storage: SimulatedStorage(disk: disk))
                 if disk.powerLossCount == 0 { disk.powerLoss(seed: seed) }
-                let stored = try ClusterIdentityFile.load(path: Self.path, storage: SimulatedNodeStorage(disk: disk))
+                let stored = try ClusterIdentityFile.load(path: Self.path, storage: SimulatedStorage(disk: disk))
                 #expect(stored == nil || stored == Self.identity)
                 outcomes.insert(stored != nil)
-                #expect(try ClusterIdentityFile.check(Self.identity, path: Self.path, storage: SimulatedNodeStorage(disk: disk)) == (stored == nil ? .created : .matched))
+                #expect(try ClusterIdentityFile.check(Self.identity, path: Self.path, storage: SimulatedStorage(disk: disk)) == (stored == nil ? .created : .matched))
             }
         }
         #expect(outcomes == [false, true])
@@ -86,7 +86,7 @@ struct ClusterIdentityFileTests {
             let disk = diskWithDataDirectory()
             disk.setContents(of: Self.path, to: bytes)
             let error = #expect(throws: ClusterIdentityError.self) {
-                try ClusterIdentityFile.check(Self.identity, path: Self.path, storage: SimulatedNodeStorage(disk: disk))
+                try ClusterIdentityFile.check(Self.identity, path: Self.path, storage: SimulatedStorage(disk: disk))
             }
             guard case .damaged(let path, _)? = error else { Issue.record("\(String(describing: error))"); continue }
             #expect(path == Self.path)
@@ -105,12 +105,12 @@ struct ClusterIdentityFileTests {
 
     @Test func worksOnTheRealFileSystem() throws {
         let path = try temporaryDirectory() + "/cluster"
-        #expect(try ClusterIdentityFile.check(Self.identity, path: path, storage: PosixNodeStorage()) == .created)
-        #expect(try ClusterIdentityFile.check(Self.identity, path: path, storage: PosixNodeStorage()) == .matched)
+        #expect(try ClusterIdentityFile.check(Self.identity, path: path, storage: PosixStorage()) == .created)
+        #expect(try ClusterIdentityFile.check(Self.identity, path: path, storage: PosixStorage()) == .matched)
         var other = Self.identity
         other.partitionCount = 8
         #expect(throws: ClusterIdentityError.partitionCountMismatch(path: path, stored: 64, configured: 8)) {
-            try ClusterIdentityFile.check(other, path: path, storage: PosixNodeStorage())
+            try ClusterIdentityFile.check(other, path: path, storage: PosixStorage())
         }
     }
 }

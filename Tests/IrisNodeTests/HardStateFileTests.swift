@@ -14,7 +14,7 @@ struct HardStateFileTests {
     ]
 
     @Test func aMissingFileIsTheInitialState() throws {
-        let file = try HardStateFile(path: Self.path, storage: SimulatedNodeStorage(disk: diskWithDataDirectory()))
+        let file = try HardStateFile(path: Self.path, storage: SimulatedStorage(disk: diskWithDataDirectory()))
         #expect(file.state == HardState())
         #expect(file.sequence == 0)
     }
@@ -23,14 +23,14 @@ struct HardStateFileTests {
         for seed in UInt64(0)..<16 {
             let disk = diskWithDataDirectory()
             for (count, state) in Self.states.enumerated() {
-                let file = try HardStateFile(path: Self.path, storage: SimulatedNodeStorage(disk: disk))
+                let file = try HardStateFile(path: Self.path, storage: SimulatedStorage(disk: disk))
                 #expect(file.state == (count == 0 ? HardState() : Self.states[count - 1]))
                 #expect(file.sequence == UInt64(count))
                 try file.save(state)
                 #expect(file.state == state && file.sequence == UInt64(count + 1))
                 disk.powerLoss(seed: seed &* 31 &+ UInt64(count))
             }
-            #expect(try HardStateFile(path: Self.path, storage: SimulatedNodeStorage(disk: disk)).state == Self.states.last)
+            #expect(try HardStateFile(path: Self.path, storage: SimulatedStorage(disk: disk)).state == Self.states.last)
             #expect(disk.contents(of: Self.path)?.count == HardStateFile.fileSize)
         }
     }
@@ -48,7 +48,7 @@ struct HardStateFileTests {
                 disk.powerLoss(afterCalls: calls, seed: seed)
                 var completed = 0  // states[0 ..< completed] were saved; index 0 of `all` is the initial state
                 do throws(HardStateFileError) {
-                    let file = try HardStateFile(path: Self.path, storage: SimulatedNodeStorage(disk: disk))
+                    let file = try HardStateFile(path: Self.path, storage: SimulatedStorage(disk: disk))
                     for state in Self.states {
                         try file.save(state)
                         completed += 1
@@ -63,7 +63,7 @@ struct HardStateFileTests {
                     disk.powerLoss(seed: seed)
                 }
                 let all = [HardState()] + Self.states
-                let reopened = try HardStateFile(path: Self.path, storage: SimulatedNodeStorage(disk: disk))
+                let reopened = try HardStateFile(path: Self.path, storage: SimulatedStorage(disk: disk))
                 let index = all.firstIndex(of: reopened.state)
                 #expect(index == completed || index == completed + 1, "calls \(calls) seed \(seed): \(reopened.state) after \(completed) saves")
                 outcomes.insert(index == completed ? "old" : "new")
@@ -71,7 +71,7 @@ struct HardStateFileTests {
                 let next = HardState(term: Term(1 << 41), votedFor: NodeID(9))
                 try reopened.save(next)
                 disk.powerLoss(seed: seed)
-                #expect(try HardStateFile(path: Self.path, storage: SimulatedNodeStorage(disk: disk)).state == next)
+                #expect(try HardStateFile(path: Self.path, storage: SimulatedStorage(disk: disk)).state == next)
             }
             if !struckEveryTime { break }
             calls += 1
@@ -84,14 +84,14 @@ struct HardStateFileTests {
     @Test func aDamagedNewestSlotFallsBackToThePreviousSave() throws {
         for bit in [0, 8 * 17 + 3, 8 * 63 + 7] {
             let disk = diskWithDataDirectory()
-            let file = try HardStateFile(path: Self.path, storage: SimulatedNodeStorage(disk: disk))
+            let file = try HardStateFile(path: Self.path, storage: SimulatedStorage(disk: disk))
             try file.save(Self.states[0])  // sequence 1: slot at 4096
             try file.save(Self.states[1])  // sequence 2: slot at 0
             disk.flipBit(path: Self.path, position: bit / 8, bit: bit % 8)
-            let reopened = try HardStateFile(path: Self.path, storage: SimulatedNodeStorage(disk: disk))
+            let reopened = try HardStateFile(path: Self.path, storage: SimulatedStorage(disk: disk))
             #expect(reopened.state == Self.states[0] && reopened.sequence == 1)
             try reopened.save(Self.states[2])  // sequence 2 again, over the damaged slot
-            #expect(try HardStateFile(path: Self.path, storage: SimulatedNodeStorage(disk: disk)).state == Self.states[2])
+            #expect(try HardStateFile(path: Self.path, storage: SimulatedStorage(disk: disk)).state == Self.states[2])
         }
     }
 
@@ -102,7 +102,7 @@ struct HardStateFileTests {
             let disk = diskWithDataDirectory()
             disk.setContents(of: Self.path, to: bytes)
             let error = #expect(throws: HardStateFileError.self) {
-                try HardStateFile(path: Self.path, storage: SimulatedNodeStorage(disk: disk))
+                try HardStateFile(path: Self.path, storage: SimulatedStorage(disk: disk))
             }
             guard case .damaged(let path, _)? = error else { Issue.record("\(String(describing: error))"); continue }
             #expect(path == Self.path)
@@ -116,7 +116,7 @@ struct HardStateFileTests {
         var generator = SplitMix64(seed: 42)
         let valid = try {
             let disk = diskWithDataDirectory()
-            let file = try HardStateFile(path: Self.path, storage: SimulatedNodeStorage(disk: disk))
+            let file = try HardStateFile(path: Self.path, storage: SimulatedStorage(disk: disk))
             try file.save(Self.states[3])
             try file.save(Self.states[4])
             return disk.contents(of: Self.path)!
@@ -152,7 +152,7 @@ struct HardStateFileTests {
     /// A failed fsync fails the file for good (fail-stop, SPEC.md §9.3.1 rule 3).
     @Test func aFailedSyncRefusesEveryLaterSave() throws {
         let disk = diskWithDataDirectory()
-        let file = try HardStateFile(path: Self.path, storage: SimulatedNodeStorage(disk: disk))
+        let file = try HardStateFile(path: Self.path, storage: SimulatedStorage(disk: disk))
         try file.save(Self.states[0])
         disk.failSyncs(.io, pathSuffix: "hard-state")
         #expect(throws: HardStateFileError.self) { try file.save(Self.states[1]) }
@@ -181,10 +181,10 @@ struct HardStateFileTests {
     @Test func worksOnTheRealFileSystem() throws {
         let directory = try temporaryDirectory()
         let path = directory + "/hard-state"
-        let file = try HardStateFile(path: path, storage: PosixNodeStorage())
+        let file = try HardStateFile(path: path, storage: PosixStorage())
         #expect(file.state == HardState())
         for state in Self.states { try file.save(state) }
-        let reopened = try HardStateFile(path: path, storage: PosixNodeStorage())
+        let reopened = try HardStateFile(path: path, storage: PosixStorage())
         #expect(reopened.state == Self.states.last && reopened.sequence == UInt64(Self.states.count))
     }
 }

@@ -1,21 +1,21 @@
 /// Little-endian fixed-width integers and LEB128 varints, the only integer encodings on disk.
-enum ByteCoding {
+package enum ByteCoding {
     static func loadUInt16(_ bytes: UnsafeRawBufferPointer, at position: Int) -> UInt16 {
         UInt16(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt16.self))
     }
-    static func loadUInt32(_ bytes: UnsafeRawBufferPointer, at position: Int) -> UInt32 {
+    package static func loadUInt32(_ bytes: UnsafeRawBufferPointer, at position: Int) -> UInt32 {
         UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self))
     }
-    static func loadUInt64(_ bytes: UnsafeRawBufferPointer, at position: Int) -> UInt64 {
+    package static func loadUInt64(_ bytes: UnsafeRawBufferPointer, at position: Int) -> UInt64 {
         UInt64(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt64.self))
     }
     static func store(_ value: UInt16, _ bytes: UnsafeMutableRawBufferPointer, at position: Int) {
         bytes.storeBytes(of: value.littleEndian, toByteOffset: position, as: UInt16.self)
     }
-    static func store(_ value: UInt32, _ bytes: UnsafeMutableRawBufferPointer, at position: Int) {
+    package static func store(_ value: UInt32, _ bytes: UnsafeMutableRawBufferPointer, at position: Int) {
         bytes.storeBytes(of: value.littleEndian, toByteOffset: position, as: UInt32.self)
     }
-    static func store(_ value: UInt64, _ bytes: UnsafeMutableRawBufferPointer, at position: Int) {
+    package static func store(_ value: UInt64, _ bytes: UnsafeMutableRawBufferPointer, at position: Int) {
         bytes.storeBytes(of: value.littleEndian, toByteOffset: position, as: UInt64.self)
     }
 

@@ -10,9 +10,9 @@ package struct PosixStorage: Storage {
     /// Plain POSIX storage; also what the inspection tools list, sync and lock directories with.
     package init() {}
 
-    var name: String { "posix" }
+    package var name: String { "posix" }
 
-    func openFile(_ path: String, mode: FileOpenMode) throws(StorageError) -> any StorageFile {
+    package func openFile(_ path: String, mode: FileOpenMode) throws(StorageError) -> any StorageFile {
         let flags = switch mode {
         case .readOnly: O_RDONLY | O_CLOEXEC
         case .readWrite: O_RDWR | O_CLOEXEC
@@ -22,15 +22,15 @@ package struct PosixStorage: Storage {
         return PosixFile(path: path, descriptor: fd)
     }
 
-    func removeFile(_ path: String) throws(StorageError) {
+    package func removeFile(_ path: String) throws(StorageError) {
         _ = try Syscall.retrying("unlink", path) { unlink(path) }
     }
 
-    func renameFile(from: String, to: String) throws(StorageError) {
+    package func renameFile(from: String, to: String) throws(StorageError) {
         _ = try Syscall.retrying("rename", to) { rename(from, to) }
     }
 
-    func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+    package func fileExists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// The names in directory `path`, without `.` and `..`.
     package func listDirectory(_ path: String) throws(StorageError) -> [String] {
@@ -46,7 +46,7 @@ package struct PosixStorage: Storage {
         return names
     }
 
-    func createDirectory(_ path: String) throws(StorageError) {
+    package func createDirectory(_ path: String) throws(StorageError) {
         if mkdir(path, 0o755) != 0 && errno != EEXIST {
             throw StorageError(operation: "mkdir", path: path, errno: errno)
         }
@@ -83,7 +83,7 @@ package struct PosixStorage: Storage {
         return PosixLock(descriptor: fd)
     }
 
-    func makeGroupWriter() throws(StorageError) -> any GroupWriter { PlainGroupWriter() }
+    package func makeGroupWriter() throws(StorageError) -> any GroupWriter { PlainGroupWriter() }
 }
 
 /// An open file descriptor; closed when the last reference goes, so a reader holding a

@@ -1,11 +1,12 @@
 /// The `Storage` view of a `SimulatedDisk` for one process lifetime: after a power loss
 /// every call fails with EIO, so a log that did not "survive" cannot touch the new world.
-struct SimulatedStorage: Storage {
+package struct SimulatedStorage: Storage {
     let disk: SimulatedDisk
     let generation: Int
-    var name: String { "simulated" }
+    package var name: String { "simulated" }
 
-    init(disk: SimulatedDisk) {
+    /// The storage of one process lifetime on `disk` (after a power loss, make a new one).
+    package init(disk: SimulatedDisk) {
         self.disk = disk
         self.generation = disk.state.withLock { $0.generation }
     }
@@ -22,7 +23,7 @@ struct SimulatedStorage: Storage {
         StorageError(operation: operation, path: path, errno: errno)
     }
 
-    func openFile(_ path: String, mode: FileOpenMode) throws(StorageError) -> any StorageFile {
+    package func openFile(_ path: String, mode: FileOpenMode) throws(StorageError) -> any StorageFile {
         try withState("open", path) { (state) throws(StorageError) in
             let generation = state.generation
             if let id = state.entries[path] {
@@ -37,23 +38,23 @@ struct SimulatedStorage: Storage {
         }
     }
 
-    func removeFile(_ path: String) throws(StorageError) {
+    package func removeFile(_ path: String) throws(StorageError) {
         try withState("unlink", path) { (state) throws(StorageError) in
             guard state.remove(path) else { throw fail("unlink", path, 2) }
         }
     }
 
-    func renameFile(from: String, to: String) throws(StorageError) {
+    package func renameFile(from: String, to: String) throws(StorageError) {
         try withState("rename", to) { (state) throws(StorageError) in
             guard state.rename(from: from, to: to) else { throw fail("rename", from, 2) }
         }
     }
 
-    func fileExists(_ path: String) -> Bool {
+    package func fileExists(_ path: String) -> Bool {
         disk.state.withLock { $0.entries[path] != nil || $0.directories.contains(SimulatedDiskState.normalized(path)) }
     }
 
-    func listDirectory(_ path: String) throws(StorageError) -> [String] {
+    package func listDirectory(_ path: String) throws(StorageError) -> [String] {
         try withState("opendir", path) { (state) throws(StorageError) in
             let path = SimulatedDiskState.normalized(path)
             guard state.directories.contains(path) else { throw fail("opendir", path, 2) }
@@ -63,20 +64,20 @@ struct SimulatedStorage: Storage {
         }
     }
 
-    func createDirectory(_ path: String) throws(StorageError) {
+    package func createDirectory(_ path: String) throws(StorageError) {
         try withState("mkdir", path) { (state) throws(StorageError) in
             guard state.makeDirectory(path) else { throw fail("mkdir", path, 2) }
         }
     }
 
-    func syncDirectory(_ path: String) throws(StorageError) {
+    package func syncDirectory(_ path: String) throws(StorageError) {
         try withState("fsync", path) { (state) throws(StorageError) in
             guard state.directories.contains(SimulatedDiskState.normalized(path)) else { throw fail("open", path, 2) }
             state.syncDirectory(path)
         }
     }
 
-    func lock(_ path: String) throws(StorageError) -> any DirectoryLock {
+    package func lock(_ path: String) throws(StorageError) -> any DirectoryLock {
         try withState("flock", path) { (state) throws(StorageError) in
             guard !state.locks.contains(path) else { throw fail("flock", path, 11) }
             state.locks.insert(path)
@@ -84,7 +85,7 @@ struct SimulatedStorage: Storage {
         }
     }
 
-    func makeGroupWriter() throws(StorageError) -> any GroupWriter { PlainGroupWriter() }
+    package func makeGroupWriter() throws(StorageError) -> any GroupWriter { PlainGroupWriter() }
 }
 
 /// A handle on a simulated file; after a power loss it fails every call with EIO, like the

@@ -27,7 +27,7 @@ package struct StorageError: Error, Hashable, Sendable, CustomStringConvertible 
 
 /// One open file. Reads may come from any thread; writes, syncs and size changes come only
 /// from the log's writer (or from recovery, before the writer starts).
-protocol StorageFile: AnyObject, Sendable {
+package protocol StorageFile: AnyObject, Sendable {
     var path: String { get }
     /// Reads up to `buffer.count` bytes at `position`; returns fewer only at end of file.
     func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int) throws(StorageError) -> Int
@@ -42,7 +42,7 @@ protocol StorageFile: AnyObject, Sendable {
     func allocate(size: Int) throws(StorageError)
 }
 
-enum FileOpenMode: Sendable {
+package enum FileOpenMode: Sendable {
     case readOnly, readWrite, create
 }
 
@@ -54,7 +54,7 @@ package protocol DirectoryLock: AnyObject, Sendable {
 /// The writer's I/O: writes groups and syncs them. A log has two: the writer thread's, which
 /// writes, and the syncer thread's, which runs the fdatasync of the previous group meanwhile
 /// (SPEC.md §7). Each is used by one thread only.
-protocol GroupWriter: AnyObject {
+package protocol GroupWriter: AnyObject {
     /// Writes all of `bytes` at `position`; returns once the write completed.
     func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int) throws(StorageError)
     /// fdatasync of `file`; returns once it completed. Never retried on failure.
@@ -63,7 +63,7 @@ protocol GroupWriter: AnyObject {
 
 /// The file system as the log uses it: the seam between the engine and io_uring, POSIX
 /// calls or the simulated disk.
-protocol Storage: Sendable {
+package protocol Storage: Sendable {
     /// Human name for logs and metrics: "io_uring", "posix" or "simulated".
     var name: String { get }
     /// Opens a file: `.readOnly` (O_RDONLY, so read-only logs work on read-only mounts),
@@ -85,7 +85,7 @@ protocol Storage: Sendable {
 
 extension StorageFile {
     /// Reads exactly `count` bytes at `position`, or fewer at end of file.
-    func read(count: Int, at position: Int) throws(StorageError) -> [UInt8] {
+    package func read(count: Int, at position: Int) throws(StorageError) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         let read = try bytes.withUnsafeMutableBytes { buffer in
             Result { () throws(StorageError) in try self.read(into: buffer, at: position) }
@@ -94,7 +94,8 @@ extension StorageFile {
         return bytes
     }
 
-    func write(_ bytes: [UInt8], at position: Int) throws(StorageError) {
+    /// Writes all of `bytes` at `position`.
+    package func write(_ bytes: [UInt8], at position: Int) throws(StorageError) {
         try bytes.withUnsafeBytes { buffer in
             Result { () throws(StorageError) in try write(buffer, at: position) }
         }.get()

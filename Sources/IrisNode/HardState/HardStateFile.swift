@@ -23,8 +23,8 @@ package final class HardStateFile {
     /// Sequence number of the newest write; 0 while the file does not exist.
     package private(set) var sequence: UInt64
 
-    private let storage: any NodeStorage
-    private var file: (any NodeFile)?
+    private let storage: any Storage
+    private var file: (any StorageFile)?
     private var failure: StorageError?
 
     /// Loads the hard state at `path`: the newest valid slot, or the initial state (term 0,
@@ -32,13 +32,13 @@ package final class HardStateFile {
     ///
     /// - Throws: `HardStateFileError.damaged` naming the file when it exists but has no
     ///   valid slot (an empty file included); `.io` when a storage call fails.
-    package init(path: String, storage: any NodeStorage) throws(HardStateFileError) {
+    package init(path: String, storage: any Storage) throws(HardStateFileError) {
         self.path = path
         self.storage = storage
-        let opened: (any NodeFile)?
+        let opened: (any StorageFile)?
         let bytes: [UInt8]
         do throws(StorageError) {
-            opened = try storage.openFile(path)
+            opened = try storage.openExisting(path)
             bytes = try opened?.read(count: HardStateFile.fileSize, at: 0) ?? []
         } catch {
             throw .io(error)
@@ -89,7 +89,7 @@ package final class HardStateFile {
                 var image = [UInt8](repeating: 0, count: HardStateFile.fileSize)
                 image.replaceSubrange(slot.position..<slot.position + SlotCoding.recordSize, with: slot.encode())
                 try storage.replaceFile(path, with: image)
-                file = try storage.openFile(path)
+                file = try storage.openExisting(path)
                 precondition(file != nil, "the file was just created")
             }
         } catch {

@@ -14,10 +14,10 @@ package enum ClusterIdentityFile {
     /// The identity stored at `path`, nil when the file does not exist.
     ///
     /// - Throws: `ClusterIdentityError.damaged` when the file is not a valid record; `.io`.
-    package static func load(path: String, storage: any NodeStorage) throws(ClusterIdentityError) -> ClusterIdentity? {
+    package static func load(path: String, storage: any Storage) throws(ClusterIdentityError) -> ClusterIdentity? {
         let bytes: [UInt8]
         do throws(StorageError) {
-            guard let file = try storage.openFile(path) else { return nil }
+            guard let file = try storage.openExisting(path) else { return nil }
             // One byte more than a record, so that a longer file is seen as one.
             bytes = try file.read(count: SlotCoding.recordSize + 1, at: 0)
         } catch {
@@ -31,7 +31,7 @@ package enum ClusterIdentityFile {
 
     /// Writes `identity` to `path` durably and atomically (temporary file, fsync, rename,
     /// directory fsync), replacing any file there.
-    package static func create(_ identity: ClusterIdentity, path: String, storage: any NodeStorage) throws(ClusterIdentityError) {
+    package static func create(_ identity: ClusterIdentity, path: String, storage: any Storage) throws(ClusterIdentityError) {
         do throws(StorageError) {
             try storage.replaceFile(path, with: ClusterIdentityRecord.encode(identity))
         } catch {
@@ -45,7 +45,7 @@ package enum ClusterIdentityFile {
     /// The caller MUST run this before creating or opening any partition in the directory.
     /// - Throws: the `ClusterIdentityError` of the first difference, in the order cluster,
     ///   node, partition count, replica count; `.damaged`; `.io`.
-    package static func check(_ configured: ClusterIdentity, path: String, storage: any NodeStorage) throws(ClusterIdentityError) -> Outcome {
+    package static func check(_ configured: ClusterIdentity, path: String, storage: any Storage) throws(ClusterIdentityError) -> Outcome {
         guard let stored = try load(path: path, storage: storage) else {
             try create(configured, path: path, storage: storage)
             return .created

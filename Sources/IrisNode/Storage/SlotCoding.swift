@@ -1,6 +1,7 @@
-import CIrisSystem
+import IrisLog
 
-/// Little-endian fields and the CRC32C of the node's 64-byte file records (SPEC.md §11).
+/// The node's 64-byte file records (SPEC.md §11): little-endian fields and CRC32C through
+/// IrisLog's `ByteCoding` and `CRC32C`, the seal, and the checks every record shares.
 enum SlotCoding {
     /// Size of every record: hard-state slot and cluster identity.
     static let recordSize = 64
@@ -8,29 +9,22 @@ enum SlotCoding {
     static let crcPosition = 60
 
     static func loadUInt32(_ bytes: ArraySlice<UInt8>, at position: Int) -> UInt32 {
-        let start = bytes.startIndex + position
-        return (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[start + $1]) << (8 * $1) }
+        bytes.withUnsafeBytes { ByteCoding.loadUInt32($0, at: position) }
     }
 
     static func loadUInt64(_ bytes: ArraySlice<UInt8>, at position: Int) -> UInt64 {
-        let start = bytes.startIndex + position
-        return (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[start + $1]) << (8 * $1) }
+        bytes.withUnsafeBytes { ByteCoding.loadUInt64($0, at: position) }
     }
 
     static func store(_ value: UInt32, _ bytes: inout [UInt8], at position: Int) {
-        for index in 0..<4 { bytes[position + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
+        bytes.withUnsafeMutableBytes { ByteCoding.store(value, $0, at: position) }
     }
 
     static func store(_ value: UInt64, _ bytes: inout [UInt8], at position: Int) {
-        for index in 0..<8 { bytes[position + index] = UInt8(truncatingIfNeeded: value >> (8 * index)) }
+        bytes.withUnsafeMutableBytes { ByteCoding.store(value, $0, at: position) }
     }
 
-    static func crc32c(_ bytes: ArraySlice<UInt8>) -> UInt32 {
-        bytes.withUnsafeBytes { buffer in
-            guard let base = buffer.baseAddress else { return 0 }
-            return iris_crc32c(0, base, buffer.count)
-        }
-    }
+    static func crc32c(_ bytes: ArraySlice<UInt8>) -> UInt32 { CRC32C.checksum(bytes) }
 
     /// Seals a record: stores the CRC32C of bytes [0, 60) at 60.
     static func seal(_ record: inout [UInt8]) {
