@@ -12,6 +12,8 @@ let package = Package(
         .executable(name: "iris-sim", targets: ["iris-sim"]),
         .executable(name: "iris-log", targets: ["iris-log"]),
         .executable(name: "iris-crash", targets: ["iris-crash"]),
+        .executable(name: "irisd", targets: ["irisd"]),
+        .library(name: "IrisClient", targets: ["IrisClient"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -20,6 +22,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(name: "CURing", pkgConfig: "liburing", providers: [.apt(["liburing-dev"])]),
@@ -79,6 +87,59 @@ let package = Package(
         .testTarget(
             name: "IrisNodeTests",
             dependencies: ["IrisNode", "IrisReplication", "IrisLog", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
+        // The client protocol's pure codec (SPEC §12), shared by the server and IrisClient; fuzzed.
+        .target(name: "IrisClientProtocol", dependencies: ["IrisLog"]),
+        // SwiftNIO connections: one per node pair for peers (SPEC §9.13), client connections, mutual TLS.
+        .target(
+            name: "IrisTransport",
+            dependencies: [
+                "IrisReplication", "IrisClientProtocol", "IrisNode",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The Swift client library: finds leaders, follows redirects, retries idempotently.
+        .target(
+            name: "IrisClient",
+            dependencies: [
+                "IrisClientProtocol", "IrisLog",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // A running node: partition replicas on real logs, the transport, metrics.
+        .target(
+            name: "IrisDaemon",
+            dependencies: [
+                "IrisNode", "IrisTransport", "IrisClientProtocol", "IrisReplication", "IrisLog",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
+        .executableTarget(
+            name: "irisd",
+            dependencies: [
+                "IrisDaemon", "IrisTransport", "IrisNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "IrisNetworkTests",
+            dependencies: ["IrisDaemon", "IrisTransport", "IrisClient", "IrisClientProtocol", "IrisNode", "IrisReplication", "IrisLog"]
         ),
     ],
     swiftLanguageModes: [.v6]

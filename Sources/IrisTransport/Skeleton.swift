@@ -1,0 +1,5 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+import X509
+import Crypto
