@@ -66,6 +66,9 @@ final class Mailbox<Element: Sendable>: Sendable {
         }
     }
 
+    /// Whether `close()` was called.
+    var isClosed: Bool { state.withLock { $0.closed } }
+
     /// Refuses further events; the loop drains what is queued, then `next()` returns nil.
     func close() {
         let waiter = state.withLock { state in
