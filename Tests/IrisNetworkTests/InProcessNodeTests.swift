@@ -2,6 +2,7 @@ import Foundation
 import IrisLog
 import IrisNode
 import IrisReplication
+import IrisTransport
 import Logging
 import Synchronization
 import Testing
@@ -76,7 +77,7 @@ struct InProcessNodeTests {
         let data = TestNodes.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
         let configuration = NodeConfiguration(
-            dataDirectory: data, nodeID: NodeID(1), members: [NodeID(1): NodeAddress(host: "127.0.0.1", port: 7100)],
+            dataDirectory: data, nodeID: NodeID(1), members: [NodeID(1): Endpoint(host: "127.0.0.1", port: 7100)],
             partitionCount: 2, replicaCount: 1)
         let network = InProcessNetwork()
         var running = try TestNodes.start(configuration, network: network)
@@ -153,7 +154,7 @@ struct ThreeNodes {
     let configurations: [NodeConfiguration]
 
     init() throws {
-        let members = Dictionary(uniqueKeysWithValues: (1...3).map { (NodeID(UInt64($0)), NodeAddress(host: "127.0.0.1", port: 7100 + $0)) })
+        let members = Dictionary(uniqueKeysWithValues: (1...3).map { (NodeID(UInt64($0)), Endpoint(host: "127.0.0.1", port: 7100 + $0)) })
         configurations = (1...3).map { id in
             NodeConfiguration(
                 dataDirectory: TestNodes.temporaryDirectory(), nodeID: NodeID(UInt64(id)), members: members,

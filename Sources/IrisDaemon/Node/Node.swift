@@ -1,6 +1,7 @@
 import IrisLog
 import IrisNode
 import IrisReplication
+import IrisTransport
 import Logging
 
 /// A running node: the partitions it hosts (each a replica with its own loop), the clock that
@@ -13,6 +14,7 @@ package final class Node: Sendable {
     package let placement: Placement
     let replicas: [PartitionID: PartitionReplica]
     let logger: Logger
+    let metrics = NodeMetrics()
 
     /// Opens the data directory and every partition hosted here; nothing runs until `run()`.
     ///
@@ -33,7 +35,7 @@ package final class Node: Sendable {
         self.configuration = configuration
         self.placement = placement
         self.logger = logger
-        self.replicas = try PartitionSet.open(configuration: configuration, placement: placement, sender: sender, logger: logger)
+        self.replicas = try PartitionSet.open(configuration: configuration, placement: placement, sender: sender, metrics: metrics, logger: logger)
     }
 
     /// Runs every partition's loop and the clock until `shutdown()`; then closes the logs.
@@ -91,5 +93,5 @@ package final class Node: Sendable {
     }
 
     /// The node's view of a partition; nil when it is not hosted here.
-    func status(of partition: PartitionID) -> PartitionStatus? { replicas[partition]?.status }
+    func status(of partition: PartitionID) -> ReplicaStatus? { replicas[partition]?.status }
 }

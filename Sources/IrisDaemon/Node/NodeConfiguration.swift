@@ -1,22 +1,6 @@
 import IrisNode
 import IrisReplication
-
-/// A node's address as given in `--cluster`: the host it binds and dials from, and its port.
-package struct NodeAddress: Sendable, Hashable, CustomStringConvertible {
-    /// Host name or IP address.
-    package var host: String
-    /// TCP port for peers and clients.
-    package var port: Int
-
-    /// The address `host:port`.
-    package init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
-    /// `host:port`.
-    package var description: String { "\(host):\(port)" }
-}
+import IrisTransport
 
 /// Everything a node is started with (`irisd`'s flags, ARCHITECTURE §6).
 package struct NodeConfiguration: Sendable {
@@ -25,7 +9,7 @@ package struct NodeConfiguration: Sendable {
     /// This node.
     package var nodeID: NodeID
     /// Every node of the cluster and its address, this one included.
-    package var members: [NodeID: NodeAddress]
+    package var members: [NodeID: Endpoint]
     /// P: partitions of the cluster, fixed when the data directory is created.
     package var partitionCount: Int
     /// R: replicas per partition (1, 3 or 5, at most the number of nodes).
@@ -38,7 +22,7 @@ package struct NodeConfiguration: Sendable {
     package var peerQueueBytesMax: Int = 32 << 20
 
     /// A node configuration; see the properties.
-    package init(dataDirectory: String, nodeID: NodeID, members: [NodeID: NodeAddress], partitionCount: Int, replicaCount: Int) {
+    package init(dataDirectory: String, nodeID: NodeID, members: [NodeID: Endpoint], partitionCount: Int, replicaCount: Int) {
         self.dataDirectory = dataDirectory
         self.nodeID = nodeID
         self.members = members
@@ -47,7 +31,7 @@ package struct NodeConfiguration: Sendable {
     }
 
     /// This node's own address.
-    package var address: NodeAddress {
+    package var address: Endpoint {
         guard let address = members[nodeID] else { preconditionFailure("validated: the node is a member") }
         return address
     }

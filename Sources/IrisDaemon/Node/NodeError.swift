@@ -1,6 +1,7 @@
 import IrisLog
 import IrisNode
 import IrisReplication
+import IrisTransport
 
 /// Why a node could not start. Each names what to fix.
 package enum NodeError: Error, Sendable, CustomStringConvertible {
@@ -17,7 +18,7 @@ package enum NodeError: Error, Sendable, CustomStringConvertible {
     /// A partition's log is not a valid replicated log.
     case replica(partition: PartitionID, ReplicaFault)
     /// The listener could not bind its address.
-    case bind(NodeAddress, String)
+    case bind(Endpoint, String)
 
     /// What went wrong and what to do.
     package var description: String {

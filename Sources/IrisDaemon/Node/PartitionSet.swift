@@ -6,13 +6,18 @@ import Logging
 /// Opens the partitions a node hosts, after checking the data directory belongs to this
 /// cluster configuration (SPEC.md §11.2, §14.1).
 enum PartitionSet {
+    /// Largest frame a client batch may seal to, for every replica (SPEC.md §9.11).
+    static let frameBytesMax = 1 << 20
+    /// Most frame bytes in one AppendRequest.
+    static let messageBytesMax = 1 << 20
+
     /// The replica settings every partition of a node uses (SPEC.md §14.2).
     static func replicaSettings(nodeID: NodeID, members: [NodeID]) throws(ConfigurationError) -> ReplicaConfiguration {
         try ReplicaConfiguration(
             nodeID: nodeID, members: members,
             electionTimeoutTicksMin: 12, electionTimeoutTicksMax: 24, heartbeatIntervalTicks: 3,
             replicationRetryTicks: 8, inflightBatchesMax: 32, inflightBytesMax: 8 << 20,
-            messageBytesMax: 1 << 20, frameBytesMax: 1 << 20, uncommittedAppendsMax: 1024, heldMessagesMax: 256)
+            messageBytesMax: messageBytesMax, frameBytesMax: frameBytesMax, uncommittedAppendsMax: 1024, heldMessagesMax: 256)
     }
 
     /// The configuration of every partition log: writes return once written, and the replica
@@ -26,7 +31,7 @@ enum PartitionSet {
     }
 
     static func open(
-        configuration: NodeConfiguration, placement: Placement, sender: any PeerSender, logger: Logger
+        configuration: NodeConfiguration, placement: Placement, sender: any PeerSender, metrics: NodeMetrics, logger: Logger
     ) throws(NodeError) -> [PartitionID: PartitionReplica] {
         let storage = PosixStorage()
         let data = configuration.dataDirectory
@@ -73,7 +78,7 @@ enum PartitionSet {
             do {
                 replicas[partition] = try PartitionReplica(
                     partition: partition, configuration: replicaConfiguration, log: log, hardStateFile: hardState,
-                    sender: sender, mailboxCapacity: 4096,
+                    sender: sender, mailboxCapacity: 4096, metrics: metrics,
                     logger: logger)
             } catch {
                 throw .replica(partition: partition, error)

@@ -46,7 +46,7 @@ enum PartitionAnswer: Sendable, Equatable {
 }
 
 /// A partition replica's state as others may read it at any time.
-struct PartitionStatus: Sendable, Equatable {
+struct ReplicaStatus: Sendable, Equatable {
     var role: Role = .follower
     var leader: NodeID?
     var term: Term = Term(0)

@@ -19,20 +19,21 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     let log: Log
     let mailbox: Mailbox<PartitionEvent>
     let logger: Logger
+    let metrics: NodeMetrics
 
     // Loop-only state: touched by the loop task alone.
     private var driver: ReplicaDriver!
     private let hardStateFile: HardStateFile
     private let sender: any PeerSender
     private var nextRequestID: UInt64 = 1
-    private var pendingAppends: [ClientRequestID: (answer: CheckedContinuation<PartitionAnswer, Never>, recordOffset: UInt64, count: Int)] = [:]
+    private var pendingAppends: [ClientRequestID: PendingAppend] = [:]
     private var producers = ProducerTable()
     /// Duplicates of appends not yet committed, answered when the commit offset reaches `end`.
     private var commitWaiters: [(end: LogEnd, answer: CheckedContinuation<PartitionAnswer, Never>, result: PartitionAnswer)] = []
     private var wasLeader = false
 
     // Shared state.
-    private let shared: Mutex<PartitionStatus>
+    private let shared: Mutex<ReplicaStatus>
     private let readWaiters: ReadWaiters
     /// The producer window a new leader rebuilds from: this many records back from its log's end.
     let producerWindowRecords: UInt64 = 16_384
@@ -40,15 +41,16 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     /// Opens the replica from its durable state: the hard-state file and the recovered log.
     init(
         partition: PartitionID, configuration: ReplicaConfiguration, log: Log, hardStateFile: HardStateFile,
-        sender: any PeerSender, mailboxCapacity: Int, logger: Logger
+        sender: any PeerSender, mailboxCapacity: Int, metrics: NodeMetrics, logger: Logger
     ) throws(ReplicaFault) {
+        self.metrics = metrics
         self.partition = partition
         self.log = log
         self.hardStateFile = hardStateFile
         self.sender = sender
         self.mailbox = Mailbox(capacity: mailboxCapacity)
         self.logger = logger
-        self.shared = Mutex(PartitionStatus())
+        self.shared = Mutex(ReplicaStatus())
         self.readWaiters = ReadWaiters()
         self.driver = try ReplicaDriver(
             configuration: configuration, hardState: hardStateFile.state, log: LogReplicaView(log: log),
@@ -57,7 +59,7 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     }
 
     /// What the replica is now: role, leader, term, commit offset.
-    var status: PartitionStatus { shared.withLock { $0 } }
+    var status: ReplicaStatus { shared.withLock { $0 } }
 
     /// The loop: runs until the mailbox is closed and drained. Answers every append still
     /// waiting when it ends.
@@ -130,7 +132,9 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
         let id = ClientRequestID(nextRequestID)
         nextRequestID += 1
         let base = driver.core.lastOffset
-        pendingAppends[id] = (call.answer, UInt64(systemRecords), call.records.count)
+        pendingAppends[id] = PendingAppend(
+            answer: call.answer, recordOffset: UInt64(systemRecords), count: call.records.count,
+            startedNanoseconds: WallClock.monotonicNanoseconds())
         await driver.handle(.clientAppend(id, batch: batch))
         // Appended when the log grew by exactly this batch in this step (otherwise the core
         // already answered: not leader, overloaded, too large).
@@ -184,6 +188,10 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
 
     func clientResult(_ id: ClientRequestID, _ result: ClientResult) {
         guard let pending = pendingAppends.removeValue(forKey: id) else { return }
+        if case .committed = result {
+            metrics.commits.increment()
+            metrics.commitLatency.recordNanoseconds(Int64(WallClock.monotonicNanoseconds() - pending.startedNanoseconds))
+        }
         let answer: PartitionAnswer = switch result {
         case .committed(let first): .appended(first: Offset(first.rawValue + pending.recordOffset), count: pending.count)
         case .notLeader(let hint): .notLeader(hint)
@@ -206,6 +214,7 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     private func afterStep() {
         let isLeader = driver.core.role == .leader && !driver.isStopped
         if isLeader && !wasLeader {
+            metrics.elections.increment()
             rebuildProducers()
             logger.info("partition \(partition): leader in term \(driver.core.hardState.term.rawValue)")
         } else if !isLeader && wasLeader {
@@ -273,6 +282,15 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
         let records = try log.read(from: offset, maxBytes: maxBytes).filter { $0.offset.rawValue < commit.rawValue }
         return (records, commit)
     }
+}
+
+/// A client append the core accepted, until its answer.
+private struct PendingAppend {
+    var answer: CheckedContinuation<PartitionAnswer, Never>
+    /// System records before the client's (the producer record): added to the frame's offset.
+    var recordOffset: UInt64
+    var count: Int
+    var startedNanoseconds: UInt64
 }
 
 /// Election timeouts drawn from the system's random source (SPEC.md §9.1 rule 4).
