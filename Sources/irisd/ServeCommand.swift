@@ -46,19 +46,8 @@ struct ServeCommand: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "irisd")
         logger.logLevel = .info
-        let configuration: NodeConfiguration
-        let metricsEndpoint: Endpoint?
-        do {
-            configuration = try nodeConfiguration()
-            metricsEndpoint = try metrics.map { text throws(ValidationError) in
-                guard let endpoint = Endpoint(parsing: Substring(text)) else {
-                    throw ValidationError("--metrics: expected HOST:PORT, got \(text)")
-                }
-                return endpoint
-            }
-        } catch let error as ValidationError {
-            throw error
-        }
+        let configuration = try nodeConfiguration()
+        let metricsEndpoint = try metricsAddress()
         let registry = metricsEndpoint.map { _ in MetricsServer.bootstrapRegistry() }
         let server: NodeServer
         do {
@@ -76,6 +65,14 @@ struct ServeCommand: AsyncParsableCommand {
                 services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    private func metricsAddress() throws(ValidationError) -> Endpoint? {
+        guard let metrics else { return nil }
+        guard let endpoint = Endpoint(parsing: Substring(metrics)) else {
+            throw ValidationError("--metrics: expected HOST:PORT, got \(metrics)")
+        }
+        return endpoint
     }
 
     private func nodeConfiguration() throws(ValidationError) -> NodeConfiguration {

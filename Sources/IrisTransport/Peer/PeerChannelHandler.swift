@@ -25,15 +25,15 @@ final class PeerChannelHandler: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelActive(context: ChannelHandlerContext) {
-        if case .dialer = side { sendHello(on: context.channel) }
+        if case .dialer(let peer) = side { sendHello(on: context.channel, to: peer) }
         context.fireChannelActive()
     }
 
     /// The dialer's preamble and HELLO, or the acceptor's HELLO in answer.
-    private func sendHello(on channel: any Channel) {
+    private func sendHello(on channel: any Channel, to peer: NodeID) {
         var bytes: [UInt8] = []
         if case .dialer = side { bytes = PeerWire.preamble }
-        bytes += PeerWire.encodeHello(transport.helloHeader)
+        bytes += PeerWire.encodeHello(PeerFrameHeader(clusterID: transport.receiver.clusterID, from: transport.nodeID, to: peer))
         channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
     }
 
@@ -80,7 +80,7 @@ final class PeerChannelHandler: ChannelInboundHandler, @unchecked Sendable {
                 transport.logger.warning("peer connection from \(channel.remoteAddress?.description ?? "?") refused: \(error)")
                 channel.close(promise: nil)
             case .success:
-                if case .acceptor = side { sendHello(on: channel) }
+                if case .acceptor = side { sendHello(on: channel, to: from) }
                 link = peerLink
                 peerLink.attach(channel)
                 transport.logger.info("connected to node \(from)")

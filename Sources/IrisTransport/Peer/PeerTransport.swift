@@ -12,7 +12,6 @@ import Synchronization
 public final class PeerTransport: Sendable {
     /// This node.
     public let nodeID: NodeID
-    let helloHeader: PeerFrameHeader
     let endpoints: [NodeID: Endpoint]
     let limits: PeerWireLimits
     let receiver: PeerWireReceiver
@@ -38,7 +37,6 @@ public final class PeerTransport: Sendable {
         self.endpoints = endpoints
         self.limits = limits
         self.receiver = PeerWireReceiver(clusterID: clusterID, nodeID: nodeID, members: Set(endpoints.keys))
-        self.helloHeader = PeerFrameHeader(clusterID: clusterID, from: nodeID, to: nodeID)
         self.group = group
         self.tls = tls
         self.logger = logger
