@@ -69,6 +69,7 @@ let package = Package(
         .executableTarget(name: "FuzzSegmentRecovery", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzSegmentRecovery"),
         .executableTarget(name: "FuzzIndexFile", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzIndexFile"),
         .executableTarget(name: "FuzzCheckpoint", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzCheckpoint"),
+        .executableTarget(name: "FuzzPeerWire", dependencies: ["IrisReplication", "IrisLog"], path: "Fuzz/FuzzPeerWire"),
         .testTarget(name: "IrisLogTests", dependencies: ["IrisLog", "IrisLogSimulation"]),
         // What `iris-log` uses (verify, repair, index rebuild, follow); kept out of the embeddable engine.
         .target(name: "IrisLogInspection", dependencies: ["IrisLog", .product(name: "Logging", package: "swift-log")]),
