@@ -44,8 +44,9 @@ let package = Package(
         ),
         // Pure, deterministic replication core: no clock, randomness, disk or socket; entries are IrisLog frames.
         .target(name: "IrisReplication", dependencies: ["IrisLog"]),
-        // Seeded replication simulator (network, disks, clock, faults) and invariant checker.
-        .target(name: "IrisSimulation", dependencies: ["IrisReplication", "IrisLog", .product(name: "Logging", package: "swift-log")]),
+        // Seeded replication simulator (network, disks, clock, faults) and invariant checker; it runs
+        // each replica through IrisNode's ReplicaDriver, the one irisd runs.
+        .target(name: "IrisSimulation", dependencies: ["IrisNode", "IrisReplication", "IrisLog", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "iris-sim", dependencies: ["IrisSimulation", "IrisReplication", "IrisLog"], path: "Tools/iris-sim"),
         .testTarget(name: "IrisReplicationTests", dependencies: ["IrisReplication", "IrisSimulation", "IrisLog"]),
         .target(name: "IrisLogSimulation", dependencies: ["IrisLog", .product(name: "Logging", package: "swift-log")]),
