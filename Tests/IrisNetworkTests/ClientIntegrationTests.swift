@@ -101,14 +101,16 @@ import Testing
         await nobody.close()
     }
 
-    @Test("FOLLOW delivers records appended after it started, in order (§12.4 FOLLOW)")
+    @Test("FOLLOW delivers records appended after it started, in order, after following NOT_LEADER to the leader (§12.4 FOLLOW)")
     func followDeliversLaterRecords() async throws {
-        let (_, servers) = try await Self.cluster(nodes: ["a"], leader: "a")
+        let (_, servers) = try await Self.cluster(nodes: ["a", "b"], leader: "b")
         let client = try IrisClient(endpoints: [servers[0].address], configuration: Self.fastConfiguration())
         _ = try await client.append(partition: 0, records: Self.records("before"))
+        // A client of its own, so the follow starts at "a" (no leader cached) and is redirected.
+        let reader = try IrisClient(endpoints: [servers[0].address], configuration: Self.fastConfiguration())
         let follower = Task { () throws(IrisClientError) -> [String] in
             var seen: [String] = []
-            for try await record in client.follow(partition: 0, from: Offset(0)) {
+            for try await record in reader.follow(partition: 0, from: Offset(0)) {
                 seen.append(String(decoding: record.value, as: UTF8.self))
                 if seen.count == 6 { break }
             }
@@ -122,6 +124,7 @@ import Testing
         let seen = try await follower.value
         watchdog.cancel()
         #expect(seen == ["before", "after-1", "after-2", "after-3", "after-4", "after-5"])
+        await reader.close()
         await client.close()
         for server in servers { await server.stop() }
     }
