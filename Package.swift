@@ -71,13 +71,15 @@ let package = Package(
         .executableTarget(name: "FuzzIndexFile", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzIndexFile"),
         .executableTarget(name: "FuzzCheckpoint", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzCheckpoint"),
         .executableTarget(name: "FuzzPeerWire", dependencies: ["IrisReplication", "IrisLog"], path: "Fuzz/FuzzPeerWire"),
+        .executableTarget(name: "FuzzClientFrame", dependencies: ["IrisClientProtocol", "IrisLog", "CIrisSystem"], path: "Fuzz/FuzzClientFrame"),
         .testTarget(name: "IrisLogTests", dependencies: ["IrisLog", "IrisLogSimulation"]),
         // What `iris-log` uses (verify, repair, index rebuild, follow); kept out of the embeddable engine.
         .target(name: "IrisLogInspection", dependencies: ["IrisLog", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "iris-log",
             dependencies: [
-                "IrisLog", "IrisLogInspection", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "IrisLog", "IrisLogInspection", "IrisClient", "IrisClientProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/iris-log"
