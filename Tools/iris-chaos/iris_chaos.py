@@ -21,11 +21,15 @@ from netfaults import NetFaults, NetFaultsUnavailable
 from processes import Node, run_command
 from producers import Ledger, Producer
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "spec-reader"))
+from iris_placement import placement  # noqa: E402  (SPEC §10, written independently of the Swift code)
+
 INFO_TIMEOUT_SECONDS = 5
 LEADER_WAIT_SECONDS = 90
 OFFLINE_COMMAND_TIMEOUT_SECONDS = 120
 CATCH_UP_WAIT_SECONDS = 30
 QUIET_SECONDS = 3
+NODE_RESTARTS_MAX = 3
 ADDRESS_BASE = 11
 
 
@@ -95,6 +99,8 @@ class ChaosRun:
         self.last_status = {}
         self.resume_after_heal_ms = None
         self.injector = None
+        self.unexpected_exits = {}
+        self.placement = []
 
     # -- the cluster -------------------------------------------------------------------
 
@@ -112,6 +118,7 @@ class ChaosRun:
             self.nodes[node_id] = Node(node_id, address, port, os.path.join(self.work, f"node{node_id}"),
                                        os.path.join(self.work, "logs", f"node{node_id}.log"), self.irisd, cluster,
                                        self.arguments.partitions, self.arguments.replicas)
+        self.placement = placement(list(self.nodes), self.arguments.partitions, self.arguments.replicas)[0]
         say(f"work directory {self.work}; cluster {cluster}")
         for node in self.nodes.values():
             node.start()
@@ -142,6 +149,7 @@ class ChaosRun:
                 if len(led) == self.arguments.partitions:
                     self.last_status = statuses
                     say(f"every partition has a leader after {time.monotonic() - started:.1f} s")
+                    self.check_placement(statuses)
                     return True
                 last_error = f"{len(led)} of {self.arguments.partitions} partitions have a leader: {stdout.strip()[:300]}"
             else:
@@ -150,14 +158,29 @@ class ChaosRun:
         self.violate("no_leader", f"not every partition had a leader within {LEADER_WAIT_SECONDS} s: {last_error}")
         return False
 
+    def check_placement(self, statuses):
+        """info's replicas must be SPEC §10's placement (computed here independently)."""
+        for partition, expected in enumerate(self.placement):
+            reported = statuses[partition].replicas
+            if sorted(reported) != sorted(expected):
+                self.violate("placement", f"partition {partition}: info reports replicas {list(reported)}, "
+                                          f"SPEC §10 places it on {expected}", partition=partition)
+
     def watch_nodes(self):
-        """A node that exits without the harness killing it is a violation; it is restarted."""
+        """A node that exits without the harness killing it is a violation; it is restarted,
+        at most NODE_RESTARTS_MAX times (then left down)."""
         for node in self.nodes.values():
             code = node.exited_unexpectedly()
-            if code is not None:
-                self.violate("node_exited", f"node {node.node_id} exited with {code} on its own; "
-                                            f"log {node.log_path} ends:\n{node.log_tail()}", node=node.node_id)
+            if code is None:
+                continue
+            self.violate("node_exited", f"node {node.node_id} exited with {code} on its own; "
+                                        f"log {node.log_path} ends:\n{node.log_tail()}", node=node.node_id)
+            self.unexpected_exits[node.node_id] = self.unexpected_exits.get(node.node_id, 0) + 1
+            if self.unexpected_exits[node.node_id] <= NODE_RESTARTS_MAX:
                 node.start()
+            else:
+                node.expected_down = True
+                say(f"node {node.node_id} exited {NODE_RESTARTS_MAX + 1} times on its own: left down")
 
     def violate(self, kind, detail, **extra):
         entry = {"kind": kind, "detail": detail, **extra}
@@ -217,15 +240,24 @@ class ChaosRun:
     def quiesce(self):
         """Stops producers, lets followers and replicas catch up, stops the followers."""
         for producer in self.producers:
-            producer.stop(self.arguments.append_timeout + 5)
+            producer.begin_stop()
+        deadline = time.monotonic() + self.arguments.append_timeout + 5
+        for producer in self.producers:
+            producer.finish_stop(deadline)
         deadline = time.monotonic() + CATCH_UP_WAIT_SECONDS
+        behind = []
         while time.monotonic() < deadline:
             self.watch_nodes()
-            behind = [p for p, f in self.followers.items()
+            behind = [(p, f.highest_offset(), max(self.ledger.acks.get(p, {}).values(), default=-1))
+                      for p, f in self.followers.items()
                       if f.highest_offset() < max(self.ledger.acks.get(p, {}).values(), default=-1)]
             if not behind:
                 break
             time.sleep(0.2)
+        for partition, seen, acknowledged in behind:
+            self.violate("follower_behind", f"partition {partition}: the committed-tail follower reached offset {seen} "
+                                            f"but offset {acknowledged} was acknowledged; waited {CATCH_UP_WAIT_SECONDS} s "
+                                            f"(see logs/tail-p{partition}.err)", partition=partition)
         time.sleep(QUIET_SECONDS)
         self.status()
         for follower in self.followers.values():
@@ -248,7 +280,10 @@ class ChaosRun:
             status = self.last_status.get(partition)
             holders = [n for n, node in self.nodes.items()
                        if os.path.isdir(os.path.join(node.data_dir, "partitions", str(partition)))]
-            replicas = list(status.replicas) if status and status.replicas else holders
+            replicas = self.placement[partition]
+            for stray in sorted(set(holders) - set(replicas)):
+                self.violate("placement", f"node {stray} has a directory for partition {partition}, "
+                                          f"which SPEC §10 places on {replicas}", node=stray, partition=partition)
             item = PartitionEvidence(replicas=sorted(replicas))
             for node_id in sorted(set(replicas) | set(holders)):
                 directory = os.path.join(self.nodes[node_id].data_dir, "partitions", str(partition))

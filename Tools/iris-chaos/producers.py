@@ -145,11 +145,10 @@ class Producer:
         if process.returncode != 0:
             self.failures = (self.failures + [f"exit {process.returncode}"])[-5:]
 
-    def stop(self, wait_seconds):
-        """Stops feeding, closes stdin so the process commits what it has and exits, waits
-        at most wait_seconds, then kills it by PID. Afterwards every value is acknowledged or unknown."""
+    def begin_stop(self):
+        """Stops feeding and closes stdin, so the process commits what it has and exits."""
         self.stopping.set()
-        self.thread.join(timeout=wait_seconds)
+        self.thread.join(timeout=5)
         with self.lock:
             process = self.process
         if process is not None:
@@ -157,11 +156,20 @@ class Producer:
                 process.stdin.close()
             except (BrokenPipeError, OSError):
                 pass
-            try:
-                process.wait(timeout=wait_seconds)
-            except subprocess.TimeoutExpired:
-                kill_pid(process)
-            self._retire()
+
+    def finish_stop(self, deadline):
+        """Waits for the process until the monotonic deadline, then kills it by PID.
+        Afterwards every value sent is acknowledged or unknown."""
+        with self.lock:
+            process = self.process
+        if process is None:
+            return
+        try:
+            process.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            self.ledger.note(f"producer {self.index}: append did not exit after stdin closed (killed)")
+            kill_pid(process)
+        self._retire()
 
     def force_stop(self):
         """Cleanup path: kill the current process by PID."""
