@@ -101,6 +101,7 @@ class ChaosRun:
         self.injector = None
         self.unexpected_exits = {}
         self.placement = []
+        self.catch_up_ms = None
 
     # -- the cluster -------------------------------------------------------------------
 
@@ -223,18 +224,19 @@ class ChaosRun:
             say("!!!!!!!! NETWORK PARTITION FAULTS UNAVAILABLE: " + str(error) + " !!!!!!!!")
 
     def measure_resume(self, healed_at):
-        """Waits (bounded) until every partition acknowledged a write after healing."""
+        """Waits (bounded) until every partition acknowledged a write after healing; the
+        time to the last partition's first acknowledgement is resume_after_heal_ms."""
         bound = self.arguments.resume_bound
+        partitions = range(self.arguments.partitions)
         while time.monotonic() < healed_at + bound:
             self.watch_nodes()
-            times = [self.ledger.last_ack_time(p) for p in range(self.arguments.partitions)]
-            if all(t is not None and t > healed_at for t in times):
-                self.resume_after_heal_ms = int((max(times) - healed_at) * 1000)
+            firsts = [self.ledger.first_ack_after(p, healed_at) for p in partitions]
+            if all(first is not None for first in firsts):
+                self.resume_after_heal_ms = int((max(firsts) - healed_at) * 1000)
                 say(f"writes resumed on every partition {self.resume_after_heal_ms} ms after healing")
                 return
             time.sleep(0.05)
-        stuck = [p for p in range(self.arguments.partitions)
-                 if (self.ledger.last_ack_time(p) or 0) <= healed_at]
+        stuck = [p for p in partitions if self.ledger.first_ack_after(p, healed_at) is None]
         self.violate("no_resume", f"partitions {stuck} committed nothing within {bound} s after healing")
 
     def quiesce(self):
@@ -258,10 +260,44 @@ class ChaosRun:
             self.violate("follower_behind", f"partition {partition}: the committed-tail follower reached offset {seen} "
                                             f"but offset {acknowledged} was acknowledged; waited {CATCH_UP_WAIT_SECONDS} s "
                                             f"(see logs/tail-p{partition}.err)", partition=partition)
+        self.wait_for_replicas_to_agree()
         time.sleep(QUIET_SECONDS)
         self.status()
         for follower in self.followers.values():
             follower.stop()
+
+    def node_views(self):
+        """{partition: {node: commit offset}} from asking each node alone (its own view)."""
+        views = {}
+        for node in self.nodes.values():
+            code, stdout, _ = run_command([self.iris_log, "info", "--cluster", f"{node.address}:{node.port}", "--json"],
+                                          INFO_TIMEOUT_SECONDS)
+            if code != 0:
+                continue
+            try:
+                statuses = parse_info(stdout)
+            except ValueError:
+                continue
+            for partition, status in statuses.items():
+                if node.node_id in self.placement[partition] and status.commit_offset is not None:
+                    views.setdefault(partition, {})[node.node_id] = status.commit_offset
+        return views
+
+    def wait_for_replicas_to_agree(self):
+        """Waits (bounded) until every replica of every partition reports the same commit
+        offset: the followers have caught up, so the offline check can require all replicas."""
+        started = time.monotonic()
+        views = {}
+        while time.monotonic() < started + CATCH_UP_WAIT_SECONDS:
+            views = self.node_views()
+            agreed = all(len(views.get(p, {})) == len(self.placement[p]) and len(set(views[p].values())) == 1
+                         for p in range(self.arguments.partitions))
+            if agreed:
+                self.catch_up_ms = int((time.monotonic() - started) * 1000)
+                say(f"every replica reports the same commit offset after {self.catch_up_ms} ms")
+                return
+            time.sleep(0.5)
+        say(f"replicas did not report one commit offset within {CATCH_UP_WAIT_SECONDS} s: {views}")
 
     def stop_cluster(self):
         for node in self.nodes.values():
@@ -350,6 +386,7 @@ class ChaosRun:
             "unknown_outcome": unknown,
             "faults": dict(self.injector.counts) if self.injector else {},
             "resume_after_heal_ms": self.resume_after_heal_ms,
+            "replicas_agreed_after_ms": self.catch_up_ms,
             "producer_restarts": sum(p.restarts for p in self.producers),
             "follower_restarts": sum(f.restarts for f in self.followers.values()),
             "observed_by_followers": sum(len(f.observed) for f in self.followers.values()),

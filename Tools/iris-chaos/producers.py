@@ -6,6 +6,7 @@ acknowledging every line it was given, those lines' outcome is unknown (they may
 at most once) and a new process takes over with new values.
 """
 
+import bisect
 import collections
 import subprocess
 import threading
@@ -23,13 +24,13 @@ class Ledger:
         self.lock = threading.Lock()
         self.acks = {}            # partition -> {value bytes: offset}
         self.unknown = {}         # partition -> set(value bytes)
-        self.ack_times = {}       # partition -> monotonic time of the latest acknowledgement
+        self.ack_times = {}       # partition -> [monotonic time of each acknowledgement], ascending
         self.anomalies = []       # contract breaches by the client tool, as messages
 
     def acknowledge(self, partition, value, offset):
         with self.lock:
             self.acks.setdefault(partition, {})[value] = offset
-            self.ack_times[partition] = time.monotonic()
+            self.ack_times.setdefault(partition, []).append(time.monotonic())
 
     def give_up(self, partition, values):
         with self.lock:
@@ -39,9 +40,12 @@ class Ledger:
         with self.lock:
             self.anomalies.append(message)
 
-    def last_ack_time(self, partition):
+    def first_ack_after(self, partition, moment):
+        """The time of the partition's first acknowledgement after moment, or None."""
         with self.lock:
-            return self.ack_times.get(partition)
+            times = self.ack_times.get(partition, [])
+            index = bisect.bisect_right(times, moment)
+            return times[index] if index < len(times) else None
 
     def counts(self):
         with self.lock:
