@@ -106,6 +106,13 @@ def check(evidence_by_partition: dict) -> list:
     return found
 
 
+def unknown_landed(evidence: PartitionEvidence) -> int:
+    """How many values whose outcome was unknown are in some replica's log (each at most
+    once, which the duplicate check enforces)."""
+    present = {record.value for records in evidence.logs.values() for record in records if not record.is_system}
+    return len(evidence.unknown & present)
+
+
 def _check_readable(partition, evidence):
     found = []
     for node in evidence.replicas:

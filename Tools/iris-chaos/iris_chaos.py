@@ -12,7 +12,7 @@ import sys
 import tempfile
 import time
 
-from checker import PartitionEvidence, check
+from checker import PartitionEvidence, check, unknown_landed
 from cluster_info import parse_info
 from dump import parse_dump
 from faults import FaultInjector
@@ -102,6 +102,7 @@ class ChaosRun:
         self.unexpected_exits = {}
         self.placement = []
         self.catch_up_ms = None
+        self.unknown_landed = None
 
     # -- the cluster -------------------------------------------------------------------
 
@@ -355,16 +356,13 @@ class ChaosRun:
         self.stop_cluster()
         for message in self.ledger.anomalies:
             self.violate("client_contract", message)
-        for violation in check(self.gather()):
+        evidence = self.gather()
+        self.unknown_landed = sum(unknown_landed(item) for item in evidence.values())
+        for violation in check(evidence):
             self.violate(violation.pop("kind"), violation.pop("detail"), **violation)
 
     def cleanup(self):
         """Kills everything the run started (by PID) and removes the firewall table."""
-        if self.injector is not None and self.netfaults is not None:
-            try:
-                self.netfaults.heal()
-            except NetFaultsUnavailable:
-                pass
         for producer in self.producers:
             producer.force_stop()
         for follower in self.followers.values():
@@ -372,7 +370,7 @@ class ChaosRun:
         for node in self.nodes.values():
             node.force_stop()
         if self.netfaults is not None:
-            self.netfaults.close()
+            self.netfaults.close()   # deleting the table removes every rule
 
     def summary(self):
         acknowledged, unknown = self.ledger.counts()
@@ -384,6 +382,7 @@ class ChaosRun:
             "duration": self.arguments.duration,
             "acknowledged": acknowledged,
             "unknown_outcome": unknown,
+            "unknown_outcome_landed": self.unknown_landed,
             "faults": dict(self.injector.counts) if self.injector else {},
             "resume_after_heal_ms": self.resume_after_heal_ms,
             "replicas_agreed_after_ms": self.catch_up_ms,

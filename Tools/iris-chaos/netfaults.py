@@ -28,6 +28,7 @@ class NetFaults:
         self.created = False
 
     def _nft(self, *arguments):
+        """Runs nft; its stdout, or NetFaultsUnavailable."""
         command = ["nft", *arguments]
         try:
             result = subprocess.run(command, capture_output=True, text=True, timeout=NFT_TIMEOUT_SECONDS)
@@ -35,6 +36,17 @@ class NetFaults:
             raise NetFaultsUnavailable(f"`{' '.join(command)}` failed: {error}") from error
         if result.returncode != 0:
             raise NetFaultsUnavailable(f"`{' '.join(command)}` exit {result.returncode}: {result.stderr.strip()}")
+        return result.stdout
+
+    def remove_orphans(self):
+        """Deletes tables left by a harness that was killed (its PID no longer runs): their
+        rules would otherwise keep dropping traffic between the node addresses."""
+        for line in self._nft("list", "tables").splitlines():
+            name = line.split()[-1] if line.startswith("table inet iris_chaos_") else ""
+            pid = name.removeprefix("iris_chaos_")
+            if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                print(f"iris-chaos: removing nftables table inet {name} left by a run that died", flush=True)
+                self._nft("delete", "table", "inet", name)
 
     def open(self, probe_addresses):
         """Creates the table and proves a drop rule works between the first two of
@@ -43,6 +55,7 @@ class NetFaults:
             raise NetFaultsUnavailable("not root: nftables needs CAP_NET_ADMIN")
         if shutil.which("nft") is None:
             raise NetFaultsUnavailable("the nft command is not installed (apt-get install nftables)")
+        self.remove_orphans()
         self._nft("add", "table", "inet", self.table)
         self.created = True
         for hook in ("input", "output"):

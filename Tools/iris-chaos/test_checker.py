@@ -5,7 +5,7 @@ or `cd Tools/iris-chaos && python3 -m unittest test_checker`."""
 import json
 import unittest
 
-from checker import PartitionEvidence, Record, check, check_partition, record_from_json
+from checker import PartitionEvidence, Record, check, check_partition, record_from_json, unknown_landed
 from dump import parse_dump
 
 TERM_MARKER = (("iris.term", b"\x01"),)
@@ -39,6 +39,7 @@ class CheckerTests(unittest.TestCase):
         evidence.unknown = {b"s1-p0-6", b"s1-p0-99"}   # one landed, one did not
         del evidence.acks[b"s1-p0-6"]
         self.assertEqual(check_partition(0, evidence), [])
+        self.assertEqual(unknown_landed(evidence), 1)
 
     def test_lost_ack_is_flagged(self):
         evidence = clean_partition()
