@@ -11,6 +11,7 @@ import socket
 import sys
 import tempfile
 import time
+import traceback
 
 from checker import PartitionEvidence, check, unknown_landed
 from cluster_info import parse_info
@@ -419,6 +420,9 @@ def main(argv):
     except KeyboardInterrupt:
         interrupted = True
         chaos.violate("interrupted", "the run was interrupted before it finished")
+    except Exception:   # a harness bug must still clean up and report, never hide as a pass
+        interrupted = True
+        chaos.violate("harness_error", traceback.format_exc())
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)   # a second Ctrl-C must not cut the cleanup short
         signal.signal(signal.SIGINT, signal.SIG_IGN)
