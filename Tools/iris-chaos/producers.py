@@ -70,7 +70,6 @@ class Producer:
         self.reader = None
         self.sent = 0
         self.restarts = 0
-        self.failures = []                     # last stderr lines of processes that failed
         self.stopping = threading.Event()
         self.thread = threading.Thread(target=self._feed, name=f"producer-{index}", daemon=True)
 
@@ -146,8 +145,6 @@ class Producer:
             self.ledger.give_up(self.partition, left)
             if process.returncode == 0:
                 self.ledger.note(f"producer {self.index}: append exited 0 with {len(left)} lines unacknowledged")
-        if process.returncode != 0:
-            self.failures = (self.failures + [f"exit {process.returncode}"])[-5:]
 
     def begin_stop(self):
         """Stops feeding and closes stdin, so the process commits what it has and exits."""
