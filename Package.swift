@@ -139,7 +139,10 @@ let package = Package(
         ),
         .testTarget(
             name: "IrisNetworkTests",
-            dependencies: ["IrisDaemon", "IrisTransport", "IrisClient", "IrisClientProtocol", "IrisNode", "IrisReplication", "IrisLog"]
+            dependencies: ["IrisDaemon", "IrisTransport", "IrisClient", "IrisClientProtocol", "IrisNode", "IrisReplication", "IrisLog",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

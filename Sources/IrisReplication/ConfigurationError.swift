@@ -2,7 +2,7 @@ import IrisLog
 
 /// Why a `ReplicaConfiguration` was rejected.
 public enum ConfigurationError: Error, Sendable, Hashable {
-    /// Membership must be 3 or 5 replicas.
+    /// Membership must be 1, 3 or 5 replicas.
     case unsupportedMemberCount(Int)
     /// A member appears more than once.
     case duplicateMember(NodeID)

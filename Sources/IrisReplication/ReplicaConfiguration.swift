@@ -5,7 +5,7 @@ import IrisLog
 public struct ReplicaConfiguration: Sendable, Hashable {
     /// This replica.
     public let nodeID: NodeID
-    /// All replicas, including this one (3 or 5).
+    /// All replicas, including this one (1, 3 or 5; one is a single node that commits on its own fsync).
     public let members: [NodeID]
     /// Inclusive lower bound of the randomized election timeout.
     public let electionTimeoutTicksMin: Int
@@ -44,7 +44,7 @@ public struct ReplicaConfiguration: Sendable, Hashable {
     /// frame, 256 uncommitted appends, 64 held messages. Every replica of a group MUST use the
     /// same `frameBytesMax` (SPEC.md §9.11).
     ///
-    /// - Throws: `ConfigurationError` when membership is not 3 or 5 distinct replicas including
+    /// - Throws: `ConfigurationError` when membership is not 1, 3 or 5 distinct replicas including
     ///   `nodeID`, a setting is below its minimum (`valueTooSmall`), the election timeout range
     ///   is empty, heartbeats are not shorter than the shortest election timeout, or
     ///   `frameBytesMax <= messageBytesMax <= inflightBytesMax` does not hold.
@@ -62,7 +62,7 @@ public struct ReplicaConfiguration: Sendable, Hashable {
         uncommittedAppendsMax: Int = 256,
         heldMessagesMax: Int = 64
     ) throws(ConfigurationError) {
-        guard members.count == 3 || members.count == 5 else {
+        guard members.count == 1 || members.count == 3 || members.count == 5 else {
             throw .unsupportedMemberCount(members.count)
         }
         var seen = Set<NodeID>()

@@ -54,7 +54,12 @@ extension ReplicaCore {
             isPreVote: true, term: hardState.term.next,
             lastLogOffset: lastOffset, lastLogTerm: termIndex.lastTerm)
         for peer in peers { send(.voteRequest(request), to: peer) }
+        if hasQuorumOfVotes { becomeCandidate() }
     }
+
+    /// Whether the votes granted so far (our own included) form a majority: at once for a
+    /// single-member group, which has no one to ask.
+    var hasQuorumOfVotes: Bool { votes.count { $0 == true } >= configuration.quorum }
 
     mutating func becomeCandidate() {
         // Persisted at the end of the step; the requests below are held until it is durable.
@@ -67,6 +72,7 @@ extension ReplicaCore {
             isPreVote: false, term: hardState.term,
             lastLogOffset: lastOffset, lastLogTerm: termIndex.lastTerm)
         for peer in peers { send(.voteRequest(request), to: peer) }
+        if hasQuorumOfVotes { becomeLeader() }
     }
 
     mutating func becomeLeader() {

@@ -64,14 +64,17 @@ private final class ThreadBody: Sendable {
 }
 
 /// Wall-clock time in microseconds since the Unix epoch, for record timestamps and retention.
-enum WallClock {
-    static func nowMicroseconds() -> Int64 {
+/// The system clocks, as the engine and the node read them.
+package enum WallClock {
+    /// Microseconds since the Unix epoch (CLOCK_REALTIME): record timestamps.
+    package static func nowMicroseconds() -> Int64 {
         var time = timespec()
         clock_gettime(CLOCK_REALTIME, &time)
         return Int64(time.tv_sec) * 1_000_000 + Int64(time.tv_nsec) / 1000
     }
 
-    static func monotonicNanoseconds() -> UInt64 {
+    /// Nanoseconds of CLOCK_MONOTONIC: durations.
+    package static func monotonicNanoseconds() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)

@@ -1,23 +1,5 @@
 import IrisReplication
 
-/// Identity of a cluster, carried by every peer message so that nodes of two clusters never
-/// mix.
-public struct ClusterID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    /// The identifier's value.
-    public let rawValue: UInt64
-
-    /// The cluster identified by `rawValue`.
-    public init(rawValue: UInt64) { self.rawValue = rawValue }
-    /// The cluster identified by `rawValue`.
-    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
-
-    /// 16 hexadecimal digits.
-    public var description: String {
-        let digits = String(rawValue, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
-    }
-}
-
 /// What a node's data directory belongs to, fixed when the directory is created: the
 /// cluster, this node's ID in it, the partition count P and the replica count R; SPEC.md §11.2.
 ///

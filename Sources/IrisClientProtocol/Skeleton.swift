@@ -1,1 +1,0 @@
-// skeleton: replaced by the first real file

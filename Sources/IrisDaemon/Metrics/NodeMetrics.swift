@@ -1,0 +1,25 @@
+import Metrics
+import IrisReplication
+
+/// The node's own metrics (SPEC.md §14.6), through swift-metrics: `irisd --metrics` exports
+/// them, with IrisLog's (`iris_log_*`: appends, groups, fdatasync latency), in Prometheus form.
+struct NodeMetrics: Sendable {
+    /// Client appends committed.
+    let commits = Counter(label: "iris_commits_total")
+    /// Time from a client append reaching its partition to its commit.
+    let commitLatency = Timer(label: "iris_commit_latency_seconds", preferredDisplayUnit: .seconds)
+    /// Leaderships this node's replicas took (elections won).
+    let elections = Counter(label: "iris_elections_won_total")
+    /// Partitions this node leads now.
+    let leaders = Gauge(label: "iris_leaders")
+
+    /// Bytes of AppendRequests queued for `peer`.
+    static func peerQueueBytes(_ peer: NodeID) -> Gauge {
+        Gauge(label: "iris_peer_queue_bytes", dimensions: [("peer", String(peer.rawValue))])
+    }
+
+    /// Messages dropped for `peer` (unreachable or queue full), as a running total.
+    static func peerDropped(_ peer: NodeID) -> Gauge {
+        Gauge(label: "iris_peer_dropped_messages", dimensions: [("peer", String(peer.rawValue))])
+    }
+}

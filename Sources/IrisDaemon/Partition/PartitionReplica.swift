@@ -1,0 +1,299 @@
+import IrisLog
+import IrisNode
+import IrisReplication
+import Logging
+import Synchronization
+
+/// Sends a partition's messages to peers (the transport, or a test's network).
+protocol PeerSender: Sendable {
+    /// Queues `envelope` for its recipient, best effort: it may be dropped (bounded queues).
+    func send(partition: PartitionID, _ envelope: Envelope)
+}
+
+/// One partition's replica on this node: the one owner of its `ReplicaDriver`, log and hard
+/// state. A single loop takes events from the mailbox and runs each to completion, so the
+/// driver is never entered twice; everything else talks to it through the mailbox or reads
+/// `status` (SPEC.md §14). Idempotent appends are resolved here (`ProducerTable`).
+final class PartitionReplica: ReplicaShell, @unchecked Sendable {
+    let partition: PartitionID
+    let log: Log
+    let mailbox: Mailbox<PartitionEvent>
+    let logger: Logger
+    let metrics: NodeMetrics
+
+    // Loop-only state: touched by the loop task alone.
+    private var driver: ReplicaDriver!
+    private let hardStateFile: HardStateFile
+    private let sender: any PeerSender
+    private var nextRequestID: UInt64 = 1
+    private var pendingAppends: [ClientRequestID: PendingAppend] = [:]
+    private var producers = ProducerTable()
+    /// Duplicates of appends not yet committed, answered when the commit offset reaches `end`.
+    private var commitWaiters: [(end: LogEnd, answer: CheckedContinuation<PartitionAnswer, Never>, result: PartitionAnswer)] = []
+    private var wasLeader = false
+
+    // Shared state.
+    private let shared: Mutex<ReplicaStatus>
+    private let readWaiters: ReadWaiters
+    /// The producer window a new leader rebuilds from: this many records back from its log's end.
+    let producerWindowRecords: UInt64 = 16_384
+
+    /// Opens the replica from its durable state: the hard-state file and the recovered log.
+    init(
+        partition: PartitionID, configuration: ReplicaConfiguration, log: Log, hardStateFile: HardStateFile,
+        sender: any PeerSender, mailboxCapacity: Int, metrics: NodeMetrics, logger: Logger
+    ) throws(ReplicaFault) {
+        self.metrics = metrics
+        self.partition = partition
+        self.log = log
+        self.hardStateFile = hardStateFile
+        self.sender = sender
+        self.mailbox = Mailbox(capacity: mailboxCapacity)
+        self.logger = logger
+        self.shared = Mutex(ReplicaStatus())
+        self.readWaiters = ReadWaiters()
+        self.driver = try ReplicaDriver(
+            configuration: configuration, hardState: hardStateFile.state, log: LogReplicaView(log: log),
+            timeoutSource: SystemElectionTimeouts(), shell: self)
+        publishStatus()
+    }
+
+    /// What the replica is now: role, leader, term, commit offset.
+    var status: ReplicaStatus { shared.withLock { $0 } }
+
+    /// The loop: runs until the mailbox is closed and drained. Answers every append still
+    /// waiting when it ends.
+    func run() async {
+        while let event = await mailbox.next() {
+            await handle(event)
+        }
+        failWaiting(.unavailable("partition \(partition) is shutting down"))
+        readWaiters.releaseAll()
+    }
+
+    private func handle(_ event: PartitionEvent) async {
+        switch event {
+        case .tick:
+            await driver.handle(.tick)
+            readWaiters.expire()
+        case .receive(let envelope):
+            await driver.handle(.receive(envelope))
+        case .append(let call):
+            await append(call)
+        case .hardStatePersisted(let state):
+            await driver.hardStatePersisted(state)
+        case .logSynced(let ticket):
+            await driver.logSyncCompleted(ticket)
+        case .stop(let reason):
+            driver.stop(reason)
+        }
+        afterStep()
+    }
+
+    // MARK: Appends
+
+    private func append(_ call: AppendCall) async {
+        if let reason = driver.stopReason {
+            call.answer.resume(returning: .unavailable("partition \(partition) stopped: \(reason)"))
+            return
+        }
+        guard driver.core.role == .leader else {
+            call.answer.resume(returning: .notLeader(driver.core.leaderID))
+            return
+        }
+        var records = call.records
+        var systemRecords = 0
+        if call.producer != 0 {
+            switch producers.lookup(producer: call.producer, sequence: call.sequence) {
+            case .duplicate(let entry):
+                let result = PartitionAnswer.appended(first: entry.firstOffset, count: entry.count)
+                if entry.end <= driver.core.commitOffset {
+                    call.answer.resume(returning: result)
+                } else {
+                    commitWaiters.append((entry.end, call.answer, result))
+                }
+                return
+            case .tooOld:
+                call.answer.resume(returning: .sequenceTooOld)
+                return
+            case .new:
+                let now = WallClock.nowMicroseconds()
+                records.insert(ProducerRecord.record(producer: call.producer, sequence: call.sequence, timestampMicroseconds: now), at: 0)
+                systemRecords = 1
+            }
+        }
+        let batch: EncodedBatch
+        do {
+            batch = try EncodedBatch(records: records, timestampMicroseconds: WallClock.nowMicroseconds())
+        } catch {
+            call.answer.resume(returning: .tooLarge)
+            return
+        }
+        let id = ClientRequestID(nextRequestID)
+        nextRequestID += 1
+        let base = driver.core.lastOffset
+        pendingAppends[id] = PendingAppend(
+            answer: call.answer, recordOffset: UInt64(systemRecords), count: call.records.count,
+            startedNanoseconds: WallClock.monotonicNanoseconds())
+        await driver.handle(.clientAppend(id, batch: batch))
+        // Appended when the log grew by exactly this batch in this step (otherwise the core
+        // already answered: not leader, overloaded, too large).
+        if pendingAppends[id] != nil, call.producer != 0, driver.core.lastOffset.rawValue == base.rawValue + UInt64(records.count) {
+            producers.record(producer: call.producer, ProducerTable.Entry(
+                sequence: call.sequence, firstOffset: Offset(base.rawValue + 1), count: call.records.count,
+                end: driver.core.lastOffset))
+        }
+    }
+
+    // MARK: ReplicaShell
+
+    func persistHardState(_ state: HardState) {
+        // A hard-state save is one small write and fdatasync, done in line: rare (elections),
+        // and persists must complete in the order asked for.
+        do {
+            try hardStateFile.save(state)
+        } catch {
+            mailbox.deliver(.stop(.hardStateFailed("\(error)")))
+            return
+        }
+        mailbox.deliver(.hardStatePersisted(state))
+    }
+
+    func syncLog(_ ticket: LogSyncTicket) {
+        let log = self.log
+        let mailbox = self.mailbox
+        Task {
+            do throws(LogError) {
+                try await log.sync()
+                mailbox.deliver(.logSynced(ticket))
+            } catch {
+                mailbox.deliver(.stop(.logFailed(error)))
+            }
+        }
+    }
+
+    func send(_ envelope: Envelope) {
+        sender.send(partition: partition, envelope)
+    }
+
+    func commitAdvanced(to offset: LogEnd) {
+        shared.withLock { $0.commitOffset = offset }
+        readWaiters.commitAdvanced(to: offset)
+        var kept: [(end: LogEnd, answer: CheckedContinuation<PartitionAnswer, Never>, result: PartitionAnswer)] = []
+        for waiter in commitWaiters {
+            if waiter.end <= offset { waiter.answer.resume(returning: waiter.result) } else { kept.append(waiter) }
+        }
+        commitWaiters = kept
+    }
+
+    func clientResult(_ id: ClientRequestID, _ result: ClientResult) {
+        guard let pending = pendingAppends.removeValue(forKey: id) else { return }
+        if case .committed = result {
+            metrics.commits.increment()
+            metrics.commitLatency.recordNanoseconds(Int64(WallClock.monotonicNanoseconds() - pending.startedNanoseconds))
+        }
+        let answer: PartitionAnswer = switch result {
+        case .committed(let first): .appended(first: Offset(first.rawValue + pending.recordOffset), count: pending.count)
+        case .notLeader(let hint): .notLeader(hint)
+        case .overloaded: .overloaded
+        case .payloadTooLarge: .tooLarge
+        case .outcomeUnknown: .outcomeUnknown
+        }
+        pending.answer.resume(returning: answer)
+    }
+
+    func replicaStopped(_ reason: ReplicaStop) {
+        logger.error("partition \(partition) replica stopped: \(reason)")
+        shared.withLock { $0.stopped = reason.description }
+        failWaiting(.unavailable("partition \(partition) stopped: \(reason)"))
+    }
+
+    // MARK: Leadership changes and status
+
+    /// After each event: notices leadership gained or lost and publishes the status.
+    private func afterStep() {
+        let isLeader = driver.core.role == .leader && !driver.isStopped
+        if isLeader && !wasLeader {
+            metrics.elections.increment()
+            rebuildProducers()
+            logger.info("partition \(partition): leader in term \(driver.core.hardState.term.rawValue)")
+        } else if !isLeader && wasLeader {
+            producers.removeAll()
+            for waiter in commitWaiters { waiter.answer.resume(returning: .outcomeUnknown) }
+            commitWaiters.removeAll()
+        }
+        wasLeader = isLeader
+        publishStatus()
+    }
+
+    private func publishStatus() {
+        let core = driver.core
+        shared.withLock { status in
+            status.role = core.role
+            status.leader = core.leaderID
+            status.term = core.hardState.term
+            status.commitOffset = core.commitOffset
+            status.lastOffset = core.lastOffset
+        }
+    }
+
+    /// A new leader learns its producers from the end of its own log: every idempotent append
+    /// in it may commit under this leader, so a retry must find it.
+    private func rebuildProducers() {
+        producers.removeAll()
+        let end = driver.core.lastOffset.rawValue
+        var offset = Offset(end > producerWindowRecords ? end - producerWindowRecords : 0)
+        while offset.rawValue < end {
+            let frames: [SealedFrame]
+            do {
+                frames = try log.readFrames(from: offset, maxBytes: 1 << 20)
+            } catch {
+                logger.error("partition \(partition): cannot read its log to rebuild producers: \(error)")
+                return
+            }
+            guard let last = frames.last else { return }
+            for frame in frames {
+                guard let first = try? frame.records().first, let producer = ProducerRecord.parse(first) else { continue }
+                producers.record(producer: producer.producer, ProducerTable.Entry(
+                    sequence: producer.sequence, firstOffset: Offset(frame.baseOffset.rawValue + 1),
+                    count: frame.recordCount - 1, end: LogEnd(before: frame.nextOffset)))
+            }
+            offset = last.nextOffset
+        }
+    }
+
+    private func failWaiting(_ answer: PartitionAnswer) {
+        for (_, pending) in pendingAppends { pending.answer.resume(returning: answer) }
+        pendingAppends.removeAll()
+        for waiter in commitWaiters { waiter.answer.resume(returning: answer) }
+        commitWaiters.removeAll()
+    }
+
+    // MARK: Reads (any thread)
+
+    /// Committed records from `offset` on, at most about `maxBytes` of them; waits up to
+    /// `waitTicks` ticks for one to commit when there is none yet.
+    func readCommitted(from offset: Offset, maxBytes: Int, waitTicks: Int) async throws(LogError) -> (records: [LogRecord], commitOffset: LogEnd) {
+        var commit = status.commitOffset
+        if commit.rawValue <= offset.rawValue, waitTicks > 0 {
+            commit = await readWaiters.wait(beyond: offset, ticks: waitTicks, current: { [self] in status.commitOffset })
+        }
+        guard commit.rawValue > offset.rawValue else { return ([], commit) }
+        let records = try log.read(from: offset, maxBytes: maxBytes).filter { $0.offset.rawValue < commit.rawValue }
+        return (records, commit)
+    }
+}
+
+/// A client append the core accepted, until its answer.
+private struct PendingAppend {
+    var answer: CheckedContinuation<PartitionAnswer, Never>
+    /// System records before the client's (the producer record): added to the frame's offset.
+    var recordOffset: UInt64
+    var count: Int
+    var startedNanoseconds: UInt64
+}
+
+/// Election timeouts drawn from the system's random source (SPEC.md §9.1 rule 4).
+struct SystemElectionTimeouts: ElectionTimeoutSource {
+    mutating func nextElectionTimeoutTicks(in range: Range<Int>) -> Int { Int.random(in: range) }
+}

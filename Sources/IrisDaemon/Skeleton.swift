@@ -1,4 +1,0 @@
-import NIOCore
-import NIOHTTP1
-import ServiceLifecycle
-import Prometheus

@@ -1,5 +1,0 @@
-import NIOCore
-import NIOPosix
-import NIOSSL
-import X509
-import Crypto

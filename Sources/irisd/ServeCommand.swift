@@ -1,0 +1,117 @@
+import ArgumentParser
+import IrisDaemon
+import IrisReplication
+import IrisTransport
+import Logging
+import ServiceLifecycle
+
+/// `irisd [serve] --data DIR [--id N --cluster 1=HOST:PORT,...] [--partitions P] [--replicas R]
+/// [--tls-dir DIR] [--metrics HOST:PORT]` (ARCHITECTURE §6).
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run a node (the default command).",
+        discussion: """
+            Without --cluster, a single node (ID 1) serves clients on 127.0.0.1:7100 with \
+            \(ServeCommand.defaultPartitions) partitions of one replica each. With --cluster, node --id of the \
+            listed nodes serves peers and clients on its own entry's address; every node of a \
+            cluster MUST be started with the same --cluster, --partitions and --replicas. The data \
+            directory remembers them and refuses a different configuration. SIGTERM shuts down \
+            cleanly; kill -9 loses nothing acknowledged.
+            """)
+
+    static let defaultPartitions = 8
+
+    @Option(name: .long, help: "Data directory (created if missing).")
+    var data: String
+
+    @Option(name: .long, help: "This node's ID in --cluster (default 1).")
+    var id: UInt64?
+
+    @Option(name: .long, help: "Every node: 1=HOST:PORT,2=HOST:PORT,... (default 1=127.0.0.1:7100).")
+    var cluster: String?
+
+    @Option(name: .long, help: "Partitions of the cluster, fixed at creation (default \(ServeCommand.defaultPartitions)).")
+    var partitions: Int?
+
+    @Option(name: .long, help: "Replicas per partition: 1, 3 or 5, at most the number of nodes (default min(3, nodes)).")
+    var replicas: Int?
+
+    @Option(name: .customLong("tls-dir"), help: "Mutual TLS between nodes and clients with the certificates in DIR (see `irisd certs`).")
+    var tlsDirectory: String?
+
+    @Option(name: .long, help: "Serve Prometheus metrics on HOST:PORT at /metrics.")
+    var metrics: String?
+
+    func run() async throws {
+        var logger = Logger(label: "irisd")
+        logger.logLevel = .info
+        let configuration = try nodeConfiguration()
+        let metricsEndpoint = try metricsAddress()
+        let registry = metricsEndpoint.map { _ in MetricsServer.bootstrapRegistry() }
+        let server: NodeServer
+        do {
+            server = try NodeServer(configuration: configuration, logger: logger)
+        } catch {
+            logger.error("\(error)")
+            throw ExitCode(1)
+        }
+        var services: [any Service] = [server]
+        if let metricsEndpoint, let registry {
+            services.append(MetricsServer(endpoint: metricsEndpoint, registry: registry, node: server, logger: logger))
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    private func metricsAddress() throws(ValidationError) -> Endpoint? {
+        guard let metrics else { return nil }
+        guard let endpoint = Endpoint(parsing: Substring(metrics)) else {
+            throw ValidationError("--metrics: expected HOST:PORT, got \(metrics)")
+        }
+        return endpoint
+    }
+
+    private func nodeConfiguration() throws(ValidationError) -> NodeConfiguration {
+        let members: [NodeID: Endpoint]
+        if let cluster {
+            members = try Self.parseCluster(cluster)
+        } else {
+            members = [NodeID(1): Endpoint(host: "127.0.0.1", port: 7100)]
+        }
+        let nodeID = NodeID(id ?? (cluster == nil ? 1 : 0))
+        guard nodeID.rawValue != 0 else { throw ValidationError("--id is required with --cluster") }
+        guard members[nodeID] != nil else {
+            throw ValidationError("--id \(nodeID.rawValue) is not in --cluster (\(members.keys.map(\.rawValue).sorted()))")
+        }
+        let partitionCount = partitions ?? Self.defaultPartitions
+        guard (1...65_536).contains(partitionCount) else { throw ValidationError("--partitions must be 1 ... 65536") }
+        let replicaCount = replicas ?? min(3, members.count)
+        guard [1, 3, 5].contains(replicaCount), replicaCount <= members.count else {
+            throw ValidationError("--replicas must be 1, 3 or 5 and at most the \(members.count) nodes of --cluster")
+        }
+        var configuration = NodeConfiguration(
+            dataDirectory: data, nodeID: nodeID, members: members, partitionCount: partitionCount, replicaCount: replicaCount)
+        configuration.tlsDirectory = tlsDirectory
+        return configuration
+    }
+
+    /// Parses `1=HOST:PORT,2=HOST:PORT,...`.
+    static func parseCluster(_ text: String) throws(ValidationError) -> [NodeID: Endpoint] {
+        var members: [NodeID: Endpoint] = [:]
+        for entry in text.split(separator: ",") {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let id = UInt64(parts[0]), id > 0, let endpoint = Endpoint(parsing: parts[1]) else {
+                throw ValidationError("--cluster: expected ID=HOST:PORT with ID >= 1, got \(entry)")
+            }
+            guard members.updateValue(endpoint, forKey: NodeID(id)) == nil else {
+                throw ValidationError("--cluster: node \(id) is listed twice")
+            }
+        }
+        guard !members.isEmpty else { throw ValidationError("--cluster lists no node") }
+        return members
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import IrisClient
+import IrisClientProtocol
+import IrisLog
+import IrisReplication
+import IrisTransport
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Testing
+
+@testable import IrisDaemon
+
+/// A node server run in this process, its own service group so the test can stop it alone.
+struct ServedNode {
+    let configuration: NodeConfiguration
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+
+    static func start(_ configuration: NodeConfiguration) throws -> ServedNode {
+        let server = try NodeServer(configuration: configuration, logger: TestNodes.quiet)
+        let group = ServiceGroup(services: [server], logger: TestNodes.quiet)
+        let task = Task { try await group.run() }
+        return ServedNode(configuration: configuration, group: group, task: task)
+    }
+
+    /// Graceful shutdown, awaited.
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+    }
+}
+
+/// Free TCP ports on 127.0.0.1, found by binding port 0 (then released for the node).
+func freePorts(_ count: Int) throws -> [Int] {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    defer { try? group.syncShutdownGracefully() }
+    var channels: [any Channel] = []
+    for _ in 0..<count {
+        channels.append(try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait())
+    }
+    let ports = channels.compactMap { $0.localAddress?.port }
+    for channel in channels { try channel.close().wait() }
+    return ports
+}
+
+@Suite("A cluster over TCP", .serialized)
+struct ClusterOverTCPTests {
+    @Test("three nodes replicate over TCP; IrisClient's appends land once each through the loss of a leader")
+    func threeNodesSurviveLeaderLoss() async throws {
+        let ports = try freePorts(3)
+        let members = Dictionary(uniqueKeysWithValues: (0..<3).map { (NodeID(UInt64($0 + 1)), Endpoint(host: "127.0.0.1", port: ports[$0])) })
+        let configurations = (1...3).map { id in
+            NodeConfiguration(
+                dataDirectory: TestNodes.temporaryDirectory(), nodeID: NodeID(UInt64(id)), members: members,
+                partitionCount: 2, replicaCount: 3)
+        }
+        defer { for configuration in configurations { try? FileManager.default.removeItem(atPath: configuration.dataDirectory) } }
+        var nodes = try configurations.map { try ServedNode.start($0) }
+        let client = try IrisClient(endpoints: members.values.map(\.description))
+        var expected: [String] = []
+        for index in 0..<30 {
+            let value = "before-\(index)"
+            _ = try await client.append(partition: 0, records: [Record(value: Array(value.utf8))])
+            expected.append(value)
+        }
+        let status = try await client.status()
+        let leader = try #require(status.partitions.first { $0.partition == 0 }?.leaderNodeID)
+        await nodes[Int(leader) - 1].stop()
+        for index in 0..<30 {
+            let value = "after-\(index)"
+            _ = try await client.append(partition: 0, records: [Record(value: Array(value.utf8))])
+            expected.append(value)
+        }
+        nodes[Int(leader) - 1] = try ServedNode.start(configurations[Int(leader) - 1])
+        var values: [String] = []
+        var next = Offset(0)
+        for _ in 0..<100 where values.count < expected.count {
+            let batch = try await client.read(partition: 0, from: next, maxBytes: 1 << 20)
+            values += batch.records.filter { !$0.headers.contains { $0.name.hasPrefix("iris.") } }.map { String(decoding: $0.value, as: UTF8.self) }
+            next = batch.nextOffset
+        }
+        #expect(values == expected)
+        await client.close()
+        for node in nodes { await node.stop() }
+    }
+}
