@@ -45,7 +45,8 @@ def parse_arguments(argv):
     parser.add_argument("--bin", default=None, help="directory with irisd and iris-log (default .build/debug)")
     parser.add_argument("--producers", type=int, default=None, help="producer processes (default 2 per partition)")
     parser.add_argument("--rate", type=float, default=20, help="lines per second per producer (default 20)")
-    parser.add_argument("--append-timeout", type=float, default=10, help="iris-log append --timeout (default 10)")
+    parser.add_argument("--append-timeout", type=float, default=3,
+                        help="iris-log append --timeout (default 3: short enough that faults make some appends' outcome unknown)")
     parser.add_argument("--resume-bound", type=float, default=30,
                         help="seconds after healing within which every partition must commit again (default 30)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory even when the run is clean")
@@ -342,6 +343,17 @@ class ChaosRun:
             evidence[partition] = item
         return evidence
 
+    def save_client_record(self):
+        """Writes what clients were told and saw to WORK/clients.json, for a post-mortem."""
+        def text(value):
+            return value.decode("utf-8", "backslashreplace")
+        record = {str(p): {"acks": {text(v): o for v, o in self.ledger.acks.get(p, {}).items()},
+                           "unknown": sorted(text(v) for v in self.ledger.unknown.get(p, set())),
+                           "observed": [[o, text(v)] for o, v in (self.followers[p].snapshot() if p in self.followers else [])]}
+                  for p in range(self.arguments.partitions)}
+        with open(os.path.join(self.work, "clients.json"), "w") as output:
+            json.dump(record, output)
+
     def run(self):
         self.start_cluster()
         self.open_netfaults()
@@ -358,6 +370,7 @@ class ChaosRun:
         for message in self.ledger.anomalies:
             self.violate("client_contract", message)
         evidence = self.gather()
+        self.save_client_record()
         self.unknown_landed = sum(unknown_landed(item) for item in evidence.values())
         for violation in check(evidence):
             self.violate(violation.pop("kind"), violation.pop("detail"), **violation)
