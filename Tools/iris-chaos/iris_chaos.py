@@ -31,7 +31,6 @@ OFFLINE_COMMAND_TIMEOUT_SECONDS = 120
 CATCH_UP_WAIT_SECONDS = 30
 QUIET_SECONDS = 3
 NODE_RESTARTS_MAX = 3
-ADDRESS_BASE = 11
 
 
 def parse_arguments(argv):
@@ -49,10 +48,15 @@ def parse_arguments(argv):
                         help="iris-log append --timeout (default 3: short enough that faults make some appends' outcome unknown)")
     parser.add_argument("--resume-bound", type=float, default=30,
                         help="seconds after healing within which every partition must commit again (default 30)")
+    parser.add_argument("--address-base", type=int, default=11,
+                        help="nodes listen on 127.0.0.B, B+1, ... (default 11); runs at the same time need disjoint ranges, "
+                             "since a partition drops all traffic between two addresses")
     parser.add_argument("--keep", action="store_true", help="keep the work directory even when the run is clean")
     arguments = parser.parse_args(argv)
     if arguments.partitions < 1 or arguments.replicas < 1 or arguments.replicas > arguments.nodes:
         parser.error("need 1 <= --replicas <= --nodes and --partitions >= 1")
+    if not 2 <= arguments.address_base <= 250 - arguments.nodes:
+        parser.error("--address-base must leave room for every node below 127.0.0.250 (and not be 127.0.0.1)")
     if arguments.duration < 0 or arguments.rate <= 0:
         parser.error("--duration must be >= 0 and --rate > 0")
     return arguments
@@ -113,7 +117,7 @@ class ChaosRun:
 
     def start_cluster(self):
         count = self.arguments.nodes
-        addresses = [f"127.0.0.{ADDRESS_BASE + index}" for index in range(count)]
+        addresses = [f"127.0.0.{self.arguments.address_base + index}" for index in range(count)]
         port = free_port(addresses)
         cluster = ",".join(f"{index + 1}={address}:{port}" for index, address in enumerate(addresses))
         os.makedirs(os.path.join(self.work, "logs"))
