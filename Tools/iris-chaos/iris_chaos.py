@@ -107,6 +107,7 @@ class ChaosRun:
         self.injector = None
         self.unexpected_exits = {}
         self.placement = []
+        self.preferred_leaders = []
         self.catch_up_ms = None
         self.unknown_landed = None
 
@@ -126,7 +127,7 @@ class ChaosRun:
             self.nodes[node_id] = Node(node_id, address, port, os.path.join(self.work, f"node{node_id}"),
                                        os.path.join(self.work, "logs", f"node{node_id}.log"), self.irisd, cluster,
                                        self.arguments.partitions, self.arguments.replicas)
-        self.placement = placement(list(self.nodes), self.arguments.partitions, self.arguments.replicas)[0]
+        self.placement, self.preferred_leaders = placement(list(self.nodes), self.arguments.partitions, self.arguments.replicas)
         say(f"work directory {self.work}; cluster {cluster}")
         for node in self.nodes.values():
             node.start()
@@ -407,6 +408,8 @@ class ChaosRun:
             "producer_restarts": sum(p.restarts for p in self.producers),
             "follower_restarts": sum(f.restarts for f in self.followers.values()),
             "observed_by_followers": sum(len(f.observed) for f in self.followers.values()),
+            "preferred_leaders_leading_at_end": sum(1 for p, leader in enumerate(self.preferred_leaders)
+                                                    if p in self.last_status and self.last_status[p].leader == leader),
             "stragglers": [v for v in self.violations if v["kind"] == "straggler"],
             "violations": self.violations,
             "fault_log": self.injector.log if self.injector else [],
