@@ -44,8 +44,9 @@ let package = Package(
         ),
         // Pure, deterministic replication core: no clock, randomness, disk or socket; entries are IrisLog frames.
         .target(name: "IrisReplication", dependencies: ["IrisLog"]),
-        // Seeded replication simulator (network, disks, clock, faults) and invariant checker.
-        .target(name: "IrisSimulation", dependencies: ["IrisReplication", "IrisLog", .product(name: "Logging", package: "swift-log")]),
+        // Seeded replication simulator (network, disks, clock, faults) and invariant checker; it runs
+        // each replica through IrisNode's ReplicaDriver, the one irisd runs.
+        .target(name: "IrisSimulation", dependencies: ["IrisNode", "IrisReplication", "IrisLog", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "iris-sim", dependencies: ["IrisSimulation", "IrisReplication", "IrisLog"], path: "Tools/iris-sim"),
         .testTarget(name: "IrisReplicationTests", dependencies: ["IrisReplication", "IrisSimulation", "IrisLog"]),
         .target(name: "IrisLogSimulation", dependencies: ["IrisLog", .product(name: "Logging", package: "swift-log")]),
@@ -69,13 +70,17 @@ let package = Package(
         .executableTarget(name: "FuzzSegmentRecovery", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzSegmentRecovery"),
         .executableTarget(name: "FuzzIndexFile", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzIndexFile"),
         .executableTarget(name: "FuzzCheckpoint", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzCheckpoint"),
+        .executableTarget(name: "FuzzPeerWire", dependencies: ["IrisReplication", "IrisLog"], path: "Fuzz/FuzzPeerWire"),
+        .executableTarget(name: "FuzzClientFrame", dependencies: ["IrisClientProtocol", "IrisLog", "CIrisSystem"], path: "Fuzz/FuzzClientFrame"),
         .testTarget(name: "IrisLogTests", dependencies: ["IrisLog", "IrisLogSimulation"]),
         // What `iris-log` uses (verify, repair, index rebuild, follow); kept out of the embeddable engine.
         .target(name: "IrisLogInspection", dependencies: ["IrisLog", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "iris-log",
             dependencies: [
-                "IrisLog", "IrisLogInspection", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "IrisLog", "IrisLogInspection", "IrisClient", "IrisClientProtocol", "IrisTransport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/iris-log"
@@ -131,7 +136,7 @@ let package = Package(
         .executableTarget(
             name: "irisd",
             dependencies: [
-                "IrisDaemon", "IrisTransport", "IrisNode",
+                "IrisDaemon", "IrisTransport", "IrisNode", "IrisReplication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -141,6 +146,8 @@ let package = Package(
             name: "IrisNetworkTests",
             dependencies: ["IrisDaemon", "IrisTransport", "IrisClient", "IrisClientProtocol", "IrisNode", "IrisReplication", "IrisLog",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

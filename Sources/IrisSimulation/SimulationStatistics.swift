@@ -1,7 +1,8 @@
 import IrisLog
 /// Counters of one run (or a sum over runs).
 public struct SimulationStatistics: Sendable, Hashable {
-    /// Core `step` calls.
+    /// Events handed to the replicas' drivers (ticks, messages, fsync completions, client
+    /// appends); each runs at most one core `step`.
     public var steps = 0
     /// Replica crashes (power loss on its disk, then recovery of its log), whatever caused them.
     public var crashes = 0
@@ -14,6 +15,8 @@ public struct SimulationStatistics: Sendable, Hashable {
     public var crashesMidOperation = 0
     /// Replicas that fail-stopped on an injected storage fault (EIO on write or fsync, ENOSPC).
     public var storageFaults = 0
+    /// Leadership transfers asked of a leader.
+    public var transfers = 0
     /// Client appends acknowledged as committed.
     public var committed = 0
     /// Client appends given up with an unknown outcome: answered `.outcomeUnknown`, or timed
@@ -41,6 +44,7 @@ public struct SimulationStatistics: Sendable, Hashable {
         partitions += other.partitions
         crashesMidOperation += other.crashesMidOperation
         storageFaults += other.storageFaults
+        transfers += other.transfers
         committed += other.committed
         outcomeUnknown += other.outcomeUnknown
         overloaded += other.overloaded
