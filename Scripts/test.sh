@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds once, runs the unit tests, checks the
-# docs, then short power-loss, crash-recovery, replication-simulation, iris-bench and fuzz runs.
+# docs, then short power-loss, crash-recovery, replication-simulation, chaos, iris-bench and fuzz runs.
 # CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +30,10 @@ step "crash recovery: SIGKILL a writer 50 times"
 step "replication simulator: 2,000 seeds each for 3 and 5 replicas"
 .build/release/iris-sim --seeds 2000 --replicas 3 --json
 .build/release/iris-sim --seeds 2000 --replicas 5 --json
+
+step "chaos: 3 irisd nodes under kill -9, pauses and network partitions for 60 s, then the checker"
+Tools/iris-chaos/run.sh --self-test
+Tools/iris-chaos/run.sh --nodes 3 --duration 60 --seed 1 --json
 
 step "iris-bench smoke: every subcommand once, tiny sizes"
 Tools/iris-bench/smoke.sh
