@@ -45,8 +45,9 @@ let package = Package(
         ),
         // Pure, deterministic replication core: no clock, randomness, disk or socket; entries are IrisLog frames.
         .target(name: "IrisReplication", dependencies: ["IrisLog"]),
-        // Seeded replication simulator (network, disks, clock, faults) and invariant checker.
-        .target(name: "IrisSimulation", dependencies: ["IrisReplication", "IrisLog", .product(name: "Logging", package: "swift-log")]),
+        // Seeded replication simulator (network, disks, clock, faults) and invariant checker; it runs
+        // each replica through IrisNode's ReplicaDriver, the one irisd runs.
+        .target(name: "IrisSimulation", dependencies: ["IrisNode", "IrisReplication", "IrisLog", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "iris-sim", dependencies: ["IrisSimulation", "IrisReplication", "IrisLog"], path: "Tools/iris-sim"),
         .testTarget(name: "IrisReplicationTests", dependencies: ["IrisReplication", "IrisSimulation", "IrisLog"]),
         .target(name: "IrisLogSimulation", dependencies: ["IrisLog", .product(name: "Logging", package: "swift-log")]),
@@ -70,13 +71,16 @@ let package = Package(
         .executableTarget(name: "FuzzSegmentRecovery", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzSegmentRecovery"),
         .executableTarget(name: "FuzzIndexFile", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzIndexFile"),
         .executableTarget(name: "FuzzCheckpoint", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzCheckpoint"),
+        .executableTarget(name: "FuzzPeerWire", dependencies: ["IrisReplication", "IrisLog"], path: "Fuzz/FuzzPeerWire"),
+        .executableTarget(name: "FuzzClientFrame", dependencies: ["IrisClientProtocol", "IrisLog", "CIrisSystem"], path: "Fuzz/FuzzClientFrame"),
         .testTarget(name: "IrisLogTests", dependencies: ["IrisLog", "IrisLogSimulation"]),
         // What `iris-log` uses (verify, repair, index rebuild, follow); kept out of the embeddable engine.
         .target(name: "IrisLogInspection", dependencies: ["IrisLog", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "iris-log",
             dependencies: [
-                "IrisLog", "IrisLogInspection", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "IrisLog", "IrisLogInspection", "IrisClient", "IrisClientProtocol",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Sources/iris-log"

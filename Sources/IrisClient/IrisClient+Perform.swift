@@ -66,7 +66,7 @@ extension IrisClient {
         }
         if let sequence, sent { throw .outcomeUnknown(partition: partition, sequence: sequence, lastProblem: problem.description) }
         if Task.isCancelled { throw .cancelled }
-        throw .unreachable(detail: problem.description)
+        throw .unreachable(detail: problem.description + (sequence == nil ? "" : "; nothing was appended"))
     }
 
     /// One request to one node: its answer, or why there was none.
@@ -75,7 +75,8 @@ extension IrisClient {
         do throws(IrisClientError) {
             connection = try await self.connection(to: address)
         } catch {
-            return .failure(AttemptProblem(description: error.description, sent: false))
+            guard case .unreachable(let detail) = error else { return .failure(AttemptProblem(description: error.description, sent: false)) }
+            return .failure(AttemptProblem(description: detail, sent: false))
         }
         do {
             return .success(try await connection.request(request, timeout: timeout))

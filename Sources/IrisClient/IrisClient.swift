@@ -1,6 +1,7 @@
 import IrisClientProtocol
 import IrisLog
 import NIOCore
+import NIOPosix
 import NIOSSL
 
 /// A client of an Iris cluster (SPEC.md §12): appends exactly once, reads and follows
@@ -124,6 +125,8 @@ public actor IrisClient {
             return try await NodeConnection.open(address: address, tls: tls, configuration: configuration).get()
         } catch let error as IrisClientError {
             throw error
+        } catch let error as NIOConnectionError {
+            throw .unreachable(detail: "cannot connect to \(address): \(error.connectionErrors.first.map { "\($0.error)" } ?? "\(error)")")
         } catch {
             throw .unreachable(detail: "cannot connect to \(address): \(error)")
         }

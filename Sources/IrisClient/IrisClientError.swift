@@ -18,7 +18,8 @@ public enum IrisClientError: Error, Hashable, Sendable, CustomStringConvertible 
     /// The server no longer remembers the sequence: if an earlier attempt reached it, the
     /// append may or may not be in the log.
     case sequenceTooOld(partition: UInt32, sequence: UInt64)
-    /// No node answered usefully before the timeout; nothing was appended by this call.
+    /// No node answered usefully before the timeout; an append that ends so was never sent
+    /// to a node that could have stored it.
     case unreachable(detail: String)
     /// A node answered something the protocol does not allow here.
     case protocolViolation(detail: String)
@@ -39,7 +40,7 @@ public enum IrisClientError: Error, Hashable, Sendable, CustomStringConvertible 
             "append to partition \(partition) (sequence \(sequence)) timed out after it was sent; it may or may not have committed (last problem: \(problem)): check with `iris-log dump --cluster` before appending again"
         case .sequenceTooOld(let partition, let sequence):
             "partition \(partition) no longer remembers producer sequence \(sequence): the append's outcome cannot be told; check with `iris-log dump --cluster`"
-        case .unreachable(let detail): "no node could serve the request before the timeout (\(detail)); nothing was appended: check the nodes are running and the endpoints are right"
+        case .unreachable(let detail): "no node could serve the request before the timeout (\(detail)): check the nodes are running and the endpoints are right"
         case .protocolViolation(let detail): "a node broke the client protocol: \(detail)"
         case .cancelled: "the client was closed or the task cancelled before the call completed"
         case .tls(let detail): "TLS setup failed: \(detail)"

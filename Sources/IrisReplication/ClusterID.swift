@@ -1,5 +1,5 @@
-/// Identity of a cluster, carried by every peer message so that nodes of two clusters never
-/// mix.
+/// Identity of a cluster, carried by every peer frame (SPEC.md §9.5.6) so that nodes of two
+/// clusters never mix; fixed in each node's data directory (SPEC.md §11.2).
 public struct ClusterID: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
     /// The identifier's value.
     public let rawValue: UInt64

@@ -13,4 +13,6 @@ public enum Event: Sendable {
     case logPersisted(through: LogEnd, term: Term)
     /// A client asks to append a batch of records, encoded by the shell (one frame).
     case clientAppend(ClientRequestID, batch: EncodedBatch)
+    /// Hand leadership to `to` (a leader only; ignored otherwise): see SPEC.md §9.13.
+    case transferLeadership(to: NodeID)
 }

@@ -10,6 +10,8 @@ public enum Message: Hashable, Sendable {
     case appendRequest(AppendRequest)
     /// A follower accepts (once the frames are durable) or rejects an append request.
     case appendResponse(AppendResponse)
+    /// The leader hands leadership to the receiver: campaign now (SPEC.md §9.13).
+    case timeoutNow(TimeoutNow)
 
     /// The term the message carries.
     public var term: Term {
@@ -18,6 +20,7 @@ public enum Message: Hashable, Sendable {
         case .voteResponse(let response): response.term
         case .appendRequest(let request): request.term
         case .appendResponse(let response): response.term
+        case .timeoutNow(let message): message.term
         }
     }
 }

@@ -114,6 +114,8 @@ extension Message {
         case .voteResponse(let response): response.term < .implausible ? nil : .termImplausible
         case .appendRequest(let request): request.defect(frameBytesMax: frameBytesMax, messageBytesMax: messageBytesMax)
         case .appendResponse(let response): response.defect
+        case .timeoutNow(let message):
+            message.term == .zero ? .termZero : message.term < .implausible ? nil : .termImplausible
         }
     }
 }

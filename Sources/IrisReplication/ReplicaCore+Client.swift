@@ -7,6 +7,11 @@ extension ReplicaCore {
             actions.append(.clientResult(id, .notLeader(hint: leaderID)))
             return
         }
+        if let target = transferTarget {
+            // Handing over: the target must catch up with a log that stops growing.
+            actions.append(.clientResult(id, .notLeader(hint: target)))
+            return
+        }
         guard batch.frameBytes <= configuration.frameBytesMax else {
             actions.append(.clientResult(id, .payloadTooLarge))
             return

@@ -98,6 +98,7 @@ extension ReplicaCore {
             actions.append(.clientResult(proposal.id, .outcomeUnknown))
         }
         pendingProposals.removeAll()
+        transferTarget = nil
         progress = []
         for index in replicationWanted.indices { replicationWanted[index] = false }
     }
@@ -158,6 +159,7 @@ extension ReplicaCore {
     }
 
     mutating func leaderTick() {
+        transferTick()
         heartbeatElapsedTicks += 1
         quorumCheckElapsedTicks += 1
         for index in progress.indices { progress[index].ticksSinceProgress += 1 }

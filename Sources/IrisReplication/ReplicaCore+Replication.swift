@@ -149,6 +149,7 @@ extension ReplicaCore {
         progress[index] = peer
         replicationWanted[index] = true
         if advanced { advanceCommit() }
+        sendTimeoutNowIfCaughtUp(peerAt: index)
     }
 
     mutating func handleRejection(_ response: AppendResponse, peerAt index: Int) {

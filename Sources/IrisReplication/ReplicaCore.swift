@@ -60,6 +60,10 @@ public struct ReplicaCore: Sendable {
 
     var timeoutSource: any ElectionTimeoutSource
 
+    /// Leader only: the peer leadership is being handed to, while the transfer is pending.
+    public internal(set) var transferTarget: NodeID?
+    var transferElapsedTicks = 0
+
     /// Messages dropped unread, by reason: from non-members, misaddressed or malformed
     /// (SPEC.md §9.5.5). Always empty between correct members over a correct transport.
     public internal(set) var rejectedMessages: [MessageDefect: Int] = [:]
@@ -146,6 +150,8 @@ public struct ReplicaCore: Sendable {
                 try logPersisted(through: offset, term: term, log: log)
             case .clientAppend(let id, let batch):
                 clientAppend(id, batch: batch)
+            case .transferLeadership(let target):
+                transferLeadership(to: target)
             }
             if role == .leader { try sendWantedReplication(log: log) }
         } catch {
@@ -177,6 +183,7 @@ public struct ReplicaCore: Sendable {
         case .voteResponse(let response): handleVoteResponse(response, from: envelope.from)
         case .appendRequest(let request): try handleAppendRequest(request, from: envelope.from, log: log)
         case .appendResponse(let response): handleAppendResponse(response, from: envelope.from)
+        case .timeoutNow(let message): handleTimeoutNow(message, from: envelope.from)
         }
     }
 

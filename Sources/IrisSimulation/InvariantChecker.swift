@@ -242,6 +242,10 @@ public struct InvariantChecker {
                 fail(.sentBeforeDurable,
                      "n\(node + 1) acknowledged \(response.matchOffset) with records durable only below \(mirror.durableEnd)")
             }
+        case .timeoutNow(let message):
+            if durable.term < message.term {
+                fail(.sentBeforeDurable, "n\(node + 1) sent TimeoutNow in \(message.term) with durable \(durable)")
+            }
         }
     }
 

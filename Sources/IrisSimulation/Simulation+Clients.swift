@@ -33,7 +33,7 @@ extension Simulation {
     func clientTimedOut(_ client: Int, _ id: ClientRequestID) {
         guard clients[client].outstanding?.requestRawValue == id.rawValue else { return }
         abandonOutstanding(client)
-        clients[client].target = random.int(in: 0..<cores.count)
+        clients[client].target = random.int(in: 0..<drivers.count)
         sendNextAppend(client)
     }
 
@@ -58,7 +58,7 @@ extension Simulation {
             }
         case .notLeader(let hint):
             guard current != nil else { return }
-            clients[client].target = hint.map { index(of: $0) } ?? random.int(in: 0..<cores.count)
+            clients[client].target = hint.map { index(of: $0) } ?? random.int(in: 0..<drivers.count)
         case .overloaded:
             guard current != nil else { return }
             statistics.overloaded += 1
@@ -68,7 +68,7 @@ extension Simulation {
         case .outcomeUnknown:
             guard current != nil else { return }
             abandonOutstanding(client)
-            clients[client].target = random.int(in: 0..<cores.count)
+            clients[client].target = random.int(in: 0..<drivers.count)
         }
         guard current != nil else { return }
         if clients[client].outstanding != nil { clients[client].outstanding = nil }

@@ -19,7 +19,7 @@ enum DiskFault: Equatable {
 extension Simulation {
     /// Arms a disk fault on a random running replica that has none.
     func armDiskFault(midOperation: Bool) {
-        let candidates = cores.indices.filter { cores[$0] != nil && diskFaults[$0] == nil }
+        let candidates = drivers.indices.filter { drivers[$0] != nil && diskFaults[$0] == nil }
         guard !candidates.isEmpty else { return }
         let node = candidates[random.int(in: 0..<candidates.count)]
         let fault: DiskFault = midOperation ? .powerLossInNextOperation : [.writeError, .syncError, .noSpace][random.int(in: 0..<3)]
@@ -45,19 +45,23 @@ extension Simulation {
         diskFaults[node] = nil
     }
 
-    /// Runs one log operation of a replica (an append carries its frames in `attempted`).
-    /// Returns whether it succeeded and the replica runs on. A failure that the fault armed on
-    /// the replica's disk explains fail-stops the replica; any other is a violation.
+    /// Runs one log operation of a replica (an append carries its frames in `attempted`) and
+    /// throws when it fails, so the replica's driver stops. A failure that the fault armed on
+    /// the replica's disk explains asks for a fail-stop (`pendingFailStops`), carried out once
+    /// the driver returns; any other is a violation.
     ///
     /// With a power loss armed for the next operation, it strikes after a seeded number of
     /// the operation's storage calls (1 to 8): inside an append, a roll, a sync, a truncation
     /// (between its checkpoint, unlinks, directory syncs and trim). An operation that makes
     /// fewer calls completes, and the loss waits for the next one. A truncation to `cut`
     /// that a crash interrupts may be found done or not done after recovery.
+    ///
+    /// - Throws: the operation's error; `LogError.failed` when the power loss struck during
+    ///   an operation that returned (the process would not have lived to see it return).
     func runLogOperation(
         _ node: Int, _ name: String, attempted: [SealedFrame] = [], truncatingTo cut: LogEnd? = nil,
         _ operation: () async throws(LogError) -> Void
-    ) async -> Bool {
+    ) async throws(LogError) {
         let armed = diskFaults[node] == .powerLossInNextOperation
         let lossesBefore = disks[node].powerLossCount
         if armed { disks[node].powerLoss(afterCalls: 1 + random.int(in: 0..<8), seed: random.next()) }
@@ -67,29 +71,18 @@ extension Simulation {
         if armed { disks[node].cancelScheduledPowerLoss() }
         let struck = armed && disks[node].powerLossCount != lossesBefore
         if struck {
-            await failStop(node, fault: .powerLossInNextOperation, midOperation: true, attempted: attempted,
-                           interruptedCut: cut, cause: name)
-            return false
+            pendingFailStops[node] = PendingFailStop(
+                fault: .powerLossInNextOperation, midOperation: true, attempted: attempted, interruptedCut: cut, cause: name)
+            throw failure ?? .failed(cause: "power lost during \(name)")
         }
-        guard let failure else { return true }
+        guard let failure else { return }
         if let fault = diskFaults[node], fault != .powerLossInNextOperation {
-            await failStop(node, fault: fault, midOperation: false, attempted: attempted,
-                           interruptedCut: cut, cause: "\(name): \(failure)")
+            pendingFailStops[node] = PendingFailStop(
+                fault: fault, midOperation: false, attempted: attempted, interruptedCut: cut, cause: "\(name): \(failure)")
         } else {
             reportLogFailure(node, name, failure, attempted: attempted)
         }
-        return false
-    }
-
-    /// A replica whose log failed on an armed fault stops as a crashed one does: its disk
-    /// loses power (what no fsync made durable may be gone or torn, as after a failed fsync),
-    /// and it restarts later from what recovery keeps.
-    func failStop(
-        _ node: Int, fault: DiskFault, midOperation: Bool, attempted: [SealedFrame], interruptedCut: LogEnd? = nil, cause: String
-    ) async {
-        if midOperation { statistics.crashesMidOperation += 1 } else { statistics.storageFaults += 1 }
-        note("n\(node + 1) fail-stops on \(fault) (\(cause))")
-        await crash(node, attempted: attempted, interruptedCut: interruptedCut)
+        throw failure
     }
 
     func reportLogFailure(_ node: Int, _ name: String, _ error: LogError, attempted: [SealedFrame]) {

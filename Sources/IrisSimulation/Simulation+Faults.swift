@@ -5,11 +5,11 @@ import IrisReplication
 extension Simulation {
     func injectFault() async {
         guard !healed else { return }
-        let count = cores.count
+        let count = drivers.count
         let choice = random.int(in: 0..<112)
         switch choice {
         case 0..<22:
-            let up = cores.indices.filter { cores[$0] != nil }
+            let up = drivers.indices.filter { drivers[$0] != nil }
             if let node = up.isEmpty ? nil : up[random.int(in: 0..<up.count)] { await crash(node) }
         case 22..<36:
             let mask = random.int(in: 1..<((1 << count) - 1))
@@ -21,8 +21,8 @@ extension Simulation {
             partition { from, to in outgoing ? from == node && to != node : to == node && from != node }
             note("asymmetric partition: n\(node + 1) \(outgoing ? "cannot send" : "cannot receive")")
         case 46..<56:
-            let leaders = cores.indices.filter { cores[$0]?.role == .leader }
-            if let leader = leaders.max(by: { cores[$0]!.hardState.term < cores[$1]!.hardState.term }) {
+            let leaders = drivers.indices.filter { drivers[$0]?.core.role == .leader }
+            if let leader = leaders.max(by: { drivers[$0]!.core.hardState.term < drivers[$1]!.core.hardState.term }) {
                 partition { from, to in (from == leader) != (to == leader) }
                 note("isolated leader n\(leader + 1)")
             }
@@ -80,7 +80,7 @@ extension Simulation {
         duplicateProbability = 0
         messageDelayMicrosecondsMax = 2_000
         longDelayProbability = 0
-        for node in cores.indices {
+        for node in drivers.indices {
             fsyncLatencyMicrosecondsMax[node] = Self.defaultFsyncLatencyMicrosecondsMax
             clearDiskFault(node)
             restart(node)

@@ -1,12 +1,14 @@
 import IrisLog
+import IrisNode
 import IrisReplication
 import Logging
 
 /// One deterministic, seeded simulation of a 3 or 5 replica cluster: simulated
-/// clock, network, disks, faults and clients around real `ReplicaCore`s, each replica's
-/// log a real IrisLog `Log` on its own `SimulatedDisk`, with the invariant checker run
-/// after every step. Log operations complete before the simulation goes on, so a run is
-/// deterministic although the logs' writers are threads.
+/// clock, network, disks, faults and clients around real replicas, each run by the
+/// `ReplicaDriver` that `irisd` runs, each replica's log a real IrisLog `Log` on its own
+/// `SimulatedDisk`, with the invariant checker run after every step. Log operations complete
+/// before the simulation goes on, so a run is deterministic although the logs' writers are
+/// threads.
 public final class Simulation {
     let options: SimulationOptions
     var random: SplitMix64
@@ -14,7 +16,15 @@ public final class Simulation {
     var now: Int64 = 0
 
     let configurations: [ReplicaConfiguration]
-    var cores: [ReplicaCore?]
+    /// Each running replica's driver; nil while the replica is down. A crash discards it, a
+    /// restart builds a new one from what the disk kept.
+    var drivers: [ReplicaDriver?]
+    /// Each replica's shell: what its driver asks of the simulated world. Held here because
+    /// a driver holds its shell unowned; filled when the run starts.
+    var shells: [SimulatedReplicaShell] = []
+    /// A fail-stop a replica's failed log operation (or halt) asked for, carried out once its
+    /// driver returns (SPEC.md §9.3.1: the replica stops as if it crashed).
+    var pendingFailStops: [PendingFailStop?]
     /// Each replica's disk; it outlives crashes.
     let disks: [SimulatedDisk]
     /// Each replica's open log; reopened (recovered) right after a crash.
@@ -24,7 +34,6 @@ public final class Simulation {
     var incarnations: [Int]
     var tickIntervals: [Int64]
     var fsyncLatencyMicrosecondsMax: [Int64]
-    var logFsyncPending: [Bool]
     /// The fault armed on each replica's disk, if any.
     var diskFaults: [DiskFault?]
     var hardStateFsyncFreeAt: [Int64]
@@ -73,7 +82,8 @@ public final class Simulation {
         }
         self.configurations = configurations
         let count = options.replicaCount
-        cores = Array(repeating: nil, count: count)
+        drivers = Array(repeating: nil, count: count)
+        pendingFailStops = Array(repeating: nil, count: count)
         disks = (0..<count).map { _ in SimulatedDisk() }
         logs = []
         mirrors = Array(repeating: LogMirror(), count: count)
@@ -81,7 +91,6 @@ public final class Simulation {
         incarnations = Array(repeating: 0, count: count)
         tickIntervals = Array(repeating: options.tickMicroseconds, count: count)
         fsyncLatencyMicrosecondsMax = Array(repeating: Self.defaultFsyncLatencyMicrosecondsMax, count: count)
-        logFsyncPending = Array(repeating: false, count: count)
         diskFaults = Array(repeating: nil, count: count)
         hardStateFsyncFreeAt = Array(repeating: 0, count: count)
         blocked = Array(repeating: Array(repeating: false, count: count), count: count)
@@ -106,14 +115,15 @@ public final class Simulation {
 
     /// Runs one seed to completion or to the first violation.
     public func run() async -> SimulationResult {
-        for node in cores.indices {
+        shells = drivers.indices.map { SimulatedReplicaShell(simulation: self, node: $0) }
+        for node in drivers.indices {
             guard let log = openLog(node) else { break }
             logs.append(log)
         }
         if checker.violation == nil {
-            for node in cores.indices { restart(node) }
+            for node in drivers.indices { restart(node) }
             for index in 0..<options.clientCount {
-                clients.append(SimulatedClient(target: random.int(in: 0..<cores.count)))
+                clients.append(SimulatedClient(target: random.int(in: 0..<drivers.count)))
                 queue.schedule(at: Int64(random.int(in: 1_000...20_000)), .clientNext(client: index))
             }
             queue.schedule(at: Int64(random.int(in: 50_000...300_000)), .fault)
@@ -138,40 +148,31 @@ public final class Simulation {
     func handle(_ event: SimulationEvent) async {
         switch event {
         case .tick(let node, let incarnation):
-            guard incarnation == incarnations[node], cores[node] != nil else { return }
+            guard incarnation == incarnations[node], drivers[node] != nil else { return }
             trace.append(TraceRecord(time: now, node: node, kind: .tick))
-            await step(node, .tick)
+            await feed(node) { driver in await driver.handle(.tick) }
             queue.schedule(at: now + tickIntervals[node], .tick(node: node, incarnation: incarnation))
         case .deliver(let envelope):
             let node = index(of: envelope.to)
-            guard cores[node] != nil else { return }
+            guard drivers[node] != nil else { return }
             trace.append(TraceRecord(time: now, node: node, kind: .deliver(envelope)))
-            await step(node, .receive(envelope))
-        case .logFsyncCompleted(let node, let incarnation):
-            guard incarnation == incarnations[node], cores[node] != nil else { return }
-            logFsyncPending[node] = false
-            if !options.skipLogSync {
-                let log = logs[node]
-                guard await runLogOperation(node, "Log.sync()", { () throws(LogError) in try await log.sync() })
-                else { return }
-            }
-            mirrors[node].synced()
-            let end = mirrors[node].end
-            trace.append(TraceRecord(time: now, node: node, kind: .logFsync(through: end)))
-            if end > LogEnd(0) { await step(node, .logPersisted(through: end, term: mirrors[node].lastTerm)) }
+            await feed(node) { driver in await driver.handle(.receive(envelope)) }
+        case .logFsyncCompleted(let node, let incarnation, let ticket):
+            guard incarnation == incarnations[node], drivers[node] != nil else { return }
+            await completeLogSync(node, ticket)
         case .hardStateFsyncCompleted(let node, let incarnation, let state):
-            guard incarnation == incarnations[node], cores[node] != nil else { return }
+            guard incarnation == incarnations[node], drivers[node] != nil else { return }
             hardStates[node].durable = state
             trace.append(TraceRecord(time: now, node: node, kind: .hardStateFsync(state)))
-            await step(node, .hardStatePersisted(state))
+            await feed(node) { driver in await driver.hardStatePersisted(state) }
         case .clientRequestArrives(let node, let id, let values):
-            guard cores[node] != nil else { return }
+            guard drivers[node] != nil else { return }
             trace.append(TraceRecord(time: now, node: node, kind: .clientAppend(id, bytes: values.reduce(0) { $0 + $1.count })))
             let records = values.map { Record(value: $0) }
             guard let batch = try? EncodedBatch(records: records, timestampMicroseconds: now) else {
                 preconditionFailure("client appends hold at least one record")
             }
-            await step(node, .clientAppend(id, batch: batch))
+            await feed(node) { driver in await driver.handle(.clientAppend(id, batch: batch)) }
         case .clientTimeout(let client, let id):
             clientTimedOut(client, id)
         case .clientNext(let client):
@@ -191,81 +192,8 @@ public final class Simulation {
 
     func index(of node: NodeID) -> Int { Int(node.rawValue) - 1 }
 
-    func view(_ node: Int) -> LogView { LogView(log: logs[node]) }
-
-    /// Feeds one event to a replica and executes its actions in order.
-    func step(_ node: Int, _ event: Event) async {
-        statistics.steps += 1
-        let wasLeader = cores[node]!.role == .leader
-        let actions = cores[node]!.step(event, log: view(node))
-        for action in actions {
-            // A replica that fail-stopped during the step executes nothing more of it.
-            guard checker.violation == nil, cores[node] != nil else { return }
-            await execute(action, node: node)
-        }
-        guard let core = cores[node] else { return }
-        if !wasLeader && core.role == .leader {
-            trace.append(TraceRecord(time: now, node: node, kind: .becameLeader(core.hardState.term)))
-        }
-        checker.observeRole(node: node, core: core)
-    }
-
-    func execute(_ action: Action, node: Int) async {
-        switch action {
-        case .persistHardState(let state):
-            if state.term < hardStates[node].written.term {
-                checker.fail(.shellContract, "n\(node + 1) persisted an older term \(state)")
-            }
-            hardStates[node].written = state
-            let completion = max(now, hardStateFsyncFreeAt[node]) + fsyncLatency(node)
-            hardStateFsyncFreeAt[node] = completion
-            queue.schedule(at: completion, .hardStateFsyncCompleted(
-                node: node, incarnation: incarnations[node], state))
-        case .truncateLog(let cut):
-            let log = logs[node]
-            guard await runLogOperation(node, "Log.truncate(from: \(cut.nextRecord))", truncatingTo: cut, { () throws(LogError) in
-                try await log.truncate(from: cut.nextRecord)
-            }) else { return }
-            mirrors[node].truncate(from: cut)
-            checker.checkCommittedStillHeld(mirrors: mirrors, cause: "truncation on n\(node + 1)")
-        case .appendToLog(let frames):
-            let log = logs[node]
-            guard await runLogOperation(node, "Log.append(frames:)", attempted: frames, { () throws(LogError) in
-                _ = try await log.append(frames: frames)
-            }) else { return }
-            let firstNew = mirrors[node].frames.count
-            guard mirrors[node].append(frames) else {
-                preconditionFailure("the log accepted frames its mirror could not follow")
-            }
-            checker.observeAppend(node: node, mirror: mirrors[node], fromFrame: firstNew)
-            scheduleLogFsync(node)
-        case .send(let envelope):
-            statistics.messagesSent += 1
-            checker.observeSend(node: node, envelope: envelope, mirror: mirrors[node], hardState: hardStates[node].durable)
-            transmit(envelope)
-        case .commitAdvanced(let offset):
-            trace.append(TraceRecord(time: now, node: node, kind: .commit(offset)))
-            checker.observeCommit(node: node, to: offset, mirrors: mirrors)
-        case .clientResult(let id, let result):
-            trace.append(TraceRecord(time: now, node: node, kind: .clientResult(id, result)))
-            clientResult(id, result)
-        case .halt(let fault):
-            if let diskFault = diskFaults[node] {
-                await failStop(node, fault: diskFault, midOperation: false, attempted: [], cause: "halted: \(fault)")
-            } else {
-                checker.fail(.storage, "n\(node + 1) halted: \(fault)")
-            }
-        }
-    }
-
     func fsyncLatency(_ node: Int) -> Int64 {
         Int64(random.int(in: 200...Int(fsyncLatencyMicrosecondsMax[node])))
-    }
-
-    func scheduleLogFsync(_ node: Int) {
-        guard !logFsyncPending[node] else { return }
-        logFsyncPending[node] = true
-        queue.schedule(at: now + fsyncLatency(node), .logFsyncCompleted(node: node, incarnation: incarnations[node]))
     }
 
     func transmit(_ envelope: Envelope) {
@@ -298,39 +226,20 @@ public final class Simulation {
         }
     }
 
-    func restart(_ node: Int) {
-        guard cores[node] == nil else { return }
-        do {
-            cores[node] = try ReplicaCore(
-                configuration: configurations[node],
-                hardState: hardStates[node].durable,
-                log: view(node),
-                timeoutSource: SeededElectionTimeouts(seed: random.next()))
-        } catch {
-            checker.fail(.storage, "n\(node + 1) cannot start: \(error)")
-            return
-        }
-        checker.observeRestart(node: node)
-        trace.append(TraceRecord(time: now, node: node, kind: .restart))
-        queue.schedule(
-            at: now + Int64(random.int(in: 1...Int(tickIntervals[node]))),
-            .tick(node: node, incarnation: incarnations[node]))
-    }
-
-    /// Power loss on a replica: its disk keeps what was synced and a seeded choice of the
-    /// unsynced sectors (torn writes), the old log is closed, and the log is opened again at
-    /// once (IrisLog recovery) so the checker sees what survived; the core restarts later. A
-    /// disk fault armed on it is gone when it comes back.
+    /// Power loss on a replica: its driver is discarded, its disk keeps what was synced and a
+    /// seeded choice of the unsynced sectors (torn writes), the old log is closed, and the log
+    /// is opened again at once (IrisLog recovery) so the checker sees what survived; a new
+    /// driver starts later. A disk fault armed on it is gone when it comes back.
     ///
-    /// - Parameter attempted: frames of an append the crash interrupted: they may be on disk.
-    /// Crashes a replica (power loss) and recovers its log. `attempted`: frames of an append
-    /// the crash interrupted (they may be found); `interruptedCut`: the end a truncation the
-    /// crash interrupted was cutting to (it may be found done).
+    /// - Parameters:
+    ///   - attempted: frames of an append the crash interrupted: they may be on disk.
+    ///   - interruptedCut: the end a truncation the crash interrupted was cutting to: it may
+    ///     be found done.
     func crash(_ node: Int, attempted: [SealedFrame] = [], interruptedCut: LogEnd? = nil) async {
-        guard cores[node] != nil else { return }
-        cores[node] = nil
+        guard drivers[node] != nil else { return }
+        drivers[node] = nil
+        pendingFailStops[node] = nil
         incarnations[node] += 1
-        logFsyncPending[node] = false
         hardStateFsyncFreeAt[node] = now
         var written = mirrors[node]
         let before = written

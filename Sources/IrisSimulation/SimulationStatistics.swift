@@ -1,7 +1,8 @@
 import IrisLog
 /// Counters of one run (or a sum over runs).
 public struct SimulationStatistics: Sendable, Hashable {
-    /// Core `step` calls.
+    /// Events handed to the replicas' drivers (ticks, messages, fsync completions, client
+    /// appends); each runs at most one core `step`.
     public var steps = 0
     /// Replica crashes (power loss on its disk, then recovery of its log), whatever caused them.
     public var crashes = 0

@@ -55,6 +55,8 @@ struct TraceRecord {
             return response.success
                 ? "\(route) AppendOK \(response.term) match=\(response.matchOffset)"
                 : "\(route) AppendReject \(response.term) prev=\(response.rejectedPrevLogOffset) hint=(\(response.hintTerm),\(response.hintOffset))"
+        case .timeoutNow(let message):
+            return "\(route) TimeoutNow \(message.term)"
         }
     }
 }

@@ -7,19 +7,22 @@ import Logging
 import Glibc
 #endif
 
-struct Dump: ParsableCommand {
+struct Dump: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Print records, one per line.")
-    @Argument(help: "The log directory.") var directory: String
+    @Argument(help: "The log directory; omit with --cluster.") var directory: String?
+    @OptionGroup var cluster: ClusterOptions
     @Option(help: "First offset to print (default: the first in the log).") var from: UInt64?
     @Option(help: "Print at most this many records.") var count: Int?
     @Flag(help: "One JSON object per record: offset, timestamp_us, key_base64/key, value_base64/value, headers.") var json = false
 
     func validate() throws {
         if let count, count < 0 { throw ValidationError("--count must not be negative") }
+        try cluster.validate(directory: directory)
     }
 
-    func run() throws {
+    func run() async throws {
         if count == 0 { return }
+        guard let directory else { return try await ClusterCommands.dump(cluster, from: from, count: count, json: json) }
         var buffer = ""
         var printed = 0
         var failure: ToolFailure? = nil

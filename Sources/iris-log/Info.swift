@@ -7,15 +7,21 @@ import Logging
 import Glibc
 #endif
 
-struct Info: ParsableCommand {
+struct Info: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Segments, offsets, record count, bytes and compression of a log.")
-    @Argument(help: "The log directory.") var directory: String
+    @Argument(help: "The log directory; omit with --cluster.") var directory: String?
+    @OptionGroup var cluster: ClusterOptions
     @Flag(help: "One JSON object on one line.") var json = false
 
-    func run() throws {
+    func validate() throws {
+        try cluster.validate(directory: directory)
+    }
+
+    func run() async throws {
+        guard let directory else { return try await ClusterCommands.info(cluster, json: json) }
         let report = try LogInspector.inspect(directory: directory, decodeRecords: false, checkIndexes: true)
         let totals = Totals(report)
-        try Output.out(json ? jsonText(report, totals) : plainText(report, totals))
+        try Output.out(json ? jsonText(report, totals, directory: directory) : plainText(report, totals, directory: directory))
         if let cut = report.cut {
             let segment = report.segments[cut.segmentIndex]
             throw ToolFailure.corrupt("corruption in \(directory)/\(segment.name) at byte \(cut.position): \(cut.reason); only offsets before \(totals.next) are valid (run `iris-log verify`)")
@@ -48,7 +54,7 @@ struct Info: ParsableCommand {
         }
     }
 
-    private func jsonText(_ report: InspectionReport, _ totals: Totals) -> String {
+    private func jsonText(_ report: InspectionReport, _ totals: Totals, directory: String) -> String {
         var pairs: [(String, JSON)] = [
             ("directory", .string(directory)),
             ("segments", .int(report.segments.count)),
@@ -83,7 +89,7 @@ struct Info: ParsableCommand {
         return JSON.object(pairs).text + "\n"
     }
 
-    private func plainText(_ report: InspectionReport, _ totals: Totals) -> String {
+    private func plainText(_ report: InspectionReport, _ totals: Totals, directory: String) -> String {
         var rows: [[String]] = [
             ["directory", directory],
             ["segments", "\(report.segments.count) (\(report.segments.filter(\.sealed).count) sealed)"],

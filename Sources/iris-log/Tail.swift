@@ -17,7 +17,8 @@ struct Tail: AsyncParsableCommand {
             once written completely; the writer acknowledges it a moment later, after its fdatasync. \
             Runs until interrupted, or until --count records were printed.
             """)
-    @Argument(help: "The log directory.") var directory: String
+    @Argument(help: "The log directory; omit with --cluster.") var directory: String?
+    @OptionGroup var cluster: ClusterOptions
     @Option(help: "First offset to print (default: the current end of the log).") var from: UInt64?
     @Option(help: "Exit after printing this many records.") var count: Int?
     @Option(help: "Polling interval in milliseconds.") var intervalMs = 100
@@ -26,9 +27,11 @@ struct Tail: AsyncParsableCommand {
     func validate() throws {
         if intervalMs < 1 { throw ValidationError("--interval-ms must be at least 1") }
         if let count, count < 0 { throw ValidationError("--count must not be negative") }
+        try cluster.validate(directory: directory)
     }
 
     func run() async throws {
+        guard let directory else { return try await ClusterCommands.tail(cluster, from: from, count: count, json: json) }
         let follower = try LogFollower(directory: directory, from: from)
         var printed = 0
         var warned: String? = nil

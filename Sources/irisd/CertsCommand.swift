@@ -35,6 +35,9 @@ struct CertsCommand: ParsableCommand {
             throw ExitCode.failure
         }
         for path in written { print("wrote \(path)") }
+        for name in staleFiles(besides: written) {
+            print("left \(name): belongs to the replaced CA, so peers refuse it; delete it or run again with all nodes")
+        }
     }
 
     /// `--nodes` as node IDs; refuses anything but whole numbers.
@@ -52,8 +55,16 @@ struct CertsCommand: ParsableCommand {
     /// `--hosts` as a list; empty means the certificates carry only their `iris://` identity.
     private func hostList() -> [String] { Self.list(hosts) }
 
-    /// The comma-separated items of `text`, spaces removed, empty ones dropped.
+    /// The comma-separated items of `text`, trimmed of surrounding spaces, empty ones dropped.
     private static func list(_ text: String) -> [String] {
-        text.split(separator: ",").map { String($0.filter { $0 != " " }) }.filter { !$0.isEmpty }
+        text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Certificates and keys in the directory that this run did not write: after `--force` they
+    /// belong to the replaced CA and no peer will accept them.
+    private func staleFiles(besides written: [String]) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        let writtenNames = Set(written.map { URL(fileURLWithPath: $0).lastPathComponent })
+        return names.filter { ($0.hasSuffix(".pem") || $0.hasSuffix(".key")) && !writtenNames.contains($0) }.sorted()
     }
 }

@@ -153,12 +153,14 @@ struct ThreeNodes {
     let network = InProcessNetwork()
     let configurations: [NodeConfiguration]
 
-    init() throws {
+    init(partitions: Int = 1, balanceTicks: Int = 80) throws {
         let members = Dictionary(uniqueKeysWithValues: (1...3).map { (NodeID(UInt64($0)), Endpoint(host: "127.0.0.1", port: 7100 + $0)) })
         configurations = (1...3).map { id in
-            NodeConfiguration(
+            var configuration = NodeConfiguration(
                 dataDirectory: TestNodes.temporaryDirectory(), nodeID: NodeID(UInt64(id)), members: members,
-                partitionCount: 1, replicaCount: 3)
+                partitionCount: partitions, replicaCount: 3)
+            configuration.leaderBalanceIntervalTicks = balanceTicks
+            return configuration
         }
     }
 
@@ -168,5 +170,55 @@ struct ThreeNodes {
 
     func removeData() {
         for configuration in configurations { try? FileManager.default.removeItem(atPath: configuration.dataDirectory) }
+    }
+}
+
+@Suite("Leader balancing")
+struct LeaderBalancingTests {
+    /// The leader of every partition, as the nodes see it; nil where unknown or split.
+    static func leaders(_ nodes: [Node], partitions: Int) -> [NodeID?] {
+        (0..<partitions).map { index in
+            let seen = Set(nodes.compactMap { node -> NodeID? in
+                guard let status = node.status(of: PartitionID(UInt32(index))), status.role == .leader else { return nil }
+                return node.configuration.nodeID
+            })
+            return seen.count == 1 ? seen.first : nil
+        }
+    }
+
+    @Test("leaderships settle on the preferred leaders (at most ⌈P/N⌉ per node) and return to a node that comes back")
+    func leadershipsFollowPreferredLeaders() async throws {
+        let partitions = 6
+        let cluster = try ThreeNodes(partitions: partitions, balanceTicks: 8)
+        defer { cluster.removeData() }
+        var running = try cluster.startAll()
+        let placement = running[0].node.placement
+        let preferred = (0..<partitions).map { Optional(placement.preferredLeader(of: PartitionID(UInt32($0)))) }
+        var settled = false
+        for _ in 0..<200 where !settled {
+            try await Task.sleep(for: .milliseconds(50))
+            settled = Self.leaders(running.map(\.node), partitions: partitions) == preferred
+        }
+        #expect(settled, "leaders \(Self.leaders(running.map(\.node), partitions: partitions)) never matched \(preferred)")
+        for node in cluster.configurations.map(\.nodeID) {
+            #expect(preferred.count { $0 == node } <= (partitions + 2) / 3)
+        }
+        // Node 1 goes away: others take its partitions; when it comes back, it gets them back.
+        await running[0].stop()
+        cluster.network.remove(NodeID(1))
+        var takenOver = false
+        for _ in 0..<200 where !takenOver {
+            try await Task.sleep(for: .milliseconds(50))
+            takenOver = Self.leaders(Array(running.map(\.node).dropFirst()), partitions: partitions).allSatisfy { $0 != nil }
+        }
+        #expect(takenOver)
+        running[0] = try TestNodes.start(cluster.configurations[0], network: cluster.network)
+        settled = false
+        for _ in 0..<300 where !settled {
+            try await Task.sleep(for: .milliseconds(50))
+            settled = Self.leaders(running.map(\.node), partitions: partitions) == preferred
+        }
+        #expect(settled, "after the restart: \(Self.leaders(running.map(\.node), partitions: partitions)) vs \(preferred)")
+        for node in running { await node.stop() }
     }
 }

@@ -106,6 +106,23 @@ import Testing
         }
     }
 
+    @Test func serverPresentingAClientOnlyCertificateIsRefused() async throws {
+        let directory = try TLSTestDirectory()
+        defer { directory.cleanup() }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // client.pem lacks the server-authentication usage, so a dialling node must refuse it.
+        let serverContext = try IrisTLS.context(IrisTLS.serverConfiguration(directory.tls.load(.client)))
+        let server = try await TLSEchoServer(group: group, context: serverContext)
+        let client = try await TLSTestClient(
+            group: group, port: server.port, context: IrisTLS.clientContext(directory: directory.tls, role: .node(NodeID(2))),
+            expectedBytes: Self.message.count)
+        let error = await #expect(throws: NIOSSLError.self) { try await tlsAwait(client.handshake, "the client's handshake") }
+        #expect(error.map { "\($0)" }?.contains("CERTIFICATE_VERIFY_FAILED") == true, "\(String(describing: error))")
+        await #expect(throws: (any Error).self) { try await tlsAwait(server.firstConnection, "the server's handshake") }
+        try? await server.channel.close()
+        try await group.shutdownGracefully()
+    }
+
     @Test func plainTCPChannelHasNoIdentity() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let server = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()

@@ -246,6 +246,9 @@ struct MessageMutator {
                 response.hintTerm = term(near: response.hintTerm, &random)
             }
             return .appendResponse(response)
+        case .timeoutNow(var message):
+            message.term = term(near: message.term, &random)
+            return .timeoutNow(message)
         case .appendRequest(var request):
             mutateAppend(&request, &random)
             return .appendRequest(request)

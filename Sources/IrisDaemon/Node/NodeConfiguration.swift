@@ -16,6 +16,9 @@ package struct NodeConfiguration: Sendable {
     package var replicaCount: Int
     /// Length of one tick of the replication clock.
     package var tickMilliseconds: Int = 25
+    /// Ticks between a leader's looks at handing leadership to its partition's preferred
+    /// leader (SPEC.md §14.5): 80 ticks = 2 s by default.
+    package var leaderBalanceIntervalTicks: Int = 80
     /// Directory of the cluster CA and certificates; nil for plain TCP.
     package var tlsDirectory: String?
     /// Most peer-message bytes queued for one peer; beyond it bulk messages are dropped.

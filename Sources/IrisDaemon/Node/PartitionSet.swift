@@ -78,6 +78,8 @@ enum PartitionSet {
             do {
                 replicas[partition] = try PartitionReplica(
                     partition: partition, configuration: replicaConfiguration, log: log, hardStateFile: hardState,
+                    preferredLeader: placement.preferredLeader(of: partition),
+                    balanceIntervalTicks: configuration.leaderBalanceIntervalTicks,
                     sender: sender, mailboxCapacity: 4096, metrics: metrics,
                     logger: logger)
             } catch {

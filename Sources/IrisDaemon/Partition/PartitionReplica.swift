@@ -31,6 +31,11 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     /// Duplicates of appends not yet committed, answered when the commit offset reaches `end`.
     private var commitWaiters: [(end: LogEnd, answer: CheckedContinuation<PartitionAnswer, Never>, result: PartitionAnswer)] = []
     private var wasLeader = false
+    /// The replica SPEC §10.3 prefers as leader; leadership is handed back to it (§14.5).
+    let preferredLeader: NodeID
+    /// Ticks between two looks at whether to hand leadership to the preferred leader.
+    let balanceIntervalTicks: Int
+    private var ticksSinceBalance = 0
 
     // Shared state.
     private let shared: Mutex<ReplicaStatus>
@@ -41,8 +46,11 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     /// Opens the replica from its durable state: the hard-state file and the recovered log.
     init(
         partition: PartitionID, configuration: ReplicaConfiguration, log: Log, hardStateFile: HardStateFile,
+        preferredLeader: NodeID, balanceIntervalTicks: Int,
         sender: any PeerSender, mailboxCapacity: Int, metrics: NodeMetrics, logger: Logger
     ) throws(ReplicaFault) {
+        self.preferredLeader = preferredLeader
+        self.balanceIntervalTicks = balanceIntervalTicks
         self.metrics = metrics
         self.partition = partition
         self.log = log
@@ -76,6 +84,7 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
         case .tick:
             await driver.handle(.tick)
             readWaiters.expire()
+            await balanceLeadership()
         case .receive(let envelope):
             await driver.handle(.receive(envelope))
         case .append(let call):
@@ -260,6 +269,22 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
             }
             offset = last.nextOffset
         }
+    }
+
+    /// Leader balancing (SPEC.md §14.5): a leader that is not the partition's preferred leader
+    /// hands leadership to it once it is reachable and its log matches (a node that comes back
+    /// gets its leaderships back), looking once every `balanceIntervalTicks`.
+    private func balanceLeadership() async {
+        ticksSinceBalance += 1
+        guard ticksSinceBalance >= balanceIntervalTicks else { return }
+        ticksSinceBalance = 0
+        let core = driver.core
+        guard core.role == .leader, core.configuration.nodeID != preferredLeader, core.transferTarget == nil,
+            let progress = core.progress(of: preferredLeader), progress.recentlyActive,
+            progress.matchOffset == core.lastOffset
+        else { return }
+        logger.info("partition \(partition): handing leadership to its preferred leader \(preferredLeader)")
+        await driver.handle(.transferLeadership(to: preferredLeader))
     }
 
     private func failWaiting(_ answer: PartitionAnswer) {

@@ -110,6 +110,9 @@ extension PeerWire {
                 hintOffset: LogEnd(try body.readUInt64("AppendResponse.hintOffset")),
                 hintTerm: Term(try body.readUInt64("AppendResponse.hintTerm"))))
             try body.expectEnd(after: "AppendResponse")
+        case .timeoutNow:
+            message = .timeoutNow(TimeoutNow(term: Term(try body.readUInt64("TimeoutNow.term"))))
+            try body.expectEnd(after: "TimeoutNow")
         }
         if let defect = message.defect(frameBytesMax: limits.frameBytesMax, messageBytesMax: limits.messageBytesMax) {
             throw .invalidMessage(partition: partition, defect: defect)

@@ -37,6 +37,7 @@ extension PeerWire {
         case .appendRequest(let request):
             request.frames.reduce(appendRequestFixedBytes) { $0 + frameLengthBytes + $1.bytes.count }
         case .appendResponse: 41
+        case .timeoutNow: 8
         }
     }
 
@@ -100,6 +101,10 @@ extension PeerWire {
             append(response.rejectedPrevLogOffset.rawValue, to: &bytes)
             append(response.hintOffset.rawValue, to: &bytes)
             append(response.hintTerm.rawValue, to: &bytes)
+        case .timeoutNow(let message):
+            bytes.append(MessageTag.timeoutNow.rawValue)
+            append(UInt32(length), to: &bytes)
+            append(message.term.rawValue, to: &bytes)
         }
     }
 

@@ -77,4 +77,5 @@ enum MessageTag: UInt8 {
     case voteResponse = 2
     case appendRequest = 3
     case appendResponse = 4
+    case timeoutNow = 5
 }
