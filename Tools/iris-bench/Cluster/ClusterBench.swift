@@ -119,6 +119,7 @@ struct ClusterBench: AsyncParsableCommand {
         async let loaded = loop.run()
         try? await Task.sleep(for: .milliseconds(Int(warmup * 1000)))
         let start = await NodeMetricsSample.scrape(metricsAddresses)
+        let switchesStart = cluster.daemons.reduce(0) { $0 + $1.contextSwitches.switches }
         let pids = cluster.daemons.map(\.pid)
         var fdatasyncs: Double?
         if let perfData {
@@ -127,10 +128,14 @@ struct ClusterBench: AsyncParsableCommand {
             fdatasyncs = await PerfRecorder.countSyncs(pids: pids, seconds: duration * 0.8)
         }
         let queueBytes = await NodeMetricsSample.scrape(metricsAddresses).maxima["iris_peer_queue_bytes"] ?? 0
+        let threads = cluster.daemons.reduce(0) { $0 + $1.contextSwitches.threads }
         let load = await loaded
         let end = await NodeMetricsSample.scrape(metricsAddresses)
+        let switchesEnd = cluster.daemons.reduce(0) { $0 + $1.contextSwitches.switches }
         var metrics = end.delta(since: start)
         metrics.fdatasyncsPerSecond = fdatasyncs.map { $0 / (duration * 0.8) }
+        metrics.nodeThreads = threads
+        metrics.contextSwitchesPerCommit = metrics.commits > 0 ? (switchesEnd - switchesStart) / metrics.commits : nil
         return RunResult(
             mode: mode, nodes: cluster.daemons.count, replicas: replicas, partitions: partitions, clients: count, conns: connections,
             load: load, nodeCpuS: cluster.cpuSeconds - nodeCPU, clientCpuS: ProcessCPU.ownSeconds() - ownCPU,
@@ -164,6 +169,7 @@ struct ClusterBench: AsyncParsableCommand {
         return "\(run.mode) nodes=\(run.nodes) R=\(run.replicas) clients=\(run.clients): "
             + String(format: "%.0f", run.opsPerS) + " records/s, p50 \(ms(run.p50Ms)) ms, p99 \(ms(run.p99Ms)) ms, "
             + "p99.9 \(ms(run.p999Ms)) ms, errors \(run.errors), node CPU " + String(format: "%.1f", run.nodeCpuS) + " s, "
-            + "fsyncs/s " + (run.metrics.fdatasyncsPerSecond.map { String(format: "%.0f", $0) } ?? "-")
+            + "fsyncs/s " + (run.metrics.fdatasyncsPerSecond.map { String(format: "%.0f", $0) } ?? "-") + ", "
+            + "context switches per append " + (run.metrics.contextSwitchesPerCommit.map { String(format: "%.1f", $0) } ?? "-")
     }
 }

@@ -36,6 +36,9 @@ final class DaemonProcess {
     /// User + system CPU seconds the child used so far (from /proc), 0 when it is gone.
     var cpuSeconds: Double { ProcessCPU.seconds(pid: pid) }
 
+    /// Context switches of the child's live threads so far, and how many threads it has.
+    var contextSwitches: (switches: Double, threads: Int) { ProcessCPU.contextSwitches(pid: pid) }
+
     /// The last `lines` lines of the node's log, for error messages.
     func logTail(lines: Int = 5) -> String {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
@@ -57,6 +60,19 @@ enum ProcessCPU {
         let fields = text[text.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
         return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    /// Context switches (voluntary and not) of every live thread of `pid`, and the thread count.
+    static func contextSwitches(pid: Int32) -> (switches: Double, threads: Int) {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        var switches = 0.0
+        for task in tasks {
+            guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n") where line.contains("ctxt_switches:") {
+                switches += Double(line.split(separator: "\t").last.map(String.init) ?? "") ?? 0
+            }
+        }
+        return (switches, tasks.count)
     }
 
     /// User + system CPU seconds of this process so far.

@@ -69,4 +69,8 @@ struct NodeMetricsDelta: Sendable, Codable {
     /// fsyncs per second by every node (perf stat of ext4:ext4_sync_file_enter over 80 % of the
     /// window); nil without perf or in the profiled run.
     var fdatasyncsPerSecond: Double?
+    /// Threads of every node, mid-window.
+    var nodeThreads: Int?
+    /// Context switches of every node's threads over the window, per committed append.
+    var contextSwitchesPerCommit: Double?
 }
