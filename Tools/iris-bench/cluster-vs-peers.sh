@@ -40,6 +40,10 @@ if [ -n "$PERF_DATA" ]; then
         | head -n 40 >"$OUT/perf-dso.txt" || true
     perf report -i "$PERF_DATA" --stdio --no-children --sort comm,sym -g none --percent-limit 0.5 2>/dev/null \
         | grep -v '^#' | grep -v '^$' | head -n 80 >"$OUT/perf-sym.txt" || true
+    # Time by kernel entry point, callees included (thread hand-offs, fsync, TCP, reads of the log).
+    perf report -i "$PERF_DATA" --stdio --children --sort sym -g none 2>/dev/null \
+        | grep -E '\[k\] (__x64_sys_|schedule$|ext4_sync_file|tcp_sendmsg$|tcp_recvmsg$|asm_common_interrupt)' \
+        | head -n 30 >"$OUT/perf-kernel.txt" || true
 fi
 
 echo "[$(date -u +%H:%M:%S)] etcd: 3 members" >&2
