@@ -36,8 +36,8 @@ struct ClusterBench: AsyncParsableCommand {
     var partitions = 6
     @Option(help: "Bytes of value per record.")
     var recordBytes = 1024
-    @Option(help: "IrisClient instances the clients share (each is one producer); 0: min(clients, 16), like the peers' loaders.")
-    var conns = 0
+    @Option(help: "IrisClient instances the clients share, each one producer (default: min(clients, 16), like the peers' loaders).")
+    var conns: Int?
     @Option(help: "The irisd binary (default: irisd beside this program).")
     var irisd: String?
     @Option(help: "Directory for the nodes' temporary data (the disk to measure).")
@@ -48,8 +48,8 @@ struct ClusterBench: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        guard nodes >= 1, nodes <= 200, partitions >= 1, recordBytes >= 1, duration > 0, warmup >= 0, conns >= 0 else {
-            throw ValidationError("nodes (1...200), partitions, record-bytes and duration must be positive, conns at least 0")
+        guard nodes >= 1, nodes <= 200, partitions >= 1, recordBytes >= 1, duration > 0, warmup >= 0, (conns ?? 1) >= 1 else {
+            throw ValidationError("nodes (1...200), partitions, record-bytes, duration and conns must be positive")
         }
         guard (try? Self.levels(clients)) != nil, (try? Self.levels(singleClients)) != nil else {
             throw ValidationError("--clients and --single-clients: comma-separated positive integers")
@@ -108,7 +108,7 @@ struct ClusterBench: AsyncParsableCommand {
         -> RunResult
     {
         try await cluster.waitForLeaders(timeout: .seconds(30))
-        let connections = conns > 0 ? min(conns, count) : min(count, 16)
+        let connections = min(conns ?? 16, count)
         var pool: [IrisClient] = []
         for _ in 0..<connections { pool.append(try IrisClient(endpoints: cluster.endpoints)) }
         let loop = ClosedLoop(
