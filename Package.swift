@@ -79,7 +79,8 @@ let package = Package(
         .executableTarget(
             name: "iris-log",
             dependencies: [
-                "IrisLog", "IrisLogInspection", "IrisClient", "IrisClientProtocol",
+                "IrisLog", "IrisLogInspection", "IrisClient", "IrisClientProtocol", "IrisTransport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -136,7 +137,7 @@ let package = Package(
         .executableTarget(
             name: "irisd",
             dependencies: [
-                "IrisDaemon", "IrisTransport", "IrisNode",
+                "IrisDaemon", "IrisTransport", "IrisNode", "IrisReplication",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -153,6 +154,8 @@ let package = Package(
             name: "IrisNetworkTests",
             dependencies: ["IrisDaemon", "IrisTransport", "IrisClient", "IrisClientProtocol", "IrisNode", "IrisReplication", "IrisLog",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -6,7 +6,7 @@ extension Simulation {
     func injectFault() async {
         guard !healed else { return }
         let count = drivers.count
-        let choice = random.int(in: 0..<112)
+        let choice = random.int(in: 0..<122)
         switch choice {
         case 0..<22:
             let up = drivers.indices.filter { drivers[$0] != nil }
@@ -44,6 +44,15 @@ extension Simulation {
             armDiskFault(midOperation: false)
         case 106..<112:
             armDiskFault(midOperation: true)
+        case 112..<122:
+            // Leadership transfer (SPEC.md §9.13) to a random other replica, reachable or not.
+            let leaders = drivers.indices.filter { drivers[$0]?.core.role == .leader }
+            if let leader = leaders.max(by: { drivers[$0]!.core.hardState.term < drivers[$1]!.core.hardState.term }) {
+                let target = (leader + random.int(in: 1..<count)) % count
+                note("leadership transfer n\(leader + 1) -> n\(target + 1)")
+                statistics.transfers += 1
+                await feed(leader) { await $0.handle(.transferLeadership(to: NodeID(UInt64(target + 1)))) }
+            }
         default:
             clearLinks()
             note("links healed")

@@ -15,6 +15,8 @@ public struct SimulationStatistics: Sendable, Hashable {
     public var crashesMidOperation = 0
     /// Replicas that fail-stopped on an injected storage fault (EIO on write or fsync, ENOSPC).
     public var storageFaults = 0
+    /// Leadership transfers asked of a leader.
+    public var transfers = 0
     /// Client appends acknowledged as committed.
     public var committed = 0
     /// Client appends given up with an unknown outcome: answered `.outcomeUnknown`, or timed
@@ -42,6 +44,7 @@ public struct SimulationStatistics: Sendable, Hashable {
         partitions += other.partitions
         crashesMidOperation += other.crashesMidOperation
         storageFaults += other.storageFaults
+        transfers += other.transfers
         committed += other.committed
         outcomeUnknown += other.outcomeUnknown
         overloaded += other.overloaded

@@ -85,4 +85,39 @@ struct ClusterOverTCPTests {
         await client.close()
         for node in nodes { await node.stop() }
     }
+
+    @Test("with --tls-dir, nodes replicate over mutual TLS and a client with the cluster's client certificate appends")
+    func threeNodesOverMutualTLS() async throws {
+        let ports = try freePorts(3)
+        let members = Dictionary(uniqueKeysWithValues: (0..<3).map { (NodeID(UInt64($0 + 1)), Endpoint(host: "127.0.0.1", port: ports[$0])) })
+        let certificates = TestNodes.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: certificates) }
+        try DevelopmentCertificates.mint(directory: certificates, nodes: members.keys.sorted(), hosts: ["127.0.0.1"], overwrite: true)
+        let configurations = (1...3).map { id in
+            var configuration = NodeConfiguration(
+                dataDirectory: TestNodes.temporaryDirectory(), nodeID: NodeID(UInt64(id)), members: members,
+                partitionCount: 1, replicaCount: 3)
+            configuration.tlsDirectory = certificates
+            return configuration
+        }
+        defer { for configuration in configurations { try? FileManager.default.removeItem(atPath: configuration.dataDirectory) } }
+        let nodes = try configurations.map { try ServedNode.start($0) }
+        let tls = try IrisTLS.clientContext(directory: TLSDirectory(path: certificates), role: .client)
+        let client = try IrisClient(endpoints: members.values.map(\.description), tls: tls)
+        var offsets: [Offset] = []
+        for index in 0..<10 {
+            offsets.append(try await client.append(partition: 0, records: [Record(value: Array("tls-\(index)".utf8))]))
+        }
+        let batch = try await client.read(partition: 0, from: offsets[0], maxBytes: 1 << 20)
+        let values = batch.records.filter { !$0.headers.contains { $0.name.hasPrefix("iris.") } }.map { String(decoding: $0.value, as: UTF8.self) }
+        #expect(values == (0..<10).map { "tls-\($0)" })
+        // A client without TLS gets no answer from a TLS cluster.
+        var plainConfiguration = IrisClientConfiguration()
+        plainConfiguration.operationTimeout = .seconds(2)
+        let plain = try IrisClient(endpoints: [members[NodeID(1)]!.description], configuration: plainConfiguration)
+        await #expect(throws: IrisClientError.self) { _ = try await plain.append(partition: 0, records: [Record(value: [1])]) }
+        await plain.close()
+        await client.close()
+        for node in nodes { await node.stop() }
+    }
 }

@@ -111,12 +111,12 @@ if options.json {
           + "\"simulated_ms\":\(formatted(statistics.simulatedMilliseconds)),"
           + "\"steps\":\(statistics.steps),\"steps_per_sec\":\(Int(stepsPerSecond)),"
           + "\"seeds_per_sec\":\(formatted(seedsPerSecond)),\"wall_seconds\":\(formatted(seconds)),"
-          + "\"crashes_mid_operation\":\(statistics.crashesMidOperation),\"storage_faults\":\(statistics.storageFaults)}")
+          + "\"crashes_mid_operation\":\(statistics.crashesMidOperation),\"storage_faults\":\(statistics.storageFaults),\"transfers\":\(statistics.transfers)}")
 } else {
     print("seeds=\(summary.seedsRun) replicas=\(options.replicas) violations=\(summary.failures.count) "
           + "crashes=\(statistics.crashes) torn_tails_cut=\(statistics.tornTailsCut) partitions=\(statistics.partitions) committed=\(statistics.committed) "
           + "max_heal_to_commit_ms=\(formatted(statistics.healToCommitMillisecondsMax)) steps=\(statistics.steps) "
           + "steps_per_sec=\(Int(stepsPerSecond)) seeds_per_sec=\(formatted(seedsPerSecond)) wall_s=\(formatted(seconds)) "
-          + "crashes_mid_operation=\(statistics.crashesMidOperation) storage_faults=\(statistics.storageFaults)")
+          + "crashes_mid_operation=\(statistics.crashesMidOperation) storage_faults=\(statistics.storageFaults) transfers=\(statistics.transfers)")
 }
 exit(summary.failures.isEmpty ? 0 : 1)

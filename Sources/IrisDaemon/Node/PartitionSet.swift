@@ -47,7 +47,18 @@ enum PartitionSet {
         let identity = ClusterIdentity(
             clusterID: configuration.clusterID, nodeID: configuration.nodeID,
             partitionCount: configuration.partitionCount, replicaCount: configuration.replicaCount)
-        do {
+        do throws(ClusterIdentityError) {
+            // P and R first: a changed flag is named as such, not as another cluster (SPEC §14.1).
+            if let stored = try ClusterIdentityFile.load(path: data + "/cluster", storage: storage) {
+                if stored.partitionCount != identity.partitionCount {
+                    throw .partitionCountMismatch(
+                        path: data + "/cluster", stored: stored.partitionCount, configured: identity.partitionCount)
+                }
+                if stored.replicaCount != identity.replicaCount {
+                    throw .replicaCountMismatch(
+                        path: data + "/cluster", stored: stored.replicaCount, configured: identity.replicaCount)
+                }
+            }
             let outcome = try ClusterIdentityFile.check(identity, path: data + "/cluster", storage: storage)
             if outcome == .created { logger.info("new data directory \(data): \(identity)") }
         } catch {
