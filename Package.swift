@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "iris-crash", targets: ["iris-crash"]),
         .executable(name: "irisd", targets: ["irisd"]),
         .library(name: "IrisClient", targets: ["IrisClient"]),
+        .executable(name: "iris-bench-cluster", targets: ["iris-bench-cluster"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -141,6 +142,13 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // `iris-bench cluster`: irisd nodes on loopback under closed-loop appends (see Tools/iris-bench and
+        // BENCHMARKS.md). Here rather than in the iris-bench package so that it shares irisd's build of SwiftNIO.
+        .executableTarget(
+            name: "iris-bench-cluster",
+            dependencies: ["IrisClient", "IrisLog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Tools/iris-bench/Cluster"
         ),
         .testTarget(
             name: "IrisNetworkTests",

@@ -2,7 +2,8 @@
 # CI smoke run of every iris-bench subcommand: tiny sizes, seconds each, no timing assertions.
 # Builds this package (debug: faster overall than release for a run this short), runs disk,
 # append for each engine, read and recover, and checks that each run's JSON last line holds
-# the fields issue 4 names. Usage: Tools/iris-bench/smoke.sh [SCRATCH_DIR]
+# the fields issue 4 names; then builds irisd and iris-bench-cluster in the main package and runs
+# a 3-node cluster at 1 and 4 clients and a single node for a second each. Usage: Tools/iris-bench/smoke.sh [SCRATCH_DIR]
 set -euo pipefail
 cd "$(dirname "$0")"
 DIR=${1:-$(mktemp -d /tmp/iris-bench-smoke.XXXXXX)}
@@ -51,4 +52,20 @@ check read records_per_sec mb_per_sec records
 
 run recover recover --size-gb 0.02 --segment-mb 8 --dir "$DIR"
 check recover open_ms rebuild_mb_per_sec index_bytes_per_kib_record index_resident_bytes_per_kib_record clean_open_ms
+
+# cluster: iris-bench-cluster and irisd live in the main package (they share its SwiftNIO build).
+(cd ../.. && swift build --product irisd && swift build --product iris-bench-cluster)
+MAIN_BIN=$(cd ../.. && swift build --show-bin-path)
+echo "+ iris-bench-cluster --json"
+"$MAIN_BIN/iris-bench-cluster" --irisd "$MAIN_BIN/irisd" --clients 1,4 --single-clients 1 --duration 1 --warmup 0.2 \
+    --partitions 2 --dir "$DIR" --json >"$DIR/cluster.out" 2>"$DIR/cluster.err" || { cat "$DIR/cluster.err" "$DIR/cluster.out" >&2; exit 1; }
+check cluster nproc record_bytes irisd cluster_over_single_p50 runs
+python3 - "$DIR/cluster.out" <<'PY'
+import json, sys
+runs = json.loads(open(sys.argv[1]).read().splitlines()[-1])["runs"]
+bad = [r for r in runs if r["ops"] == 0 or r["errors"] != 0]
+if [r["mode"] for r in runs] != ["cluster", "cluster", "single"] or bad:
+    sys.exit(f"cluster: unexpected runs {runs}")
+print("ok   cluster: " + ", ".join(f"{r['mode']} c={r['clients']} {r['ops']} appends" for r in runs))
+PY
 echo "iris-bench smoke: every subcommand ran"
