@@ -141,6 +141,55 @@ struct InProcessNodeTests {
         }
     }
 
+    @Test("concurrent appends are sealed together, each answered with its own records' offsets; a retry racing its original lands once")
+    func concurrentAppendsShareFrames() async throws {
+        let data = TestNodes.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let configuration = NodeConfiguration(
+            dataDirectory: data, nodeID: NodeID(1), members: [NodeID(1): Endpoint(host: "127.0.0.1", port: 7100)],
+            partitionCount: 1, replicaCount: 1)
+        let network = InProcessNetwork()
+        let running = try TestNodes.start(configuration, network: network)
+        let warmup = await TestNodes.append("warm", partition: PartitionID(0), nodes: [running.node])
+        guard case .appended = warmup else {
+            Issue.record("warm-up append: \(warmup)")
+            return
+        }
+        let node = running.node
+        // 300 producers append two records each at once; producer 7 sends its sequence twice.
+        let answers = await withTaskGroup(of: (String, PartitionAnswer).self) { group in
+            for index in 0..<300 {
+                group.addTask {
+                    let records = [Record(value: Array("a\(index)".utf8)), Record(value: Array("b\(index)".utf8))]
+                    return ("\(index)", await node.append(partition: PartitionID(0), records: records, producer: UInt64(index + 1), sequence: 1))
+                }
+            }
+            group.addTask {
+                let records = [Record(value: Array("a6".utf8)), Record(value: Array("b6".utf8))]
+                return ("6-retry", await node.append(partition: PartitionID(0), records: records, producer: 7, sequence: 1))
+            }
+            var answers: [String: PartitionAnswer] = [:]
+            for await (key, answer) in group { answers[key] = answer }
+            return answers
+        }
+        #expect(answers["6-retry"] == answers["6"])
+        let replica = try #require(node.replicas[PartitionID(0)])
+        let read = try await replica.readCommitted(from: Offset(0), maxBytes: 64 << 20, waitTicks: 40)
+        let byOffset = Dictionary(uniqueKeysWithValues: read.records.map { ($0.offset, String(decoding: $0.value, as: UTF8.self)) })
+        for index in 0..<300 {
+            guard case .appended(let first, let count) = answers["\(index)"] else {
+                Issue.record("append \(index): \(String(describing: answers["\(index)"]))")
+                continue
+            }
+            #expect(count == 2)
+            #expect(byOffset[first] == "a\(index)" && byOffset[first.advanced(by: 1)] == "b\(index)")
+        }
+        #expect(byOffset.values.filter { $0 == "a6" }.count == 1)
+        let frames = try replica.log.readFrames(from: Offset(0), maxBytes: 64 << 20)
+        #expect(frames.count < 100, "300 concurrent appends took \(frames.count) frames: not batched")
+        await running.stop()
+    }
+
     func readOnly() -> LogConfiguration {
         var configuration = LogConfiguration()
         configuration.readOnly = true

@@ -51,6 +51,14 @@ final class Mailbox<Element: Sendable>: Sendable {
         }
     }
 
+    /// The first queued event if it matches `predicate`, without waiting; nil otherwise.
+    func popFirst(where predicate: (Element) -> Bool) -> Element? {
+        state.withLock { state in
+            guard let first = state.queue.first, predicate(first) else { return nil }
+            return state.queue.popFirst()
+        }
+    }
+
     /// The next event, waiting for one; nil once the mailbox is closed and empty.
     func next() async -> Element? {
         if let element = state.withLock({ $0.queue.popFirst() }) { return element }

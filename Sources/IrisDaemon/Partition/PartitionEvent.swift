@@ -16,6 +16,11 @@ enum PartitionEvent: Sendable {
     case logSynced(LogSyncTicket)
     /// Stop the replica (a sync or hard-state failure, or shutdown).
     case stop(ReplicaStop)
+
+    /// Whether this is a client append (appends waiting together are batched).
+    var isAppend: Bool {
+        if case .append = self { true } else { false }
+    }
 }
 
 /// A client's append as the partition receives it.
@@ -25,6 +30,9 @@ struct AppendCall: Sendable {
     var producer: UInt64
     var sequence: UInt64
     var answer: CheckedContinuation<PartitionAnswer, Never>
+
+    /// Key and value bytes: what bounds a batch of appends.
+    var payloadBytes: Int { records.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) } }
 }
 
 /// The partition's answer to an append.

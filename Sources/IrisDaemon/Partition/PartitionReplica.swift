@@ -26,7 +26,7 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     private let hardStateFile: HardStateFile
     private let sender: any PeerSender
     private var nextRequestID: UInt64 = 1
-    private var pendingAppends: [ClientRequestID: PendingAppend] = [:]
+    private var pendingAppends: [ClientRequestID: PendingBatch] = [:]
     private var producers = ProducerTable()
     /// Duplicates of appends not yet committed, answered when the commit offset reaches `end`.
     private var commitWaiters: [(end: LogEnd, answer: CheckedContinuation<PartitionAnswer, Never>, result: PartitionAnswer)] = []
@@ -73,7 +73,20 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     /// waiting when it ends.
     func run() async {
         while let event = await mailbox.next() {
-            await handle(event)
+            guard case .append(let first) = event else {
+                await handle(event)
+                continue
+            }
+            // Appends waiting together become one frame: one step, one write, one message per peer.
+            var calls = [first]
+            var bytes = first.payloadBytes
+            while calls.count < Self.batchAppendsMax, bytes < Self.batchPayloadBytesMax,
+                case .append(let next)? = mailbox.popFirst(where: \.isAppend) {
+                calls.append(next)
+                bytes += next.payloadBytes
+            }
+            await append(calls)
+            afterStep()
         }
         failWaiting(.unavailable("partition \(partition) is shutting down"))
         readWaiters.releaseAll()
@@ -88,7 +101,7 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
         case .receive(let envelope):
             await driver.handle(.receive(envelope))
         case .append(let call):
-            await append(call)
+            await append([call])
         case .hardStatePersisted(let state):
             await driver.hardStatePersisted(state)
         case .logSynced(let ticket):
@@ -101,55 +114,78 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
 
     // MARK: Appends
 
-    private func append(_ call: AppendCall) async {
+    /// Most client appends sealed into one frame.
+    static let batchAppendsMax = 1_024
+    /// Key and value bytes after which no more appends join a frame (a frame stays well below
+    /// the replicas' 1 MiB `frameBytesMax`; a single larger append goes alone).
+    static let batchPayloadBytesMax = 256 << 10
+
+    /// Appends `calls` as one frame (SPEC.md §14.4): duplicates of known producer sequences are
+    /// answered from the producer table, the rest are sealed together, each new idempotent
+    /// append led by its producer record, and every call gets its own records' offsets.
+    private func append(_ calls: [AppendCall]) async {
         if let reason = driver.stopReason {
-            call.answer.resume(returning: .unavailable("partition \(partition) stopped: \(reason)"))
+            for call in calls { call.answer.resume(returning: .unavailable("partition \(partition) stopped: \(reason)")) }
             return
         }
         guard driver.core.role == .leader else {
-            call.answer.resume(returning: .notLeader(driver.core.leaderID))
+            for call in calls { call.answer.resume(returning: .notLeader(driver.core.leaderID)) }
             return
         }
-        var records = call.records
-        var systemRecords = 0
-        if call.producer != 0 {
-            switch producers.lookup(producer: call.producer, sequence: call.sequence) {
-            case .duplicate(let entry):
-                let result = PartitionAnswer.appended(first: entry.firstOffset, count: entry.count)
-                if entry.end <= driver.core.commitOffset {
-                    call.answer.resume(returning: result)
-                } else {
-                    commitWaiters.append((entry.end, call.answer, result))
+        let now = WallClock.nowMicroseconds()
+        var records: [Record] = []
+        var parts: [BatchPart] = []
+        /// Index in `parts` of each (producer, sequence) new in this batch: a retry racing its original waits for it.
+        var newInBatch: [ProducerSequence: Int] = [:]
+        for call in calls {
+            if call.producer != 0 {
+                let key = ProducerSequence(producer: call.producer, sequence: call.sequence)
+                if let index = newInBatch[key] {
+                    parts[index].sameAnswer.append(call.answer)
+                    continue
                 }
-                return
-            case .tooOld:
-                call.answer.resume(returning: .sequenceTooOld)
-                return
-            case .new:
-                let now = WallClock.nowMicroseconds()
-                records.insert(ProducerRecord.record(producer: call.producer, sequence: call.sequence, timestampMicroseconds: now), at: 0)
-                systemRecords = 1
+                switch producers.lookup(producer: call.producer, sequence: call.sequence) {
+                case .duplicate(let entry):
+                    let result = PartitionAnswer.appended(first: entry.firstOffset, count: entry.count)
+                    if entry.end <= driver.core.commitOffset {
+                        call.answer.resume(returning: result)
+                    } else {
+                        commitWaiters.append((entry.end, call.answer, result))
+                    }
+                    continue
+                case .tooOld:
+                    call.answer.resume(returning: .sequenceTooOld)
+                    continue
+                case .new:
+                    records.append(ProducerRecord.record(producer: call.producer, sequence: call.sequence, timestampMicroseconds: now))
+                    newInBatch[key] = parts.count
+                }
             }
+            parts.append(BatchPart(
+                answer: call.answer, producer: call.producer, sequence: call.sequence,
+                firstRecord: UInt64(records.count),
+                count: call.records.count))
+            records += call.records
         }
+        guard !parts.isEmpty else { return }
         let batch: EncodedBatch
         do {
-            batch = try EncodedBatch(records: records, timestampMicroseconds: WallClock.nowMicroseconds())
+            batch = try EncodedBatch(records: records, timestampMicroseconds: now)
         } catch {
-            call.answer.resume(returning: .tooLarge)
+            for part in parts { part.resume(.tooLarge) }
             return
         }
         let id = ClientRequestID(nextRequestID)
         nextRequestID += 1
         let base = driver.core.lastOffset
-        pendingAppends[id] = PendingAppend(
-            answer: call.answer, recordOffset: UInt64(systemRecords), count: call.records.count,
-            startedNanoseconds: WallClock.monotonicNanoseconds())
+        pendingAppends[id] = PendingBatch(parts: parts, startedNanoseconds: WallClock.monotonicNanoseconds())
         await driver.handle(.clientAppend(id, batch: batch))
         // Appended when the log grew by exactly this batch in this step (otherwise the core
         // already answered: not leader, overloaded, too large).
-        if pendingAppends[id] != nil, call.producer != 0, driver.core.lastOffset.rawValue == base.rawValue + UInt64(records.count) {
-            producers.record(producer: call.producer, ProducerTable.Entry(
-                sequence: call.sequence, firstOffset: Offset(base.rawValue + 1), count: call.records.count,
+        guard pendingAppends[id] != nil, driver.core.lastOffset.rawValue == base.rawValue + UInt64(records.count) else { return }
+        for part in parts where part.producer != 0 {
+            producers.record(producer: part.producer, ProducerTable.Entry(
+                sequence: part.sequence, firstOffset: Offset(base.rawValue + part.firstRecord), count: part.count,
                 end: driver.core.lastOffset))
         }
     }
@@ -197,18 +233,22 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
 
     func clientResult(_ id: ClientRequestID, _ result: ClientResult) {
         guard let pending = pendingAppends.removeValue(forKey: id) else { return }
-        if case .committed = result {
-            metrics.commits.increment()
+        if case .committed(let first) = result {
+            metrics.commits.increment(by: Int64(pending.parts.count))
             metrics.commitLatency.recordNanoseconds(Int64(WallClock.monotonicNanoseconds() - pending.startedNanoseconds))
+            for part in pending.parts {
+                part.resume(.appended(first: Offset(first.rawValue + part.firstRecord), count: part.count))
+            }
+            return
         }
         let answer: PartitionAnswer = switch result {
-        case .committed(let first): .appended(first: Offset(first.rawValue + pending.recordOffset), count: pending.count)
+        case .committed: preconditionFailure("handled above")
         case .notLeader(let hint): .notLeader(hint)
         case .overloaded: .overloaded
         case .payloadTooLarge: .tooLarge
         case .outcomeUnknown: .outcomeUnknown
         }
-        pending.answer.resume(returning: answer)
+        for part in pending.parts { part.resume(answer) }
     }
 
     func replicaStopped(_ reason: ReplicaStop) {
@@ -262,10 +302,16 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
             }
             guard let last = frames.last else { return }
             for frame in frames {
-                guard let first = try? frame.records().first, let producer = ProducerRecord.parse(first) else { continue }
-                producers.record(producer: producer.producer, ProducerTable.Entry(
-                    sequence: producer.sequence, firstOffset: Offset(frame.baseOffset.rawValue + 1),
-                    count: frame.recordCount - 1, end: LogEnd(before: frame.nextOffset)))
+                guard let records = try? frame.records() else { continue }
+                // Each producer record owns the client records after it, up to the next one.
+                let starts = records.indices.filter { ProducerRecord.parse(records[$0]) != nil }
+                for (position, start) in starts.enumerated() {
+                    guard let producer = ProducerRecord.parse(records[start]) else { continue }
+                    let end = position + 1 < starts.count ? starts[position + 1] : records.count
+                    producers.record(producer: producer.producer, ProducerTable.Entry(
+                        sequence: producer.sequence, firstOffset: records[start].offset.advanced(by: 1),
+                        count: end - start - 1, end: LogEnd(before: frame.nextOffset)))
+                }
             }
             offset = last.nextOffset
         }
@@ -288,7 +334,9 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     }
 
     private func failWaiting(_ answer: PartitionAnswer) {
-        for (_, pending) in pendingAppends { pending.answer.resume(returning: answer) }
+        for (_, pending) in pendingAppends {
+            for part in pending.parts { part.resume(answer) }
+        }
         pendingAppends.removeAll()
         for waiter in commitWaiters { waiter.answer.resume(returning: answer) }
         commitWaiters.removeAll()
@@ -309,13 +357,41 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     }
 }
 
-/// A client append the core accepted, until its answer.
-private struct PendingAppend {
-    var answer: CheckedContinuation<PartitionAnswer, Never>
-    /// System records before the client's (the producer record): added to the frame's offset.
-    var recordOffset: UInt64
-    var count: Int
+/// Client appends sealed as one frame, until the core answers it.
+private struct PendingBatch {
+    var parts: [BatchPart]
     var startedNanoseconds: UInt64
+}
+
+/// One client append inside a batch's frame.
+private struct BatchPart {
+    var answer: CheckedContinuation<PartitionAnswer, Never>
+    /// Retries of the same (producer, sequence) that arrived in the same batch: same answer.
+    var sameAnswer: [CheckedContinuation<PartitionAnswer, Never>] = []
+    var producer: UInt64
+    var sequence: UInt64
+    /// Position of its first client record in the frame (after its producer record, if any).
+    var firstRecord: UInt64
+    var count: Int
+
+    init(answer: CheckedContinuation<PartitionAnswer, Never>, producer: UInt64, sequence: UInt64, firstRecord: UInt64, count: Int) {
+        self.answer = answer
+        self.producer = producer
+        self.sequence = sequence
+        self.firstRecord = firstRecord
+        self.count = count
+    }
+
+    func resume(_ result: PartitionAnswer) {
+        answer.resume(returning: result)
+        for other in sameAnswer { other.resume(returning: result) }
+    }
+}
+
+/// A producer's append, as the key of a batch's new appends.
+private struct ProducerSequence: Hashable {
+    var producer: UInt64
+    var sequence: UInt64
 }
 
 /// Election timeouts drawn from the system's random source (SPEC.md §9.1 rule 4).

@@ -34,7 +34,7 @@ struct ProducerTable {
     /// Producers in order of their last append, oldest first (evicted first).
     private var recency = Deque<UInt64>()
 
-    init(producersMax: Int = 65_536, sequencesPerProducerMax: Int = 64) {
+    init(producersMax: Int = 16_384, sequencesPerProducerMax: Int = 256) {
         precondition(producersMax > 0 && sequencesPerProducerMax > 0, "the table remembers something")
         self.producersMax = producersMax
         self.sequencesPerProducerMax = sequencesPerProducerMax
