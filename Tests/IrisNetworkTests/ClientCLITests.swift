@@ -16,7 +16,8 @@ import Testing
         .appendingPathComponent(".build/debug/iris-log").path
 
     /// Runs iris-log with `stdin`; a run still going after 60 s is terminated (by its PID) and fails the test.
-    static func run(_ arguments: [String], stdin: String = "") throws -> Run {
+    /// Waits without blocking a thread of the shared pool: the fake cluster it talks to runs there.
+    static func run(_ arguments: [String], stdin: String = "") async throws -> Run {
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build iris-log first (swift build)")
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("iris-client-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -33,7 +34,7 @@ import Testing
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: paths[2]))
         try process.run()
         let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -52,26 +53,26 @@ import Testing
             Record(value: [2, 0, 0, 0, 0, 0, 0, 0], headers: [RecordHeader(name: "iris.term-start", value: [])]),
         ]), at: "b")
         let endpoints = servers.map(\.address).joined(separator: ",")
-        let append = try Self.run(["append", "--cluster", servers[0].address], stdin: "alpha\nbeta\ngamma")
+        let append = try await Self.run(["append", "--cluster", servers[0].address], stdin: "alpha\nbeta\ngamma")
         #expect(append.code == 0, "\(append.stderr)")
         #expect(append.lines == ["1", "2", "3"])
         #expect(ClientIntegrationTests.values(await cluster.logs[0]!).dropFirst() == ["alpha", "beta", "gamma"])
 
-        let dump = try Self.run(["dump", "--cluster", endpoints, "--json"])
+        let dump = try await Self.run(["dump", "--cluster", endpoints, "--json"])
         #expect(dump.code == 0, "\(dump.stderr)")
         let objects = dump.lines.compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         #expect(objects.compactMap { $0["offset"] as? Int } == [1, 2, 3])
         #expect(objects.compactMap { $0["value"] as? String } == ["alpha", "beta", "gamma"])
-        let plain = try Self.run(["dump", "--cluster", endpoints, "--from", "2", "--count", "1"])
+        let plain = try await Self.run(["dump", "--cluster", endpoints, "--from", "2", "--count", "1"])
         #expect(plain.lines.count == 1)
         #expect(plain.lines.first?.hasPrefix("       2  1970-01-01T00:00:00.001") == true, "\(plain.stdout)")
         #expect(plain.lines.first?.hasSuffix("\"beta\"") == true, "\(plain.stdout)")
 
-        let tail = try Self.run(["tail", "--cluster", endpoints, "--from", "0", "--count", "2"])
+        let tail = try await Self.run(["tail", "--cluster", endpoints, "--from", "0", "--count", "2"])
         #expect(tail.code == 0, "\(tail.stderr)")
         #expect(tail.lines.count == 2 && tail.lines[0].hasSuffix("\"alpha\""), "\(tail.stdout)")
 
-        let info = try Self.run(["info", "--cluster", endpoints, "--json"])
+        let info = try await Self.run(["info", "--cluster", endpoints, "--json"])
         #expect(info.code == 0, "\(info.stderr)")
         let status = try #require(try JSONSerialization.jsonObject(with: Data(info.stdout.utf8)) as? [String: Any])
         let partitions = try #require(status["partitions"] as? [[String: Any]])
@@ -86,12 +87,12 @@ import Testing
         let (_, servers) = try await ClientIntegrationTests.cluster(nodes: ["a"], leader: "a")
         let address = servers[0].address
         await servers[0].stop()
-        let append = try Self.run(["append", "--cluster", address, "--timeout", "0.5"], stdin: "lost\n")
+        let append = try await Self.run(["append", "--cluster", address, "--timeout", "0.5"], stdin: "lost\n")
         #expect(append.code != 0)
         #expect(append.stdout.isEmpty)
         #expect(append.stderr.split(separator: "\n").count == 1, "\(append.stderr)")
         for arguments in [["dump"], ["dump", "/tmp", "--cluster", address], ["info", "/tmp", "--partition", "1"], ["append", "--cluster", address, "--no-sync"]] {
-            let usage = try Self.run(arguments)
+            let usage = try await Self.run(arguments)
             #expect(usage.code == 2, "\(arguments)")
             #expect(usage.stderr.split(separator: "\n").count == 1, "\(arguments): \(usage.stderr)")
         }

@@ -24,9 +24,10 @@ struct IrisdProcessTests {
     }
 
     /// Waits (bounded) for `process` to exit; kills it by PID and fails if it does not.
-    static func waitForExit(_ process: Process, seconds: Double) -> Int32? {
+    /// Sleeps without blocking a thread of the shared pool (other suites' servers run there).
+    static func waitForExit(_ process: Process, seconds: Double) async throws -> Int32? {
         let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
+        while process.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
         guard !process.isRunning else {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -61,7 +62,7 @@ struct IrisdProcessTests {
     }
 
     @Test("a single node exports its metrics, refuses a changed --partitions, and exits 0 on SIGTERM")
-    func metricsRefusalAndShutdown() throws {
+    func metricsRefusalAndShutdown() async throws {
         let data = TestNodes.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
         let ports = try freePorts(2)
@@ -73,7 +74,7 @@ struct IrisdProcessTests {
         var leaders = false
         var text = ""
         for _ in 0..<200 where !leaders {
-            usleep(50_000)
+            try await Task.sleep(for: .milliseconds(50))
             text = Self.metrics(port: ports[1]) ?? ""
             leaders = text.contains("iris_leaders 4")
         }
@@ -81,12 +82,12 @@ struct IrisdProcessTests {
         #expect(text.contains("iris_log_fdatasync_duration"))
         #expect(text.contains("iris_elections_won_total"))
         kill(node.processIdentifier, SIGTERM)
-        #expect(Self.waitForExit(node, seconds: 20) == 0)
+        #expect(try await Self.waitForExit(node, seconds: 20) == 0)
         let log = (try? String(contentsOfFile: data + ".out", encoding: .utf8)) ?? ""
         #expect(log.contains("logs closed"))
 
         let changed = try Self.start(["--data", data, "--id", "1", "--cluster", cluster, "--partitions", "5"], output: data + ".out2")
-        let status = Self.waitForExit(changed, seconds: 20)
+        let status = try await Self.waitForExit(changed, seconds: 20)
         #expect(status != nil && status != 0)
         let refusal = (try? String(contentsOfFile: data + ".out2", encoding: .utf8)) ?? ""
         #expect(refusal.contains("--partitions"), "refusal should name the flag: \(refusal)")
