@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "IrisDaemon",
             dependencies: [
-                "IrisNode", "IrisTransport", "IrisClientProtocol", "IrisReplication", "IrisLog",
+                "IrisNode", "IrisTransport", "IrisClientProtocol", "IrisReplication", "IrisLog", "IrisMQTT", "IrisRouter", "IrisRouterEdge",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

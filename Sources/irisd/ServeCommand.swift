@@ -6,13 +6,15 @@ import Logging
 import ServiceLifecycle
 
 /// `irisd [serve] --data DIR [--id N --cluster 1=HOST:PORT,...] [--partitions P] [--replicas R]
-/// [--tls-dir DIR] [--metrics HOST:PORT]` (ARCHITECTURE §6).
+/// [--tls-dir DIR] [--metrics HOST:PORT] [--mqtt HOST:PORT|none] [--mqtt-deny-subscribe FILTER]...`
+/// (ARCHITECTURE §6).
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run a node (the default command).",
         discussion: """
-            Without --cluster, a single node (ID 1) serves clients on 127.0.0.1:7100 with \
+            Without --cluster, a single node (ID 1) serves clients on 127.0.0.1:7100 and MQTT on \
+            127.0.0.1:1883 with \
             \(ServeCommand.defaultPartitions) partitions of one replica each. With --cluster, node --id of the \
             listed nodes serves peers and clients on its own entry's address; every node of a \
             cluster MUST be started with the same --cluster, --partitions and --replicas. The data \
@@ -43,6 +45,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Serve Prometheus metrics on HOST:PORT at /metrics.")
     var metrics: String?
 
+    @Option(name: .long, help: "Serve MQTT 3.1.1 on HOST:PORT, or 'none' (default 127.0.0.1:1883 without --cluster, none with it).")
+    var mqtt: String?
+
+    @Option(name: .customLong("mqtt-deny-subscribe"), help: "Refuse subscriptions this topic filter covers with SUBACK 0x80 (repeatable).")
+    var mqttDenySubscribe: [String] = []
+
     func run() async throws {
         var logger = Logger(label: "irisd")
         logger.logLevel = .info
@@ -65,6 +73,16 @@ struct ServeCommand: AsyncParsableCommand {
                 services: services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// `--mqtt`: an address, `none`, or by default 127.0.0.1:1883 for a single node.
+    private func mqttEndpoint() throws(ValidationError) -> Endpoint? {
+        guard let mqtt else { return cluster == nil ? Endpoint(host: "127.0.0.1", port: 1883) : nil }
+        if mqtt == "none" { return nil }
+        guard let endpoint = Endpoint(parsing: Substring(mqtt)) else {
+            throw ValidationError("--mqtt: expected HOST:PORT or none, got \(mqtt)")
+        }
+        return endpoint
     }
 
     private func metricsAddress() throws(ValidationError) -> Endpoint? {
@@ -96,6 +114,8 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = NodeConfiguration(
             dataDirectory: data, nodeID: nodeID, members: members, partitionCount: partitionCount, replicaCount: replicaCount)
         configuration.tlsDirectory = tlsDirectory
+        configuration.mqttEndpoint = try mqttEndpoint()
+        configuration.mqttDenyFilters = mqttDenySubscribe
         return configuration
     }
 

@@ -81,14 +81,24 @@ package final class Node: Sendable {
     /// Appends `records` to `partition`, idempotently when `producer` is not 0; answers once
     /// committed on a quorum, or with why not.
     func append(partition: PartitionID, records: [Record], producer: UInt64, sequence: UInt64) async -> PartitionAnswer {
-        guard let replica = replicas[partition] else { return .notLeader(placement.preferredLeader(of: partition)) }
-        return await withCheckedContinuation { continuation in
-            let call = AppendCall(records: records, producer: producer, sequence: sequence, answer: continuation)
-            // Bounded like peer messages: a flooded partition answers "overloaded".
-            if !replica.mailbox.offer(.append(call)) {
-                continuation.resume(returning: replica.mailbox.isClosed
-                    ? .unavailable("partition \(partition) is shutting down") : .overloaded)
+        await withCheckedContinuation { continuation in
+            enqueueAppend(partition: partition, records: records, producer: producer, sequence: sequence) { answer in
+                continuation.resume(returning: answer)
             }
+        }
+    }
+
+    /// Queues an append now, so appends queued one after another by one caller commit in that
+    /// order; `answer` runs once, on the partition's loop, when it is committed or refused.
+    func enqueueAppend(partition: PartitionID, records: [Record], producer: UInt64 = 0, sequence: UInt64 = 0, answer: @escaping AppendAnswer) {
+        guard let replica = replicas[partition] else {
+            answer(.notLeader(placement.preferredLeader(of: partition)))
+            return
+        }
+        let call = AppendCall(records: records, producer: producer, sequence: sequence, answer: answer)
+        // Bounded like peer messages: a flooded partition answers "overloaded".
+        if !replica.mailbox.offer(.append(call)) {
+            answer(replica.mailbox.isClosed ? .unavailable("partition \(partition) is shutting down") : .overloaded)
         }
     }
 

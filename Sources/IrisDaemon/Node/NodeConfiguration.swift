@@ -23,6 +23,10 @@ package struct NodeConfiguration: Sendable {
     package var tlsDirectory: String?
     /// Most peer-message bytes queued for one peer; beyond it bulk messages are dropped.
     package var peerQueueBytesMax: Int = 32 << 20
+    /// Where to serve MQTT; nil for no MQTT.
+    package var mqttEndpoint: Endpoint?
+    /// Topic filters whose subscriptions are refused with 0x80 (`--mqtt-deny-subscribe`).
+    package var mqttDenyFilters: [String] = []
 
     /// A node configuration; see the properties.
     package init(dataDirectory: String, nodeID: NodeID, members: [NodeID: Endpoint], partitionCount: Int, replicaCount: Int) {

@@ -29,11 +29,14 @@ struct AppendCall: Sendable {
     /// Producer ID, 0 for none (no idempotence).
     var producer: UInt64
     var sequence: UInt64
-    var answer: CheckedContinuation<PartitionAnswer, Never>
+    var answer: AppendAnswer
 
     /// Key and value bytes: what bounds a batch of appends.
     var payloadBytes: Int { records.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) } }
 }
+
+/// Called once with the outcome of an append, on the partition's loop: it must return quickly.
+typealias AppendAnswer = @Sendable (PartitionAnswer) -> Void
 
 /// The partition's answer to an append.
 enum PartitionAnswer: Sendable, Equatable {

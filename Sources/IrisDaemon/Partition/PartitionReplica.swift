@@ -29,7 +29,7 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     private var pendingAppends: [ClientRequestID: PendingBatch] = [:]
     private var producers = ProducerTable()
     /// Duplicates of appends not yet committed, answered when the commit offset reaches `end`.
-    private var commitWaiters: [(end: LogEnd, answer: CheckedContinuation<PartitionAnswer, Never>, result: PartitionAnswer)] = []
+    private var commitWaiters: [(end: LogEnd, answer: AppendAnswer, result: PartitionAnswer)] = []
     private var wasLeader = false
     /// The replica SPEC §10.3 prefers as leader; leadership is handed back to it (§14.5).
     let preferredLeader: NodeID
@@ -125,11 +125,11 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     /// append led by its producer record, and every call gets its own records' offsets.
     private func append(_ calls: [AppendCall]) async {
         if let reason = driver.stopReason {
-            for call in calls { call.answer.resume(returning: .unavailable("partition \(partition) stopped: \(reason)")) }
+            for call in calls { call.answer(.unavailable("partition \(partition) stopped: \(reason)")) }
             return
         }
         guard driver.core.role == .leader else {
-            for call in calls { call.answer.resume(returning: .notLeader(driver.core.leaderID)) }
+            for call in calls { call.answer(.notLeader(driver.core.leaderID)) }
             return
         }
         let now = WallClock.nowMicroseconds()
@@ -148,13 +148,13 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
                 case .duplicate(let entry):
                     let result = PartitionAnswer.appended(first: entry.firstOffset, count: entry.count)
                     if entry.end <= driver.core.commitOffset {
-                        call.answer.resume(returning: result)
+                        call.answer(result)
                     } else {
                         commitWaiters.append((entry.end, call.answer, result))
                     }
                     continue
                 case .tooOld:
-                    call.answer.resume(returning: .sequenceTooOld)
+                    call.answer(.sequenceTooOld)
                     continue
                 case .new:
                     records.append(ProducerRecord.record(producer: call.producer, sequence: call.sequence, timestampMicroseconds: now))
@@ -224,9 +224,9 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     func commitAdvanced(to offset: LogEnd) {
         shared.withLock { $0.commitOffset = offset }
         readWaiters.commitAdvanced(to: offset)
-        var kept: [(end: LogEnd, answer: CheckedContinuation<PartitionAnswer, Never>, result: PartitionAnswer)] = []
+        var kept: [(end: LogEnd, answer: AppendAnswer, result: PartitionAnswer)] = []
         for waiter in commitWaiters {
-            if waiter.end <= offset { waiter.answer.resume(returning: waiter.result) } else { kept.append(waiter) }
+            if waiter.end <= offset { waiter.answer(waiter.result) } else { kept.append(waiter) }
         }
         commitWaiters = kept
     }
@@ -268,7 +268,7 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
             logger.info("partition \(partition): leader in term \(driver.core.hardState.term.rawValue)")
         } else if !isLeader && wasLeader {
             producers.removeAll()
-            for waiter in commitWaiters { waiter.answer.resume(returning: .outcomeUnknown) }
+            for waiter in commitWaiters { waiter.answer(.outcomeUnknown) }
             commitWaiters.removeAll()
         }
         wasLeader = isLeader
@@ -338,7 +338,7 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
             for part in pending.parts { part.resume(answer) }
         }
         pendingAppends.removeAll()
-        for waiter in commitWaiters { waiter.answer.resume(returning: answer) }
+        for waiter in commitWaiters { waiter.answer(answer) }
         commitWaiters.removeAll()
     }
 
@@ -365,16 +365,16 @@ private struct PendingBatch {
 
 /// One client append inside a batch's frame.
 private struct BatchPart {
-    var answer: CheckedContinuation<PartitionAnswer, Never>
+    var answer: AppendAnswer
     /// Retries of the same (producer, sequence) that arrived in the same batch: same answer.
-    var sameAnswer: [CheckedContinuation<PartitionAnswer, Never>] = []
+    var sameAnswer: [AppendAnswer] = []
     var producer: UInt64
     var sequence: UInt64
     /// Position of its first client record in the frame (after its producer record, if any).
     var firstRecord: UInt64
     var count: Int
 
-    init(answer: CheckedContinuation<PartitionAnswer, Never>, producer: UInt64, sequence: UInt64, firstRecord: UInt64, count: Int) {
+    init(answer: AppendAnswer, producer: UInt64, sequence: UInt64, firstRecord: UInt64, count: Int) {
         self.answer = answer
         self.producer = producer
         self.sequence = sequence
@@ -383,8 +383,8 @@ private struct BatchPart {
     }
 
     func resume(_ result: PartitionAnswer) {
-        answer.resume(returning: result)
-        for other in sameAnswer { other.resume(returning: result) }
+        answer(result)
+        for other in sameAnswer { other(result) }
     }
 }
 

@@ -1,5 +1,6 @@
 import IrisClientProtocol
 import IrisLog
+import IrisMQTT
 import IrisNode
 import IrisReplication
 import IrisTransport
@@ -21,6 +22,8 @@ package final class NodeServer: Service, Sendable {
     let logger: Logger
     private let tls: PeerTLSContexts?
     private let listener = Mutex<(any Channel)?>(nil)
+    /// The MQTT broker, when the configuration names an MQTT address.
+    let router: MQTTRouter?
 
     /// Opens the node's data directory and partitions; binds nothing until `run()`.
     ///
@@ -55,6 +58,19 @@ package final class NodeServer: Service, Sendable {
         let node = try Node(configuration: configuration, sender: TransportSender(transport: transport), logger: logger)
         nodeBox.node = node
         self.node = node
+        if let endpoint = configuration.mqttEndpoint {
+            var filters: [TopicFilter] = []
+            for text in configuration.mqttDenyFilters {
+                do {
+                    filters.append(try TopicFilter(validating: text))
+                } catch {
+                    throw .invalidConfiguration("--mqtt-deny-subscribe \(text): \(error)")
+                }
+            }
+            router = try MQTTRouter(node: node, settings: MQTTRouter.Settings(endpoint: endpoint, denyFilters: filters), logger: logger)
+        } else {
+            router = nil
+        }
         self.transport = transport
         self.group = group
         self.tls = contexts
@@ -70,16 +86,37 @@ package final class NodeServer: Service, Sendable {
         logger.info("node \(configuration.nodeID) serving peers and clients on \(configuration.address)\(tls == nil ? " (plain TCP: no --tls-dir given)" : " (mutual TLS)")")
         transport.start()
         await withGracefulShutdownHandler {
-            await node.run()
+            await withTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { await self.node.run() }
+                if let router {
+                    tasks.addTask { [self] in
+                        await router.run(group: group)
+                        if router.failure != nil {
+                            // No MQTT, no node: the operator asked for both.
+                            listener.withLock { $0 }?.close(promise: nil)
+                            node.shutdown()
+                        }
+                    }
+                }
+            }
         } onGracefulShutdown: { [self] in
             logger.info("shutting down: no new connections; finishing queued work")
             listener.withLock { $0 }?.close(promise: nil)
-            node.shutdown()
+            if let router {
+                // Connections close first: their closed records reach the partitions before they stop.
+                Task {
+                    await router.stop()
+                    node.shutdown()
+                }
+            } else {
+                node.shutdown()
+            }
         }
         await transport.shutdown()
         try? await channel.close().get()
         try? await group.shutdownGracefully()
         logger.info("node \(configuration.nodeID) stopped; logs closed")
+        if let failure = router?.failure { throw failure }
     }
 
     /// Sets the gauges that are sampled rather than counted: leaders, per-peer queues.

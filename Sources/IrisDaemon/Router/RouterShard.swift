@@ -1,0 +1,69 @@
+import IrisMQTT
+import IrisReplication
+import IrisRouter
+import Logging
+import Synchronization
+
+/// The shell of one shard: its `ShardCore` behind a lock, and the actions it asks for carried
+/// out in order (SPEC.md §16.3). One per partition; nothing is shared between shards but the
+/// connection table.
+final class RouterShard: Sendable {
+    let partition: Int
+    private let core: Mutex<ShardCore>
+    private let router: RouterContext
+
+    init(configuration: ShardConfiguration, router: RouterContext) {
+        self.partition = configuration.partition
+        self.core = Mutex(ShardCore(configuration: configuration))
+        self.router = router
+    }
+
+    /// Sessions and connections of this shard: metrics.
+    var counts: (sessions: Int, connections: Int) { core.withLock { ($0.sessionCount, $0.connectionCount) } }
+
+    /// Runs one event through the core and carries out its actions before the next event:
+    /// appends are queued in order, packets written in order.
+    func handle(_ event: ShardEvent) {
+        core.withLock { core in
+            for action in core.handle(event) { execute(action) }
+        }
+    }
+
+    private func execute(_ action: ShardAction) {
+        switch action {
+        case .send(let token, let packets):
+            router.connections.entry(for: token.rawValue)?.connection.send(packets)
+        case .close(let token, let reason):
+            router.connections.entry(for: token.rawValue)?.connection.close(reason: reason)
+        case .append(let records, let tokens):
+            router.node.enqueueAppend(partition: PartitionID(UInt32(partition)), records: records) { [self] answer in
+                if case .appended = answer { return }
+                // Not on this shard's lock (the answer may come at once, inside `handle`).
+                Task { self.handle(.appendFailed(connections: tokens, reason: "\(answer)")) }
+            }
+        case .catchUp(let clientID, let epoch, let source, let from, let to, let filters, let limit):
+            let feed = router.feeds[source]
+            Task {
+                let (messages, next) = feed.messages(from: from, to: to, matching: filters, limit: limit)
+                self.handle(.caughtUp(clientID: clientID, epoch: epoch, partition: source, messages: messages, next: next))
+            }
+        case .fetch(let clientID, let epoch, let references):
+            let feeds = router.feeds
+            Task {
+                var messages: [StoredMessage] = []
+                for (source, group) in Dictionary(grouping: references, by: \.partition) {
+                    messages += feeds[source].messages(at: group.map(\.offset).sorted())
+                }
+                self.handle(.fetched(clientID: clientID, epoch: epoch, messages: messages))
+            }
+        case .fetchRetained(let clientID, let epoch, let subscriptions):
+            let feeds = router.feeds
+            Task {
+                let (messages, granted) = RetainedLookup.find(subscriptions, in: feeds)
+                self.handle(.retained(clientID: clientID, epoch: epoch, messages: messages, granted: granted))
+            }
+        case .log(let line):
+            router.logger.info("mqtt shard \(partition): \(line)")
+        }
+    }
+}

@@ -1,0 +1,69 @@
+import IrisLog
+import IrisMQTT
+
+/// A connection as the shard knows it: a number the edge chose, unique in the process.
+public struct ConnectionToken: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public var description: String { "connection \(rawValue)" }
+}
+
+/// A stored message read back from a partition, for delivery.
+public struct StoredMessage: Sendable, Equatable {
+    public var reference: MessageReference
+    public var message: MessageRecord
+
+    public init(reference: MessageReference, message: MessageRecord) {
+        self.reference = reference
+        self.message = message
+    }
+}
+
+/// What a shard's core is told, one event at a time, in order.
+public enum ShardEvent: Sendable {
+    /// A CONNECT for a client ID placed in this shard; `epoch` is a fresh random number the shell drew.
+    case connect(ConnectionToken, clientID: String, Connect, epoch: UInt64)
+    /// A later packet of that connection (never CONNECT, PINGREQ or DISCONNECT).
+    case packet(ConnectionToken, MQTTPacket)
+    /// The connection ended; `graceful` when the client sent DISCONNECT.
+    case closed(ConnectionToken, graceful: Bool)
+    /// The connection's outbox has room again.
+    case writable(ConnectionToken)
+    /// Committed records of `partition` from `start` (inclusive) to `end` (exclusive), in order,
+    /// already decoded (records that are not the router's are left out).
+    case committed(partition: Int, start: UInt64, end: UInt64, records: [(offset: UInt64, timestampMicroseconds: Int64, clientID: String, record: RouterRecord)])
+    /// Matching messages of one partition for a session catching up, from the `catchUp` action's
+    /// `from` up to `next` (exclusive).
+    case caughtUp(clientID: String, epoch: UInt64, partition: Int, messages: [StoredMessage], next: UInt64)
+    /// Messages read back by reference (a `fetch` action).
+    case fetched(clientID: String, epoch: UInt64, messages: [StoredMessage])
+    /// Retained messages for a new subscription (a `fetchRetained` action), with the QoS granted.
+    case retained(clientID: String, epoch: UInt64, messages: [StoredMessage], granted: [QoS])
+    /// An append of this shard failed: the partition refused or lost it.
+    case appendFailed(connections: [ConnectionToken], reason: String)
+    /// The shard's own partition has been read to its end at start: sessions that were connected
+    /// when the node stopped are closed now (their wills published).
+    case recovered
+    /// About a second passed: delivery progress is written.
+    case tick
+}
+
+/// What a shard's core asks its shell to do, in order.
+public enum ShardAction: Sendable, Equatable {
+    /// Write packets to a connection.
+    case send(ConnectionToken, [MQTTPacket])
+    /// Close a connection (after what was sent).
+    case close(ConnectionToken, reason: String)
+    /// Append records to the shard's partition, in order with earlier appends; `connections` are
+    /// closed if it fails.
+    case append([Record], connections: [ConnectionToken])
+    /// Read the messages of `partition` in `from..<to` whose topic matches one of `filters`,
+    /// at most `limit`; answer with `caughtUp`.
+    case catchUp(clientID: String, epoch: UInt64, partition: Int, from: UInt64, to: UInt64, filters: [TopicFilter], limit: Int)
+    /// Read these messages back; answer with `fetched`.
+    case fetch(clientID: String, epoch: UInt64, references: [MessageReference])
+    /// Find the retained messages matching each filter; answer with `retained`.
+    case fetchRetained(clientID: String, epoch: UInt64, subscriptions: [Subscription])
+    /// A log line for the operator.
+    case log(String)
+}
