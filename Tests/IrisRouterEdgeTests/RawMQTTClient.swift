@@ -7,11 +7,15 @@ import Synchronization
 /// for an MQTT client, able to send anything, valid or not.
 final class RawMQTTClient: Sendable {
     let channel: any Channel
+    /// "127.0.0.1:PORT", as the server names this client in its log lines (kept: the channel
+    /// forgets its address once closed).
+    let localDescription: String
     private let inbox: Inbox
 
     private init(channel: any Channel, inbox: Inbox) {
         self.channel = channel
         self.inbox = inbox
+        localDescription = "127.0.0.1:\(channel.localAddress?.port ?? 0)"
     }
 
     /// Connects to 127.0.0.1:`port`. Without `autoRead` nothing is read until `startReading()`;
@@ -31,9 +35,6 @@ final class RawMQTTClient: Sendable {
         let channel = try await bootstrap.connect(host: "127.0.0.1", port: port).get()
         return RawMQTTClient(channel: channel, inbox: inbox)
     }
-
-    /// "127.0.0.1:PORT", as the server names this client in its log lines.
-    var localDescription: String { "127.0.0.1:\(channel.localAddress?.port ?? 0)" }
 
     func send(_ bytes: [UInt8]) async throws {
         try await channel.writeAndFlush(ByteBuffer(bytes: bytes))
