@@ -52,7 +52,10 @@ final class RawMQTTClient: Sendable {
     var receivedCount: Int { inbox.state.withLock { $0.count } }
 
     /// True once the server closed the connection (or it failed).
-    var isClosed: Bool { inbox.state.withLock { $0.closed } }
+    var isClosed: Bool { inbox.state.withLock { $0.closedAt != nil } }
+
+    /// When the connection closed, seen from this end.
+    var closedAt: ContinuousClock.Instant? { inbox.state.withLock { $0.closedAt } }
 
     /// The packets received so far, decoded; throws if the server sent anything malformed.
     func packets() throws -> [MQTTPacket] {
@@ -85,7 +88,7 @@ final class RawMQTTClient: Sendable {
 
     /// Keeps bytes up to `keepBytesMax`, counts all of them.
     final class Inbox: Sendable {
-        let state = Mutex<(bytes: [UInt8], count: Int, closed: Bool)>(([], 0, false))
+        let state = Mutex<(bytes: [UInt8], count: Int, closedAt: ContinuousClock.Instant?)>(([], 0, nil))
         static let keepBytesMax = 1 << 20
     }
 
@@ -103,7 +106,7 @@ final class RawMQTTClient: Sendable {
         }
 
         func channelInactive(context: ChannelHandlerContext) {
-            inbox.state.withLock { $0.closed = true }
+            inbox.state.withLock { $0.closedAt = .now }
             context.fireChannelInactive()
         }
 
