@@ -102,7 +102,8 @@ let package = Package(
         .target(name: "IrisMQTT"),
         .testTarget(
             name: "IrisMQTTTests",
-            dependencies: ["IrisMQTT", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["IrisMQTT", .product(name: "PropertyBased", package: "swift-property-based")],
+            exclude: ["Golden/make-golden.py"]
         ),
         // SwiftNIO connections: one per node pair for peers (SPEC §9.13), client connections, mutual TLS.
         .target(
