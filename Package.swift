@@ -102,7 +102,8 @@ let package = Package(
         .target(name: "IrisMQTT"),
         .testTarget(
             name: "IrisMQTTTests",
-            dependencies: ["IrisMQTT", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["IrisMQTT", .product(name: "PropertyBased", package: "swift-property-based")],
+            exclude: ["Golden/make-golden.py"]
         ),
         // The MQTT edge: SwiftNIO listener and per-connection handler, one timing wheel per event loop
         // for connect timeouts and keep-alives; hands packets to the router through a delegate.
