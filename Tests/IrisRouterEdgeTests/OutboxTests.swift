@@ -55,6 +55,24 @@ import Testing
         }
     }
 
+    @Test("a client that never takes the flushed bytes is cut off after closeFlushSeconds, and `closed` still comes once")
+    func closeFlushIsBounded() async throws {
+        try await EdgeHarness.run({ $0.closeFlushSeconds = 1 }) { edge in
+            let client = try await edge.client(autoRead: false, receiveBufferBytes: 4096)
+            try await client.send(HandMade.connect(keepAlive: 0))
+            let connection = try await edge.connection()
+            let publish = try MQTTPacket.publish(Publish(topic: TopicName(validating: "stuck"), payload: Array(repeating: 1, count: 1 << 20), qos: .atMostOnce))
+            connection.send(Array(repeating: publish, count: 8))
+            let start = ContinuousClock.now
+            connection.close(reason: "slow consumer")
+            _ = try await edge.waitForAllClosed(within: 10)
+            #expect(ContinuousClock.now - start >= .seconds(1))
+            #expect(edge.router.closes[connection.id]?.count == 1)
+            #expect(edge.logs.lines(.info, containing: "did not take the last bytes within 1 s").count == 1)
+            #expect(client.receivedCount == 0)
+        }
+    }
+
     @Test("`closed` is reported exactly once per connection when the router, the client and DISCONNECT race to close it")
     func closedExactlyOnce() async throws {
         try await EdgeHarness.run { edge in
