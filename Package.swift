@@ -102,7 +102,28 @@ let package = Package(
         .target(name: "IrisMQTT"),
         .testTarget(
             name: "IrisMQTTTests",
-            dependencies: ["IrisMQTT", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["IrisMQTT", .product(name: "PropertyBased", package: "swift-property-based")],
+            exclude: ["Golden/make-golden.py"]
+        ),
+        // The MQTT edge: SwiftNIO listener and per-connection handler, one timing wheel per event loop
+        // for connect timeouts and keep-alives; hands packets to the router through a delegate.
+        .target(
+            name: "IrisRouterEdge",
+            dependencies: [
+                "IrisMQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "IrisRouterEdgeTests",
+            dependencies: [
+                "IrisRouterEdge", "IrisMQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // SwiftNIO connections: one per node pair for peers (SPEC §9.13), client connections, mutual TLS.
         .target(
