@@ -61,8 +61,11 @@ struct TopicIndexSerializationTests {
 
     /// Hand-built inputs that are well formed field by field but not an index `serialized()` writes.
     @Test(arguments: [
-        // Offset 2 under both "a" and "b".
+        // Offset 2 under both "a" and "b" (offsets dense in their range: found by the bitmap).
         ([1, 2, 0, 0, 0, 0, 0, 0, 0, 2, 3, 1, 0x61, 2, 1, 1, 1, 0x62, 1, 2], "offset 2 indexed under two topics"),
+        // Offset 2^40 under both (three offsets spread over 2^40: found by sorting).
+        ([1, 0, 0, 0, 0, 0, 1, 0, 0, 2, 3, 1, 0x61, 2, 1, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 1, 0x62, 1, 0x80, 0x80, 0x80, 0x80, 0x80, 0x20],
+         "offset 1099511627776 indexed under two topics"),
         // A delta of zero.
         ([1, 2, 0, 0, 0, 0, 0, 0, 0, 1, 2, 1, 0x61, 2, 1, 0], "offsets not strictly increasing"),
         // The delta 1 written in two bytes.

@@ -1,23 +1,30 @@
-/// The union of several topics' offsets in increasing order: a binary min-heap of cursors keyed
-/// by their current offset, so each offset out costs O(log k) for k topics.
+/// The union of several topics' offsets in increasing order: a binary min-heap keyed by each
+/// cursor's current offset, so each offset out costs O(log k) for k topics. The heap holds small
+/// (offset, cursor number) pairs; the cursors stay in place.
 struct OffsetMerge: Sendable {
-    /// The heap: `cursors[0]` holds the smallest current offset.
+    /// The cursors, in the order given.
     private var cursors: [OffsetCursor]
+    /// The heap of (current offset, index in `cursors`) of the cursors not exhausted; the
+    /// smallest offset first.
+    private var heap: [(offset: UInt64, cursor: Int)]
 
     /// A merge of `cursors` (each at its first offset to return).
     init(_ cursors: [OffsetCursor]) {
         self.cursors = cursors
-        for index in stride(from: cursors.count / 2 - 1, through: 0, by: -1) {
+        heap = cursors.indices.map { (cursors[$0].current, $0) }
+        for index in stride(from: heap.count / 2 - 1, through: 0, by: -1) {
             siftDown(index)
         }
     }
 
     /// The next offset in increasing order; nil when every cursor is exhausted.
     mutating func next() -> UInt64? {
-        guard let smallest = cursors.first?.current else { return nil }
-        if !cursors[0].advance() {
-            cursors.swapAt(0, cursors.count - 1)
-            cursors.removeLast()
+        guard let (smallest, cursor) = heap.first else { return nil }
+        if cursors[cursor].advance() {
+            heap[0].offset = cursors[cursor].current
+        } else {
+            heap.swapAt(0, heap.count - 1)
+            heap.removeLast()
         }
         siftDown(0)
         return smallest
@@ -28,11 +35,11 @@ struct OffsetMerge: Sendable {
         var parent = start
         while true {
             let left = 2 * parent + 1
-            guard left < cursors.count else { return }
+            guard left < heap.count else { return }
             let right = left + 1
-            let child = right < cursors.count && cursors[right].current < cursors[left].current ? right : left
-            guard cursors[child].current < cursors[parent].current else { return }
-            cursors.swapAt(parent, child)
+            let child = right < heap.count && heap[right].offset < heap[left].offset ? right : left
+            guard heap[child].offset < heap[parent].offset else { return }
+            heap.swapAt(parent, child)
             parent = child
         }
     }

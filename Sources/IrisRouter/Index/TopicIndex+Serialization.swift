@@ -125,16 +125,11 @@ extension TopicIndex {
         return topic
     }
 
-    /// Merges every topic's offsets and checks they are strictly increasing: an offset indexed
-    /// under two topics would be returned twice by `offsets(from:limit:topicMatches:)`.
+    /// Refuses an offset indexed under two topics: `offsets(from:limit:topicMatches:)` would
+    /// return it twice.
     private func checkNoOffsetIsShared() throws(TopicIndexError) {
-        var merge = OffsetMerge(topics.values.compactMap { OffsetCursor($0, from: 0) })
-        var previous: UInt64?
-        while let offset = merge.next() {
-            if let previous, offset <= previous {
-                throw .malformed(position: 0, detail: "offset \(offset) indexed under two topics")
-            }
-            previous = offset
+        if let shared = OffsetUniqueness.sharedOffset(in: topics.values, offsetCount: offsetCount) {
+            throw .malformed(position: 0, detail: "offset \(shared) indexed under two topics")
         }
     }
 }

@@ -37,6 +37,20 @@ struct TopicOffsets: Sendable {
         count += 1
     }
 
+    /// Calls `body` with every offset, in increasing order.
+    func forEach(_ body: (UInt64) -> Void) {
+        for index in 0..<blockCount {
+            let block = self.block(index)
+            var current = block.first
+            var position = 0
+            body(current)
+            while let next = block.offset(after: current, at: &position) {
+                current = next
+                body(current)
+            }
+        }
+    }
+
     /// The first block whose last offset is at least `offset`; nil when `offset` is above `last`.
     func firstBlock(reaching offset: UInt64) -> Int? {
         guard offset <= last else { return nil }
