@@ -95,6 +95,12 @@ let package = Package(
             name: "IrisNodeTests",
             dependencies: ["IrisNode", "IrisReplication", "IrisLog", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        // The MQTT router's pure core: subscription matching and the per-partition topic index (SPEC §16).
+        .target(name: "IrisRouter", dependencies: ["IrisLog"]),
+        .testTarget(
+            name: "IrisRouterTests",
+            dependencies: ["IrisRouter", "IrisLog", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         // The client protocol's pure codec (SPEC §12), shared by the server and IrisClient; fuzzed.
         .target(name: "IrisClientProtocol", dependencies: ["IrisLog"]),
         // The MQTT 3.1.1 codec (SPEC §15): packets, strict decoder, topic names and filters. Pure
