@@ -96,10 +96,10 @@ let package = Package(
             dependencies: ["IrisNode", "IrisReplication", "IrisLog", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         // The MQTT router's pure core: subscription matching and the per-partition topic index (SPEC §16).
-        .target(name: "IrisRouter", dependencies: ["IrisLog"]),
+        .target(name: "IrisRouter", dependencies: ["IrisMQTT", "IrisLog"]),
         .testTarget(
             name: "IrisRouterTests",
-            dependencies: ["IrisRouter", "IrisLog", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["IrisRouter", "IrisMQTT", "IrisLog", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         // The client protocol's pure codec (SPEC §12), shared by the server and IrisClient; fuzzed.
         .target(name: "IrisClientProtocol", dependencies: ["IrisLog"]),

@@ -21,7 +21,7 @@ struct TopicIndexTests {
 
     @Test func queriesStartInsideAnyBlockAndCrossBlocks() throws {
         let (index, reference) = Self.manyBlocks()
-        let blocks = index.topics[TopicName(text: "x")]!.blockCount
+        let blocks = index.topics[IndexedTopic(text: "x")]!.blockCount
         #expect(blocks > 10)
         var generator = SplitMix64(state: 12)
         for _ in 0..<200 {
@@ -34,7 +34,7 @@ struct TopicIndexTests {
 
     @Test func removeBelowDropsWholeBlocksAndTrimsTheFirstKept() throws {
         var (index, reference) = Self.manyBlocks()
-        let blocksBefore = index.topics[TopicName(text: "z")]!.blockCount
+        let blocksBefore = index.topics[IndexedTopic(text: "z")]!.blockCount
         for fraction in [0.1, 0.35, 0.35, 0.8] {
             let point = UInt64(Double(index.lastOffset!) * fraction)
             index.removeBelow(point)
@@ -42,7 +42,7 @@ struct TopicIndexTests {
             reference.expectAgrees(index, from: 0, limit: .max) { _ in true }
             reference.expectAgrees(index, from: point + 5_000, limit: 500) { $0 == "z" }
         }
-        #expect(index.topics[TopicName(text: "z")]!.blockCount < blocksBefore)
+        #expect(index.topics[IndexedTopic(text: "z")]!.blockCount < blocksBefore)
         let copy = try TopicIndex(deserializing: index.serialized())
         reference.expectAgrees(copy, from: 0, limit: .max) { _ in true }
         index.removeBelow(index.lastOffset! + 1)

@@ -61,7 +61,7 @@ extension TopicIndex {
         let topicCount = try reader.count(atMost: reader.remaining / 4, "topic count")
         let offsetCountPosition = reader.position
         let declaredOffsetCount = try reader.count(atMost: reader.remaining, "offset count")
-        var previousName: TopicName?
+        var previousName: IndexedTopic?
         for _ in 0..<topicCount {
             let name = try Self.readName(&reader, after: previousName)
             topics[name] = try readOffsets(&reader)
@@ -87,7 +87,7 @@ extension TopicIndex {
     }
 
     /// A topic name, which must sort after `previous`.
-    private static func readName(_ reader: inout TopicIndexReader, after previous: TopicName?) throws(TopicIndexError) -> TopicName {
+    private static func readName(_ reader: inout TopicIndexReader, after previous: IndexedTopic?) throws(TopicIndexError) -> IndexedTopic {
         let start = reader.position
         let length = try reader.count(atMost: topicBytesMax, "topic name length")
         guard length > 0 else { throw .malformed(position: start, detail: "empty topic name") }
@@ -97,7 +97,7 @@ extension TopicIndex {
         if let previous, !previous.text.utf8.lexicographicallyPrecedes(text.utf8) {
             throw .malformed(position: start, detail: "topic names not in strictly increasing byte order")
         }
-        return TopicName(text: text)
+        return IndexedTopic(text: text)
     }
 
     /// One topic's offset count, first offset and deltas; adds the count to `offsetCount`.

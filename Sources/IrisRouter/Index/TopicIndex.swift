@@ -7,7 +7,7 @@
 /// rebuilds it from the log or from its checkpoint (`serialized()`).
 public struct TopicIndex: Sendable {
     /// Offsets per topic.
-    var topics: [TopicName: TopicOffsets]
+    var topics: [IndexedTopic: TopicOffsets]
     /// Number of offsets indexed (over all topics).
     public internal(set) var offsetCount: Int
     /// The highest offset ever added (kept when `removeBelow` drops it); nil before the first add.
@@ -32,7 +32,7 @@ public struct TopicIndex: Sendable {
         if let lastOffset {
             precondition(offset > lastOffset, "offset \(offset) is not above the last indexed offset \(lastOffset)")
         }
-        let name = TopicName(text: topic)
+        let name = IndexedTopic(text: topic)
         if topics[name]?.append(offset) == nil {
             topics[name] = TopicOffsets(first: offset)
         }
@@ -70,7 +70,7 @@ public struct TopicIndex: Sendable {
     public mutating func removeBelow(_ offset: UInt64) {
         // Walks by index and trims in place: iterating over `topics` while mutating it would
         // copy the whole dictionary.
-        var emptied: [TopicName] = []
+        var emptied: [IndexedTopic] = []
         var index = topics.startIndex
         while index != topics.endIndex {
             // Scalars only: a copy of the topic held across the trim would make it copy its arrays.
@@ -93,7 +93,7 @@ public struct TopicIndex: Sendable {
     /// stores inline, and every block array at its capacity. Takes time linear in the topics.
     public var estimatedBytes: Int {
         let buckets = topics.capacity == 0 ? 0 : (topics.capacity * 4 + 2) / 3
-        let bucketBytes = MemoryLayout<TopicName>.stride + MemoryLayout<TopicOffsets>.stride
+        let bucketBytes = MemoryLayout<IndexedTopic>.stride + MemoryLayout<TopicOffsets>.stride
         let table = buckets == 0 ? 0 : heapObjectHeaderBytes + buckets * bucketBytes + (buckets + 7) / 8
         return topics.reduce(MemoryLayout<TopicIndex>.size + table) { total, entry in
             total + entry.key.estimatedHeapBytes + entry.value.estimatedHeapBytes

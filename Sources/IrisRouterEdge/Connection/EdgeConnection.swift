@@ -1,9 +1,10 @@
 import IrisMQTT
 import NIOCore
 
-/// The edge's `MQTTConnection`: a channel and what identifies it. Every call hops to the
-/// channel's event loop through the pipeline (`MQTTConnectionHandler` sees writes and the close
-/// request in call order), so it is safe from any thread and holds no lock.
+/// The edge's `MQTTConnection`: a channel and what identifies it. Every call is queued on the
+/// channel's event loop, even from that loop, so it is safe from any thread, holds no lock, and
+/// never calls the delegate back before it returns (a router may call it while holding its own
+/// lock; `MQTTConnectionHandler` sees writes and the close request in call order).
 final class EdgeConnection: MQTTConnection {
     let id: ConnectionID
     let remoteDescription: String
@@ -20,11 +21,18 @@ final class EdgeConnection: MQTTConnection {
         guard !packets.isEmpty else { return }
         var bytes: [UInt8] = []
         for packet in packets { packet.encode(into: &bytes) }
-        channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+        let channel = channel
+        let encoded = bytes
+        channel.eventLoop.execute {
+            channel.writeAndFlush(channel.allocator.buffer(bytes: encoded), promise: nil)
+        }
     }
 
     func close(reason: String) {
-        channel.triggerUserOutboundEvent(CloseRequest(reason: reason), promise: nil)
+        let channel = channel
+        channel.eventLoop.execute {
+            channel.triggerUserOutboundEvent(CloseRequest(reason: reason), promise: nil)
+        }
     }
 
     var isWritable: Bool { channel.isWritable }

@@ -1,10 +1,10 @@
 /// A topic name as a dictionary key, compared byte for byte: MQTT does not normalise topics
 /// [MQTT-4.7.3-4], while `String` compares by Unicode canonical equivalence.
-struct TopicName: Hashable, Sendable {
+struct IndexedTopic: Hashable, Sendable {
     /// The topic.
     let text: String
 
-    static func == (lhs: TopicName, rhs: TopicName) -> Bool {
+    static func == (lhs: IndexedTopic, rhs: IndexedTopic) -> Bool {
         lhs.text.utf8.elementsEqual(rhs.text.utf8)
     }
 
