@@ -388,6 +388,7 @@ def test_retain_flag_is_0_when_forwarded_live_and_1_on_new_subscription(clients,
 
 
 def will_subscriber(clients, topic):
+    """A connected client subscribed at QoS 2 to the will topic."""
     subscriber = clients()
     assert subscriber.subscribe([(topic, 2)]) == [2]
     return subscriber
@@ -467,6 +468,7 @@ def test_malformed_publish_closes_and_broker_keeps_serving(broker, prefix, case)
 
 
 def run_tool(*arguments):
+    """Runs a command-line client, bounded in time."""
     return subprocess.run(list(arguments), capture_output=True, text=True, timeout=WAIT_SECONDS * 2)
 
 

@@ -24,8 +24,6 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "Tests", "mqtt"))
 
-import paho.mqtt.client as mqtt  # noqa: E402
-
 import broker as brokers  # noqa: E402
 from pahoclient import PahoClient  # noqa: E402
 
@@ -36,6 +34,7 @@ PUBLISHER_INFLIGHT_MAX = 256
 
 
 def parse_arguments(argv):
+    """The command line, checked; exits with status 2 on a usage error."""
     parser = argparse.ArgumentParser(
         prog="Tools/mqtt-durability/run.sh",
         description="Publishes acknowledged QoS 1/2 messages to an offline persistent session, kills the "
@@ -67,6 +66,7 @@ def parse_arguments(argv):
 
 
 def make_broker(arguments, data_dir):
+    """The broker --broker names, on `data_dir`."""
     if arguments.broker == "mosquitto":
         # An offline queue that holds every message: with Mosquitto's default (1000) it would drop
         # messages with no crash at all.
@@ -83,6 +83,7 @@ def acknowledged(info):
 
 
 def payload(qos, index):
+    """The distinct payload of message `index` at `qos`."""
     return f"qos{qos}-{index:07d}".encode()
 
 
@@ -134,6 +135,7 @@ def collect(broker, count, qualities):
 
 
 def tally(qualities, sent, received):
+    """Acknowledged, received, lost and duplicated counts per QoS."""
     counts = {qos: collections.Counter() for qos in (1, 2)}
     for message in received:
         qos = 1 if message.topic.endswith("qos1") else 2
@@ -149,6 +151,7 @@ def tally(qualities, sent, received):
 
 
 def run(arguments, log):
+    """One whole run; returns the summary (the JSON fields and duplicated_qos1)."""
     started = time.monotonic()
     qualities = {"1": [1], "2": [2], "both": [1, 2]}[arguments.qos]
     data_dir = arguments.data or tempfile.mkdtemp(prefix="iris-mqtt-durability-")
@@ -181,17 +184,18 @@ def run(arguments, log):
     result = {"broker": arguments.broker, "count": arguments.count}
     result.update(tally(qualities, sent, received))
     result["seconds"] = round(time.monotonic() - started, 2)
-    return result, session_present
+    return result
 
 
 def main(argv):
+    """Runs the tool and returns its exit status."""
     arguments = parse_arguments(argv)
 
     def log(line):
         print(line, flush=True)
 
     try:
-        result, session_present = run(arguments, log)
+        result = run(arguments, log)
     except brokers.BrokerError as error:
         print(f"mqtt-durability: {error}", file=sys.stderr)
         return 2
