@@ -13,6 +13,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     echo "installing: ${missing[*]}"
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    # Debian starts the mosquitto service on 127.0.0.1:1883, irisd's default MQTT address; the
+    # tests start their own Mosquitto on a free port, so the service we just installed is stopped.
+    if [[ " ${missing[*]} " == *" mosquitto "* ]] && command -v systemctl >/dev/null; then
+        systemctl disable --now mosquitto.service >/dev/null 2>&1 || true
+    fi
 fi
 # The MQTT suite's Python clients and runner, from PyPI, only when missing.
 python_missing=()
