@@ -6,7 +6,9 @@ lines from the OASIS specification (mqtt-v3.1.1-os §3.2, §3.9, §3.11) for wha
 sends (CONNACK, SUBACK, UNSUBACK), which paho has no encoder for.
 
 Usage: make-golden.py               prints `("name", "hex"),` lines to paste into the test
-       make-golden.py --corpus DIR  also writes each packet to DIR/NAME (the fuzz seed corpus)
+       make-golden.py --corpus DIR  also writes each packet to DIR/NAME and all of them, one after
+                                    another, to DIR/stream (the seed corpus of Fuzz/FuzzMQTTPacket:
+                                    --corpus Fuzz/corpus/FuzzMQTTPacket)
 Needs: pip install paho-mqtt==2.2.0
 """
 
@@ -116,6 +118,9 @@ def main():
         if corpus:
             with open(os.path.join(corpus, name), "wb") as f:
                 f.write(packet)
+    if corpus:
+        with open(os.path.join(corpus, "stream"), "wb") as f:
+            f.write(b"".join(packet for _, packet in PACKETS))
 
 
 if __name__ == "__main__":
