@@ -23,7 +23,7 @@ struct SubscriptionTriePropertyTests {
     @Test func matchesAgreeWithTheReferenceMatcher() async {
         await propertyCheck(count: 300, input: Self.operation.array(of: 0...40), Self.topic.array(of: 1...20)) { operations, topics in
             var trie = SubscriptionTrie<Int>()
-            var model: [Int: [String: UInt8]] = [:]
+            var model: [Int: [[UInt8]: UInt8]] = [:]
             for (kind, subscriber, filter, qos) in operations {
                 apply(kind, subscriber, filter, qos, to: &trie, model: &model)
             }
@@ -40,13 +40,13 @@ struct SubscriptionTriePropertyTests {
     @Test func removalPrunesBackToTheShapeOfTheSurvivors() async {
         await propertyCheck(count: 300, input: Self.operation.array(of: 0...40)) { operations in
             var trie = SubscriptionTrie<Int>()
-            var model: [Int: [String: UInt8]] = [:]
+            var model: [Int: [[UInt8]: UInt8]] = [:]
             for (kind, subscriber, filter, qos) in operations {
                 apply(kind, subscriber, filter, qos, to: &trie, model: &model)
             }
             var rebuilt = SubscriptionTrie<Int>()
             for (subscriber, filters) in model {
-                for (filter, qos) in filters { rebuilt.insert(filter: filter, subscriber: subscriber, qos: qos) }
+                for (filter, qos) in filters { rebuilt.insert(filter: String(decoding: filter, as: UTF8.self), subscriber: subscriber, qos: qos) }
             }
             #expect(trie.nodeCount == rebuilt.nodeCount)
             for subscriber in model.keys { trie.removeAll(subscriber: subscriber) }
@@ -58,16 +58,16 @@ struct SubscriptionTriePropertyTests {
 
     private func apply(
         _ kind: Int, _ subscriber: Int, _ filter: String, _ qos: UInt8,
-        to trie: inout SubscriptionTrie<Int>, model: inout [Int: [String: UInt8]]
+        to trie: inout SubscriptionTrie<Int>, model: inout [Int: [[UInt8]: UInt8]]
     ) {
         switch kind {
         case 0...5:
             let replaced = trie.insert(filter: filter, subscriber: subscriber, qos: qos)
-            #expect(replaced == (model[subscriber]?[filter] != nil))
-            model[subscriber, default: [:]][filter] = qos
+            #expect(replaced == (model[subscriber]?[Array(filter.utf8)] != nil))
+            model[subscriber, default: [:]][Array(filter.utf8)] = qos
         case 6...7:
             let removed = trie.remove(filter: filter, subscriber: subscriber)
-            #expect(removed == (model[subscriber]?.removeValue(forKey: filter) != nil))
+            #expect(removed == (model[subscriber]?.removeValue(forKey: Array(filter.utf8)) != nil))
             if model[subscriber]?.isEmpty == true { model[subscriber] = nil }
         default:
             trie.removeAll(subscriber: subscriber)

@@ -15,11 +15,11 @@ enum SubscriptionTrieReference {
         return filterLevels.count == topicLevels.count
     }
 
-    /// Per subscriber, the highest QoS among its filters that match `topic`.
-    static func matches<S: Hashable>(_ subscriptions: [S: [String: UInt8]], topic: String) -> [S: UInt8] {
+    /// Per subscriber, the highest QoS among its filters (UTF-8 bytes) that match `topic`.
+    static func matches<S: Hashable>(_ subscriptions: [S: [[UInt8]: UInt8]], topic: String) -> [S: UInt8] {
         var result: [S: UInt8] = [:]
         for (subscriber, filters) in subscriptions {
-            for (filter, qos) in filters where self.filter(filter, matches: topic) {
+            for (filter, qos) in filters where self.filter(String(decoding: filter, as: UTF8.self), matches: topic) {
                 result[subscriber] = max(result[subscriber] ?? 0, qos)
             }
         }

@@ -59,6 +59,13 @@ struct SubscriptionTrieTests {
         trie.insert(filter: "caf\u{E9}", subscriber: 1, qos: 1)
         #expect(trie.matches(topic: "cafe\u{301}").isEmpty)
         #expect(trie.matches(topic: "caf\u{E9}") == [1: 1])
+        // The same subscriber's two spellings are two filters.
+        #expect(trie.insert(filter: "cafe\u{301}", subscriber: 1, qos: 2) == false)
+        #expect(trie.count == 2)
+        #expect(trie.matches(topic: "cafe\u{301}") == [1: 2])
+        let removed = trie.remove(filter: "caf\u{E9}", subscriber: 1)
+        #expect(removed)
+        #expect(trie.matches(topic: "cafe\u{301}") == [1: 2])
     }
 
     /// A filter of 100,000 levels is handled by loops: no recursion that could overflow a stack.

@@ -2,7 +2,7 @@ import PropertyBased
 import Testing
 @testable import IrisRouter
 
-/// `TopicIndex.serialized()` and the strict `init(deserializing:)` (SPEC.md §16.2).
+/// `TopicIndex.serialized()` and the strict `init(deserializing:)` (SPEC.md §16.1).
 struct TopicIndexSerializationTests {
     /// A small index: three topics (one with a name stored out of line), gaps of 1 to 3 bytes.
     static let sample: TopicIndex = {

@@ -1,7 +1,7 @@
 import Testing
 @testable import IrisRouter
 
-/// `TopicIndex` on topics long enough to fill many 4 KiB blocks (SPEC.md §16.2).
+/// `TopicIndex` on topics long enough to fill many 4 KiB blocks (SPEC.md §16.1).
 struct TopicIndexTests {
     /// Builds 3 topics of ~20,000 offsets each with deltas of up to 3 bytes, so each has a
     /// dozen sealed blocks, and the list model of the same.

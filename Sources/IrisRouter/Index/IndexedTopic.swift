@@ -1,5 +1,5 @@
-/// A topic name as a dictionary key, compared byte for byte: MQTT does not normalise topics
-/// [MQTT-4.7.3-4], while `String` compares by Unicode canonical equivalence.
+/// A topic name (or a whole filter) as a dictionary key, compared byte for byte: MQTT does not
+/// normalise topics [MQTT-4.7.3-4], while `String` compares by Unicode canonical equivalence.
 struct IndexedTopic: Hashable, Sendable {
     /// The topic.
     let text: String

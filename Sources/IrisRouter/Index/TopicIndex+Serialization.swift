@@ -6,7 +6,7 @@ extension TopicIndex {
     /// The longest topic name MQTT allows, in bytes.
     static let topicBytesMax = 65_535
 
-    /// The index as bytes, for the router's checkpoint (the caller adds the CRC); SPEC.md §16.2.
+    /// The index as bytes, for the router's checkpoint (the caller adds the CRC); SPEC.md §16.1.
     ///
     /// Topics are written in increasing byte order of their names, so equal indexes give equal
     /// bytes. Each topic's offsets are its first offset then the deltas, so the blocks' bytes are

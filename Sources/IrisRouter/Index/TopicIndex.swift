@@ -1,5 +1,5 @@
 /// The compact index over one partition's log that lets a session catch up on its filters by
-/// reading only the matching records (SPEC.md §16.2, issue 11 "store once, cursor per session").
+/// reading only the matching records (SPEC.md §16.1, issue 11 "store once, cursor per session").
 ///
 /// Per distinct topic it keeps the offsets of the message records on that topic, in increasing
 /// order, as LEB128 deltas in blocks of at most 4 KiB whose first and last offsets are plain. It
@@ -43,9 +43,9 @@ public struct TopicIndex: Sendable {
     /// The offsets at or above `from` of the messages whose topic `topicMatches` accepts, in
     /// increasing order, at most `limit` of them.
     ///
-    /// Each topic name is tested once per call; only accepted topics are read, starting at the
-    /// first block that reaches `from`, and merged through a heap (O(log k) per offset for k
-    /// accepted topics).
+    /// Each topic name is tested at most once per call (not at all when its last offset is below
+    /// `from`); only accepted topics are read, each from its first block that reaches `from`, and
+    /// merged through a heap (O(log k) per offset for k accepted topics).
     /// - Parameters:
     ///   - from: the lowest offset wanted (a session's cursor).
     ///   - limit: the most offsets returned (≥ 0): a page of catch-up.

@@ -1,4 +1,4 @@
-/// Why `TopicIndex(deserializing:)` refused its input; SPEC.md §16.2.
+/// Why `TopicIndex(deserializing:)` refused its input; SPEC.md §16.1.
 public enum TopicIndexError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The input does not start with the magic "ITIX".
     case notATopicIndex
