@@ -13,7 +13,7 @@ public struct SubscriptionTrie<Subscriber: Hashable & Sendable>: Sendable {
     var freeNodes: [Int]
     /// Per subscriber, each of its filters (compared by bytes) and where that pair sits, for
     /// `remove` and `removeAll`.
-    var placements: [Subscriber: [TopicName: TriePlacement]]
+    var placements: [Subscriber: [IndexedTopic: TriePlacement]]
     /// Number of (subscriber, filter) pairs.
     public private(set) var count: Int
 
@@ -38,13 +38,13 @@ public struct SubscriptionTrie<Subscriber: Hashable & Sendable>: Sendable {
     @discardableResult
     public mutating func insert(filter: String, subscriber: Subscriber, qos: UInt8) -> Bool {
         precondition(qos <= 2, "QoS \(qos) is not 0, 1 or 2")
-        if let placement = placements[subscriber]?[TopicName(text: filter)] {
+        if let placement = placements[subscriber]?[IndexedTopic(text: filter)] {
             set(qos, for: subscriber, at: placement)
             return true
         }
         let placement = createPath(for: filter)
         set(qos, for: subscriber, at: placement)
-        placements[subscriber, default: [:]][TopicName(text: filter)] = placement
+        placements[subscriber, default: [:]][IndexedTopic(text: filter)] = placement
         count += 1
         return false
     }
@@ -54,7 +54,7 @@ public struct SubscriptionTrie<Subscriber: Hashable & Sendable>: Sendable {
     /// - Returns: whether that subscription existed.
     @discardableResult
     public mutating func remove(filter: String, subscriber: Subscriber) -> Bool {
-        guard let placement = placements[subscriber]?.removeValue(forKey: TopicName(text: filter)) else { return false }
+        guard let placement = placements[subscriber]?.removeValue(forKey: IndexedTopic(text: filter)) else { return false }
         if placements[subscriber]?.isEmpty == true {
             placements[subscriber] = nil
         }
