@@ -45,7 +45,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Serve Prometheus metrics on HOST:PORT at /metrics.")
     var metrics: String?
 
-    @Option(name: .long, help: "Serve MQTT 3.1.1 on HOST:PORT, or 'none' (default 127.0.0.1:1883 without --cluster, none with it).")
+    @Option(name: .long, help: "Serve MQTT 3.1.1 on HOST:PORT, or in a cluster ID=HOST:PORT,... for every node (this node serves on its own entry), or 'none' (default 127.0.0.1:1883 without --cluster, none with it).")
     var mqtt: String?
 
     @Option(name: .customLong("mqtt-deny-subscribe"), help: "Refuse subscriptions this topic filter covers with SUBACK 0x80 (repeatable).")
@@ -114,24 +114,31 @@ struct ServeCommand: AsyncParsableCommand {
         var configuration = NodeConfiguration(
             dataDirectory: data, nodeID: nodeID, members: members, partitionCount: partitionCount, replicaCount: replicaCount)
         configuration.tlsDirectory = tlsDirectory
-        configuration.mqttEndpoint = try mqttEndpoint()
+        if let mqtt, mqtt.contains("=") {
+            let peers = try Self.parseCluster(mqtt, flag: "--mqtt")
+            guard let own = peers[nodeID] else { throw ValidationError("--mqtt: no entry for this node (\(nodeID.rawValue))") }
+            configuration.mqttEndpoint = own
+            configuration.mqttPeers = peers
+        } else {
+            configuration.mqttEndpoint = try mqttEndpoint()
+        }
         configuration.mqttDenyFilters = mqttDenySubscribe
         return configuration
     }
 
     /// Parses `1=HOST:PORT,2=HOST:PORT,...`.
-    static func parseCluster(_ text: String) throws(ValidationError) -> [NodeID: Endpoint] {
+    static func parseCluster(_ text: String, flag: String = "--cluster") throws(ValidationError) -> [NodeID: Endpoint] {
         var members: [NodeID: Endpoint] = [:]
         for entry in text.split(separator: ",") {
             let parts = entry.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, let id = UInt64(parts[0]), id > 0, let endpoint = Endpoint(parsing: parts[1]) else {
-                throw ValidationError("--cluster: expected ID=HOST:PORT with ID >= 1, got \(entry)")
+                throw ValidationError("\(flag): expected ID=HOST:PORT with ID >= 1, got \(entry)")
             }
             guard members.updateValue(endpoint, forKey: NodeID(id)) == nil else {
-                throw ValidationError("--cluster: node \(id) is listed twice")
+                throw ValidationError("\(flag): node \(id) is listed twice")
             }
         }
-        guard !members.isEmpty else { throw ValidationError("--cluster lists no node") }
+        guard !members.isEmpty else { throw ValidationError("\(flag) lists no node") }
         return members
     }
 }

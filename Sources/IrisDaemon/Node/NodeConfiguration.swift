@@ -25,6 +25,9 @@ package struct NodeConfiguration: Sendable {
     package var peerQueueBytesMax: Int = 32 << 20
     /// Where to serve MQTT; nil for no MQTT.
     package var mqttEndpoint: Endpoint?
+    /// Every node's MQTT address (a cluster's `--mqtt ID=HOST:PORT,...`): clients whose session
+    /// another node owns are relayed there.
+    package var mqttPeers: [NodeID: Endpoint] = [:]
     /// Topic filters whose subscriptions are refused with 0x80 (`--mqtt-deny-subscribe`).
     package var mqttDenyFilters: [String] = []
 

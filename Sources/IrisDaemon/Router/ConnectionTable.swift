@@ -7,6 +7,8 @@ final class ConnectionTable: Sendable {
     struct Entry: Sendable {
         var shard: Int
         var connection: any MQTTConnection
+        /// Set when another node owns the session: packets go there.
+        var relay: UpstreamRelay?
     }
 
     private final class Stripe: Sendable {

@@ -13,6 +13,8 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
     /// Where and how the router serves.
     struct Settings: Sendable {
         var endpoint: Endpoint
+        /// Every node's MQTT address, for relaying a client to the node that owns its session.
+        var peers: [NodeID: Endpoint] = [:]
         var denyFilters: [TopicFilter] = []
         var maxPacketBytes = 1 << 20
     }
@@ -24,16 +26,16 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
     private let stopping = Atomic<Bool>(false)
     private let logger: Logger
 
-    /// A router over every partition of a single node.
+    /// A router over every partition, all hosted by this node (a single node, or replicas = nodes).
     ///
-    /// - Throws: `NodeError.invalidConfiguration` when the node does not host every partition
-    ///   (MQTT in a cluster of several nodes is not served yet).
-    init(node: Node, settings: Settings, logger: Logger) throws(NodeError) {
+    /// - Throws: `NodeError.invalidConfiguration` when the node does not host every partition.
+    init(node: Node, settings: Settings, group: any EventLoopGroup, logger: Logger) throws(NodeError) {
         let partitionCount = node.configuration.partitionCount
         var feeds: [PartitionFeed] = []
         for index in 0..<partitionCount {
             guard let replica = node.replicas[PartitionID(UInt32(index))] else {
-                throw .invalidConfiguration("--mqtt: this node does not host partition \(index); MQTT is served by single-node clusters for now")
+                throw .invalidConfiguration(
+                    "--mqtt: this node does not host partition \(index); MQTT needs every node to hold every partition (--replicas equal to the number of nodes)")
             }
             feeds.append(PartitionFeed(partition: index, replica: replica, logger: logger))
         }
@@ -45,7 +47,14 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         }
         self.settings = settings
         self.logger = logger
+        self.replicas = (0..<partitionCount).map { node.replicas[PartitionID(UInt32($0))]! }
+        self.nodeID = node.configuration.nodeID
+        self.group = group
     }
+
+    private let replicas: [PartitionReplica]
+    private let nodeID: NodeID
+    private let group: any EventLoopGroup
 
     /// Why the router could not serve (its partitions never settled, or its address could not
     /// be bound); nil while it serves or after a clean stop.
@@ -54,7 +63,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
 
     /// Rebuilds every shard from the log, then serves MQTT until `stop()`; on failure, logs it,
     /// sets `failure` and returns.
-    func run(group: any EventLoopGroup) async {
+    func run() async {
         let port: Int
         let server: MQTTServer
         do throws(NodeError) {
@@ -75,13 +84,14 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         self.server.withLock { $0 = server }
         logger.info("mqtt: serving MQTT 3.1.1 on \(settings.endpoint.host):\(port)")
         if stopping.load(ordering: .acquiring) { await server.stop() }
-        await withTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { [self] in await watchLeadership() }
             for feed in context.feeds {
-                group.addTask { [shards] in
+                tasks.addTask { [shards] in
                     while !feed.isStopped { _ = await feed.step(shards: shards, waitTicks: 40) }
                 }
             }
-            group.addTask { [self] in await tick() }
+            tasks.addTask { [self] in await tick() }
         }
     }
 
@@ -109,9 +119,42 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
                 guard await feed.step(shards: shards, waitTicks: 1) else { break }
             }
         }
-        for shard in shards { shard.handle(.recovered) }
+        await followLeadership()
         let sessions = shards.reduce(0) { $0 + $1.counts.sessions }
         logger.info("mqtt: rebuilt \(sessions) sessions from the log in \(ContinuousClock.now - started)")
+    }
+
+    /// Serves the sessions of the partitions this node leads, once each shard has read its
+    /// partition up to the leadership's start; stops serving those it no longer leads.
+    private func followLeadership() async {
+        for (index, shard) in shards.enumerated() {
+            let status = replicas[index].status
+            let leads = status.role == .leader && status.stopped == nil
+            if leads && !shard.isActive {
+                // Everything committed before this leadership, its term-start marker included.
+                guard status.commitOffset.rawValue > 0 else { continue }
+                while context.feeds[index].position < status.commitOffset.rawValue {
+                    guard await context.feeds[index].step(shards: shards, waitTicks: 1) else { break }
+                }
+                guard context.feeds[index].position >= status.commitOffset.rawValue else { continue }
+                shard.activate()
+                logger.info("mqtt: serving the sessions of partition \(index)")
+            } else if !leads && shard.isActive {
+                shard.deactivate()
+                logger.info("mqtt: partition \(index) is led elsewhere; its sessions are served there")
+            }
+        }
+    }
+
+    private func watchLeadership() async {
+        while !context.feeds.allSatisfy(\.isStopped) {
+            do {
+                try await Task.sleep(for: .milliseconds(100))
+            } catch {
+                return
+            }
+            await followLeadership()
+        }
     }
 
     private func tick() async {
@@ -139,19 +182,42 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
             clientID = "iris-\(context.node.configuration.nodeID.rawValue)-\(connection.id.rawValue)-\(UInt32.random(in: 0...UInt32.max))"
         }
         let shard = ClientPlacement.partition(of: clientID, partitionCount: shards.count)
-        context.connections.insert(ConnectionTable.Entry(shard: shard, connection: connection), for: connection.id.rawValue)
-        shards[shard].handle(.connect(ConnectionToken(connection.id.rawValue), clientID: clientID, connect, epoch: UInt64.random(in: 1...UInt64.max)))
+        if shards[shard].isActive {
+            context.connections.insert(ConnectionTable.Entry(shard: shard, connection: connection), for: connection.id.rawValue)
+            shards[shard].handle(.connect(ConnectionToken(connection.id.rawValue), clientID: clientID, connect, epoch: UInt64.random(in: 1...UInt64.max)))
+            return
+        }
+        let leader = replicas[shard].status.leader
+        guard let leader, leader != nodeID, let upstream = settings.peers[leader] else {
+            connection.send([.connack(sessionPresent: false, returnCode: .serverUnavailable)])
+            connection.close(reason: "partition \(shard) has no leader serving MQTT yet; try again")
+            return
+        }
+        // Another node owns the session: relay to it (SPEC.md §16.7).
+        var forwarded = connect
+        forwarded.clientID = clientID
+        let relay = UpstreamRelay(client: connection, logger: logger)
+        context.connections.insert(ConnectionTable.Entry(shard: shard, connection: connection, relay: relay), for: connection.id.rawValue)
+        relay.start(connect: forwarded, upstream: upstream, group: group)
     }
 
     func received(_ packet: MQTTPacket, on connection: any MQTTConnection) {
         guard let entry = context.connections.entry(for: connection.id.rawValue) else { return }
-        shards[entry.shard].handle(.packet(ConnectionToken(connection.id.rawValue), packet))
+        if let relay = entry.relay {
+            relay.forward(packet)
+        } else {
+            shards[entry.shard].handle(.packet(ConnectionToken(connection.id.rawValue), packet))
+        }
     }
 
     func closed(_ connection: any MQTTConnection, graceful: Bool, reason: String) {
         guard let entry = context.connections.remove(connection.id.rawValue) else { return }
         logger.debug("mqtt: \(connection.remoteDescription) closed: \(reason)")
-        shards[entry.shard].handle(.closed(ConnectionToken(connection.id.rawValue), graceful: graceful))
+        if let relay = entry.relay {
+            relay.clientClosed(graceful: graceful)
+        } else {
+            shards[entry.shard].handle(.closed(ConnectionToken(connection.id.rawValue), graceful: graceful))
+        }
     }
 
     func writable(_ connection: any MQTTConnection) {

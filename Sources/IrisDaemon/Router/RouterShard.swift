@@ -10,6 +10,22 @@ import Synchronization
 final class RouterShard: Sendable {
     let partition: Int
     private let core: Mutex<ShardCore>
+    private let activeState = Atomic<Bool>(false)
+
+    /// This node leads the partition and the shard serves its sessions (SPEC.md §16.7).
+    var isActive: Bool { activeState.load(ordering: .acquiring) }
+
+    /// Starts serving: the log is read up to this leadership's start.
+    func activate() {
+        handle(.recovered)
+        activeState.store(true, ordering: .releasing)
+    }
+
+    /// Stops serving: another node leads.
+    func deactivate() {
+        activeState.store(false, ordering: .releasing)
+        handle(.resigned)
+    }
     private let router: RouterContext
 
     init(configuration: ShardConfiguration, router: RouterContext) {

@@ -67,7 +67,9 @@ package final class NodeServer: Service, Sendable {
                     throw .invalidConfiguration("--mqtt-deny-subscribe \(text): \(error)")
                 }
             }
-            router = try MQTTRouter(node: node, settings: MQTTRouter.Settings(endpoint: endpoint, denyFilters: filters), logger: logger)
+            router = try MQTTRouter(
+                node: node, settings: MQTTRouter.Settings(endpoint: endpoint, peers: configuration.mqttPeers, denyFilters: filters),
+                group: group, logger: logger)
         } else {
             router = nil
         }
@@ -90,7 +92,7 @@ package final class NodeServer: Service, Sendable {
                 tasks.addTask { await self.node.run() }
                 if let router {
                     tasks.addTask { [self] in
-                        await router.run(group: group)
+                        await router.run()
                         if router.failure != nil {
                             // No MQTT, no node: the operator asked for both.
                             listener.withLock { $0 }?.close(promise: nil)

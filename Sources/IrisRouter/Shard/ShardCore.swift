@@ -79,12 +79,41 @@ public struct ShardCore {
             for clientID in sessions.keys.sorted() where sessions[clientID]!.open && sessions[clientID]!.connection == nil {
                 actions.append(closingAppend(for: sessions[clientID]!, graceful: false, connections: []))
             }
+        case .resigned:
+            resign(into: &actions)
         case .tick:
             for clientID in sessions.keys.sorted() where sessions[clientID]!.unrecordedAcks > 0 {
                 recordCursor(clientID, into: &actions)
             }
         }
         return actions
+    }
+
+    /// Another node leads the partition: close every connection (no records: this node can no
+    /// longer append) and forget what only memory held, so the state is the log's again.
+    private mutating func resign(into actions: inout [ShardAction]) {
+        recovered = false
+        for token in connections.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            actions.append(.close(token, reason: "this node no longer leads the session's partition; reconnect"))
+        }
+        connections = [:]
+        pendingConnects = [:]
+        closedBeforeConnect = [:]
+        trie = SubscriptionTrie()
+        for clientID in sessions.keys {
+            var session = sessions[clientID]!
+            session.connection = nil
+            session.lagging = [:]
+            session.catchingUp = false
+            session.waiting = []
+            session.unrecordedAcks = 0
+            // QoS 1 deliveries are not in the log: the recorded cursors cover them.
+            for (id, flight) in session.flights where flight.qos == .atLeastOnce || flight.stage == .assigning {
+                session.flights[id] = nil
+                session.flightReferences.remove(flight.reference)
+            }
+            sessions[clientID] = session
+        }
     }
 
     // MARK: - Packets from a connection

@@ -77,6 +77,9 @@ public enum ShardEvent: Sendable {
     case recovered
     /// About a second passed: delivery progress is written.
     case tick
+    /// The shard's partition has another leader now: every connection is closed, and the shard
+    /// follows the log again (as while replaying) until it leads and is told `recovered`.
+    case resigned
 }
 
 /// What a shard's core asks its shell to do, in order.
