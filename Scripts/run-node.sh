@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main job: builds irisd and iris-log, starts a single irisd node on the embedded default
-# (clients on 127.0.0.1:7100, nothing to configure; data in ${IRIS_DATA:-./.iris-data}), shows
-# it working (three records appended through the client protocol, committed, and read back),
-# then keeps the node running until Ctrl-C or SIGTERM, which shut it down cleanly.
+# (clients on 127.0.0.1:7100, MQTT on 127.0.0.1:1883, nothing to configure; data in
+# ${IRIS_DATA:-./.iris-data}), shows it working (three records appended through the client
+# protocol, committed, and read back; one MQTT message published and received), then keeps the
+# node running until Ctrl-C or SIGTERM, which shut it down cleanly.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 Scripts/install-deps.sh
@@ -27,6 +28,14 @@ echo "== the last records of partition 0"
 "$bin/iris-log" dump --cluster 127.0.0.1:7100 --partition 0 --json | tail -n 3
 echo "== the node's partitions"
 "$bin/iris-log" info --cluster 127.0.0.1:7100
+if command -v mosquitto_sub >/dev/null; then
+    echo "== MQTT: one QoS 1 message through 127.0.0.1:1883"
+    mosquitto_sub -h 127.0.0.1 -p 1883 -t iris/hello -q 1 -C 1 -W 10 -v &
+    subscriber=$!
+    sleep 0.5
+    mosquitto_pub -h 127.0.0.1 -p 1883 -t iris/hello -q 1 -m "hello over MQTT $(date -u +%H:%M:%S)"
+    wait "$subscriber"
+fi
 echo
-echo "irisd (pid $node) serves clients on 127.0.0.1:7100; data in $data. Ctrl-C stops it."
+echo "irisd (pid $node) serves clients on 127.0.0.1:7100 and MQTT on 127.0.0.1:1883; data in $data. Ctrl-C stops it."
 wait "$node"
