@@ -30,6 +30,10 @@ echo "== the node's partitions"
 "$bin/iris-log" info --cluster 127.0.0.1:7100
 if command -v mosquitto_sub >/dev/null; then
     echo "== MQTT: one QoS 1 message through 127.0.0.1:1883"
+    for _ in $(seq 1 50); do
+        mosquitto_pub -h 127.0.0.1 -p 1883 -t iris/ready -n -q 0 2>/dev/null && break
+        sleep 0.2
+    done
     mosquitto_sub -h 127.0.0.1 -p 1883 -t iris/hello -q 1 -C 1 -W 10 -v &
     subscriber=$!
     sleep 0.5
