@@ -119,24 +119,21 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
                 guard await feed.step(shards: shards, waitTicks: 1) else { break }
             }
         }
-        await followLeadership()
+        followLeadership()
         let sessions = shards.reduce(0) { $0 + $1.counts.sessions }
         logger.info("mqtt: rebuilt \(sessions) sessions from the log in \(ContinuousClock.now - started)")
     }
 
     /// Serves the sessions of the partitions this node leads, once each shard has read its
     /// partition up to the leadership's start; stops serving those it no longer leads.
-    private func followLeadership() async {
+    private func followLeadership() {
         for (index, shard) in shards.enumerated() {
             let status = replicas[index].status
             let leads = status.role == .leader && status.stopped == nil
             if leads && !shard.isActive {
                 // Everything committed before this leadership, its term-start marker included.
-                guard status.commitOffset.rawValue > 0 else { continue }
-                while context.feeds[index].position < status.commitOffset.rawValue {
-                    guard await context.feeds[index].step(shards: shards, waitTicks: 1) else { break }
-                }
-                guard context.feeds[index].position >= status.commitOffset.rawValue else { continue }
+                // (The feed's own loop reads on; the next look activates the shard once it has.)
+                guard status.commitOffset.rawValue > 0, context.feeds[index].position >= status.commitOffset.rawValue else { continue }
                 shard.activate()
                 logger.info("mqtt: serving the sessions of partition \(index)")
             } else if !leads && shard.isActive {
@@ -153,7 +150,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
             } catch {
                 return
             }
-            await followLeadership()
+            followLeadership()
         }
     }
 

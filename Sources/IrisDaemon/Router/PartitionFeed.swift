@@ -11,6 +11,8 @@ final class PartitionFeed: Sendable {
     let partition: Int
     private let replica: PartitionReplica
     private let state = Mutex(FeedState())
+    /// One `step` at a time: batches reach the shards in order, once.
+    private let stepping = Atomic<Bool>(false)
     private let logger: Logger
 
     private struct FeedState {
@@ -42,6 +44,8 @@ final class PartitionFeed: Sendable {
     /// Reads the next committed records (waiting up to `waitTicks` for some) and hands them to
     /// `shards`. Returns false when nothing new came.
     func step(shards: [RouterShard], waitTicks: Int) async -> Bool {
+        guard stepping.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else { return false }
+        defer { stepping.store(false, ordering: .releasing) }
         let start = position
         let read: [LogRecord]
         do {
