@@ -73,6 +73,7 @@ let package = Package(
         .executableTarget(name: "FuzzCheckpoint", dependencies: ["IrisLog", "CIrisSystem"], path: "Fuzz/FuzzCheckpoint"),
         .executableTarget(name: "FuzzPeerWire", dependencies: ["IrisReplication", "IrisLog"], path: "Fuzz/FuzzPeerWire"),
         .executableTarget(name: "FuzzClientFrame", dependencies: ["IrisClientProtocol", "IrisLog", "CIrisSystem"], path: "Fuzz/FuzzClientFrame"),
+        .executableTarget(name: "FuzzMQTTPacket", dependencies: ["IrisMQTT"], path: "Fuzz/FuzzMQTTPacket"),
         .testTarget(name: "IrisLogTests", dependencies: ["IrisLog", "IrisLogSimulation"]),
         // What `iris-log` uses (verify, repair, index rebuild, follow); kept out of the embeddable engine.
         .target(name: "IrisLogInspection", dependencies: ["IrisLog", .product(name: "Logging", package: "swift-log")]),
@@ -96,6 +97,13 @@ let package = Package(
         ),
         // The client protocol's pure codec (SPEC §12), shared by the server and IrisClient; fuzzed.
         .target(name: "IrisClientProtocol", dependencies: ["IrisLog"]),
+        // The MQTT 3.1.1 codec (SPEC §15): packets, strict decoder, topic names and filters. Pure
+        // Swift, no Foundation or NIO; fuzzed.
+        .target(name: "IrisMQTT"),
+        .testTarget(
+            name: "IrisMQTTTests",
+            dependencies: ["IrisMQTT", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         // SwiftNIO connections: one per node pair for peers (SPEC §9.13), client connections, mutual TLS.
         .target(
             name: "IrisTransport",
