@@ -104,6 +104,12 @@ let package = Package(
             name: "IrisMQTTTests",
             dependencies: ["IrisMQTT", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        // The MQTT router's pure core: sessions, QoS state, records, matching and the topic index (SPEC §16).
+        .target(name: "IrisRouter", dependencies: ["IrisMQTT", "IrisLog"]),
+        .testTarget(
+            name: "IrisRouterTests",
+            dependencies: ["IrisRouter", "IrisMQTT", "IrisLog", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         // SwiftNIO connections: one per node pair for peers (SPEC §9.13), client connections, mutual TLS.
         .target(
             name: "IrisTransport",
