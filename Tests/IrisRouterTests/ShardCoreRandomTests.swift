@@ -1,0 +1,21 @@
+import Testing
+
+/// Seeded random runs of the shard cores with crashes (`RandomRun`): the invariants of issue 11's
+/// QoS model hold after every step and at the end.
+@Suite struct ShardCoreRandomTests {
+    /// Runs `count` seeds from `first`; returns the failures, each naming its seed. A long run is one
+    /// line: `ShardCoreRandomTests.runSeeds(first: 1, count: 100_000, steps: 400)`.
+    static func runSeeds(first: UInt64, count: Int, steps: Int = 150) -> [String] {
+        var failures: [String] = []
+        for seed in first..<first + UInt64(count) {
+            var run = RandomRun(seed: seed, stepCount: steps)
+            failures += run.run()
+        }
+        return failures
+    }
+
+    @Test func twoHundredSeeds() {
+        let failures = Self.runSeeds(first: 1, count: 200)
+        #expect(failures.isEmpty, "\(failures.count) failing: \(failures.prefix(5).joined(separator: "\n"))")
+    }
+}
