@@ -341,6 +341,10 @@ public struct ShardCore {
         }
         sessions[clientID] = session
         actions.append(.send(token, resend))
+        // Where delivery starts, recorded: a replay reads partitions one after another, so the
+        // positions it is at when it meets this connect record are not the ones the session had.
+        actions.append(.append([RouterRecord.cursor(epoch: epoch, session.snapshot(feedPositions: feedPositions)).logRecord(clientID: clientID)],
+            connections: []))
         if !unknown.isEmpty { actions.append(.fetch(clientID: clientID, epoch: epoch, references: unknown)) }
         resumeCatchUp(clientID, into: &actions)
     }
