@@ -43,7 +43,12 @@ public struct ShardCore {
             actions.append(.append([RouterRecord.connect(epoch: epoch, cleanSession: connect.cleanSession, will: connect.will)
                 .logRecord(clientID: clientID)], connections: [token]))
         case .packet(let token, let packet):
-            receive(packet, on: token, into: &actions)
+            if let state = connections[token], pendingConnects[state.epoch] == token {
+                // Sent before CONNACK [MQTT-3.1.4]: it waits until the session is this connection's.
+                connections[token]!.early.append(packet)
+            } else {
+                receive(packet, on: token, into: &actions)
+            }
         case .closed(let token, let graceful):
             close(token, graceful: graceful, into: &actions)
         case .writable:
@@ -347,6 +352,9 @@ public struct ShardCore {
             connections: []))
         if !unknown.isEmpty { actions.append(.fetch(clientID: clientID, epoch: epoch, references: unknown)) }
         resumeCatchUp(clientID, into: &actions)
+        let early = connections[token]!.early
+        connections[token]!.early = []
+        for packet in early { receive(packet, on: token, into: &actions) }
     }
 
     // MARK: - Delivery
@@ -491,4 +499,6 @@ private struct ConnectionState {
     var epoch: UInt64
     /// Inbound QoS 2 packet IDs appended and not yet read back.
     var inboundPending: Set<UInt16> = []
+    /// Packets that came before the connect record was read back, in order.
+    var early: [MQTTPacket] = []
 }
