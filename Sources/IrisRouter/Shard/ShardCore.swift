@@ -263,7 +263,11 @@ public struct ShardCore {
                     session.flights[assignment.packetID] = flight
                 } else {
                     // Replaying: the delivery is known by reference until a reconnect reads it back.
-                    if let old = session.flights[assignment.packetID] { session.flightReferences.remove(old.reference) }
+                    if let old = session.flights[assignment.packetID] {
+                        // A packet ID is bound again only once its QoS 2 flow completed (PUBCOMP).
+                        session.flightReferences.remove(old.reference)
+                        if !old.retained { session.completedAbove.insert(old.reference) }
+                    }
                     session.flights[assignment.packetID] = Flight(assignment: assignment, message: nil, stage: .published)
                     session.flightReferences.insert(assignment.message)
                 }
