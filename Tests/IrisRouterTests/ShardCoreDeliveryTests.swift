@@ -222,4 +222,41 @@ import Testing
         #expect(harness.takeInbox(back).publishes.map(\.text) == ["unacknowledged"])
         #expect(harness.violations.isEmpty)
     }
+    /// After a crash a session numbers its deliveries from 1 again; a packet ID whose QoS 2 flow
+    /// completed is reused, and a second replay must still know the first message completed.
+    @Test func qos2CompletedIsNotDeliveredAgainAfterItsPacketIDIsReusedAcrossCrashes() {
+        let harness = RouterHarness()
+        let subID = clientIDs("sub", in: 1, count: 1)[0]
+        var sub = Self.subscriber(harness, subID, clean: false, ("e/#", .exactlyOnce))
+        let pubID = clientIDs("pub", in: 2, count: 1)[0]
+        var pub = Self.connected(harness, pubID, clean: true)
+        harness.send(pub, publish("e/1", "first", qos: .exactlyOnce, id: 1))
+        harness.settle()
+        let first = harness.takeInbox(sub).publishes
+        #expect(first.map(\.text) == ["first"])
+        harness.send(sub, .pubrec(packetID: first[0].packetID))
+        harness.settle()
+        harness.send(sub, .pubcomp(packetID: first[0].packetID))
+        harness.settle()
+        harness.crash(keepUncommitted: false)
+        harness.settle()
+        sub = harness.connect(subID, clean: false)
+        harness.settle()
+        for packet in harness.takeInbox(sub) {
+            if case .pubrel(let id) = packet { harness.send(sub, .pubcomp(packetID: id)) }
+        }
+        harness.settle()
+        pub = Self.connected(harness, pubID, clean: true)
+        harness.send(pub, publish("e/2", "second", qos: .exactlyOnce, id: 2))
+        harness.settle()
+        #expect(harness.takeInbox(sub).publishes.map(\.text) == ["second"])
+        harness.crash(keepUncommitted: false)
+        harness.settle()
+        sub = harness.connect(subID, clean: false)
+        harness.settle()
+        let again = harness.takeInbox(sub).publishes
+        #expect(again.map(\.text) == ["second"])
+        #expect(again.allSatisfy { $0.duplicate })
+        #expect(harness.violations.isEmpty)
+    }
 }

@@ -9,7 +9,14 @@ import Testing
         var failures: [String] = []
         for seed in first..<first + UInt64(count) {
             var run = RandomRun(seed: seed, stepCount: steps)
-            failures += run.run()
+            let found = run.run()
+            if !found.isEmpty && failures.isEmpty {
+                // The first failing seed again, with what led to it.
+                var traced = RandomRun(seed: seed, stepCount: steps, traceLines: 60)
+                failures += traced.run()
+            } else {
+                failures += found
+            }
         }
         return failures
     }

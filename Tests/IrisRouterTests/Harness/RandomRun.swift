@@ -14,14 +14,19 @@ struct RandomRun {
     private var random: SeededGenerator
     private let harness: RouterHarness
     private var clients: [SimulatedClient]
-    /// Clients that resend their unfinished flows when CONNACK comes (the others resend at once).
-    private var resendOnConnack: Set<Int> = []
+    /// Clients that resend their unfinished flows when CONNACK comes (the others resend at once):
+    /// the flows unfinished when they connected.
+    private var resendOnConnack: [Int: [MQTTPacket]] = [:]
     private var step = 0
     private var failures: [String] = []
+    /// What happened, newest last, when `traceLines` > 0: the end of it is printed with a failure.
+    private var trace: [String] = []
+    private let traceLines: Int
 
-    init(seed: UInt64, stepCount: Int = 150) {
+    init(seed: UInt64, stepCount: Int = 150, traceLines: Int = 0) {
         self.seed = seed
         self.stepCount = stepCount
+        self.traceLines = traceLines
         var random = SeededGenerator(seed: seed)
         harness = RouterHarness(
             flightsMax: Int.random(in: 1...6, using: &random), catchUpLimit: Int.random(in: 1...5, using: &random),
@@ -44,6 +49,12 @@ struct RandomRun {
         checkStep()
         checkEnd()
         return failures
+    }
+
+    private mutating func note(_ line: String) {
+        guard traceLines > 0 else { return }
+        trace.append("\(step): \(line)")
+        if trace.count > traceLines { trace.removeFirst() }
     }
 
     // MARK: - Steps
@@ -77,13 +88,20 @@ struct RandomRun {
                 qos: QoS(rawValue: UInt8.random(in: 0...2, using: &random))!, retain: false)
             : nil
         let token = harness.connect(clients[index].clientID, clean: clients[index].clean, will: will)
+        note("\(clients[index].clientID) connects as \(token)")
         clients[index].connected(token)
+        let resend = clients[index].retransmissions()
         if random.chance(50) {
-            resendOnConnack.insert(index)
+            resendOnConnack[index] = resend
         } else {
-            resendOnConnack.remove(index)
-            for packet in clients[index].retransmissions() { harness.send(token, packet) }
+            resendOnConnack[index] = nil
+            for packet in resend { send(index, token, packet) }
         }
+    }
+
+    private mutating func send(_ index: Int, _ token: ConnectionToken, _ packet: MQTTPacket) {
+        note("\(clients[index].clientID) sends \(packet) on \(token)")
+        harness.send(token, packet)
     }
 
     private mutating func subscribe(_ index: Int) {
@@ -94,19 +112,21 @@ struct RandomRun {
             guard !chosen.contains(where: { $0.0 == filter }) else { continue }
             chosen.append((filter, QoS(rawValue: UInt8.random(in: 0...2, using: &random))!))
         }
-        harness.send(token, clients[index].subscribe(chosen))
+        let packet = clients[index].subscribe(chosen)
+        send(index, token, packet)
     }
 
     private mutating func unsubscribe(_ index: Int) {
         guard let token = clients[index].token else { return }
-        harness.send(token, clients[index].unsubscribe([Self.filters.randomElement(using: &random)!]))
+        let packet = clients[index].unsubscribe([Self.filters.randomElement(using: &random)!])
+        send(index, token, packet)
     }
 
     private mutating func publish(_ index: Int) {
         guard let token = clients[index].token else { return }
         let qos = QoS(rawValue: UInt8.random(in: 0...2, using: &random))!
         let packet = clients[index].publish(topic: Self.topics.randomElement(using: &random)!, qos: qos, retain: random.chance(10), step: step)
-        harness.send(token, packet)
+        send(index, token, packet)
     }
 
     private mutating func readInbox(_ index: Int) {
@@ -117,31 +137,44 @@ struct RandomRun {
 
     private mutating func read(_ index: Int, _ token: ConnectionToken) {
         for packet in harness.takeInbox(token) {
+            note("\(clients[index].clientID) receives \(packet) on \(token)")
             clients[index].receive(packet, step: step)
-            if case .connack = packet, resendOnConnack.remove(index) != nil {
-                for again in clients[index].retransmissions() { harness.send(token, again) }
+            if case .connack = packet, let resend = resendOnConnack.removeValue(forKey: index) {
+                for again in resend { send(index, token, again) }
             }
         }
     }
 
     private mutating func sendOwed(_ index: Int, count: Int) {
         guard let token = clients[index].token else { return }
-        for packet in clients[index].takeOwed(count) { harness.send(token, packet) }
+        for packet in clients[index].takeOwed(count) { send(index, token, packet) }
     }
 
     private mutating func shellStep() {
         switch Int.random(in: 0..<10, using: &random) {
-        case 0..<3: harness.commit(Int.random(in: 0..<harness.partitionCount, using: &random))
-        case 3: harness.commitAll()
-        case 4..<7: harness.deliverCommitted()
-        case 7..<9: harness.answerReads()
-        default: harness.tick()
+        case 0..<3:
+            let partition = Int.random(in: 0..<harness.partitionCount, using: &random)
+            note("commit partition \(partition)")
+            harness.commit(partition)
+        case 3:
+            note("commit all")
+            harness.commitAll()
+        case 4..<7:
+            note("deliver committed")
+            harness.deliverCommitted()
+        case 7..<9:
+            note("answer reads")
+            harness.answerReads()
+        default:
+            note("tick")
+            harness.tick()
         }
     }
 
     private mutating func closeConnection(_ index: Int, graceful: Bool) {
         guard let token = clients[index].token else { return }
         read(index, token)
+        note("\(clients[index].clientID) \(graceful ? "disconnects" : "drops") \(token)")
         if graceful { harness.disconnect(token) } else { harness.drop(token) }
         clients[index].disconnected()
     }
@@ -151,7 +184,9 @@ struct RandomRun {
             if let token = clients[index].token { read(index, token) }
             clients[index].disconnected()
         }
-        harness.crash(keepUncommitted: random.chance(50))
+        let keep = random.chance(50)
+        note("crash, keeping the uncommitted tail: \(keep)")
+        harness.crash(keepUncommitted: keep)
     }
 
     /// A connection the broker closed: read what it sent, then the client knows it is gone.
@@ -171,8 +206,9 @@ struct RandomRun {
             noticeClosed(index)
             if clients[index].token == nil && !clients[index].clean {
                 let token = harness.connect(clients[index].clientID, clean: false)
+                note("\(clients[index].clientID) connects as \(token) for the final phase")
                 clients[index].connected(token)
-                resendOnConnack.insert(index)
+                resendOnConnack[index] = clients[index].retransmissions()
             }
         }
         var quiet = 0
@@ -191,15 +227,17 @@ struct RandomRun {
             }
             quiet = moved ? 0 : quiet + 1
         }
-        if quiet < 3 { failures.append("seed \(seed): the final phase did not quiesce") }
+        if quiet < 3 { failures.append("seed \(seed): the final phase did not quiesce" + tail) }
     }
 
     // MARK: - Invariants
 
     private mutating func checkStep() {
         let found = harness.violations + clients.flatMap(\.violations)
-        if !found.isEmpty { failures.append("seed \(seed), step \(step): \(found.joined(separator: "; "))") }
+        if !found.isEmpty { failures.append("seed \(seed), step \(step): \(found.joined(separator: "; "))" + tail) }
     }
+
+    private var tail: String { trace.isEmpty ? "" : "\n  " + trace.joined(separator: "\n  ") }
 
     private mutating func checkEnd() {
         var stored: [String: Int] = [:]
@@ -208,12 +246,12 @@ struct RandomRun {
             for acked in client.acknowledged {
                 let copies = stored[acked.payload, default: 0]
                 if copies == 0 || (acked.qos == .exactlyOnce && copies != 1) {
-                    failures.append("seed \(seed): \(acked.payload) (QoS \(acked.qos.rawValue)) acknowledged and stored \(copies) times")
+                    failures.append("seed \(seed): \(acked.payload) (QoS \(acked.qos.rawValue)) acknowledged and stored \(copies) times" + tail)
                 }
                 for receiver in clients where !receiver.clean && receiver.delivered[acked.payload] == nil {
                     let subscribed = receiver.continuousSince.contains { $0.value < acked.sentAtStep && $0.key.matches(acked.topic) }
                     if subscribed {
-                        failures.append("seed \(seed): \(acked.payload) on \(acked.topic) never delivered to \(receiver.clientID)")
+                        failures.append("seed \(seed): \(acked.payload) on \(acked.topic) never delivered to \(receiver.clientID)" + tail)
                     }
                 }
             }
