@@ -16,9 +16,6 @@ struct Session {
     var subscriptions: [TopicFilter: QoS] = [:]
     /// Inbound QoS 2 packet IDs stored and not yet released.
     var inboundQoS2: Set<UInt16> = []
-    /// Epochs this session resumed from whose connection's records may still follow the connect
-    /// record in the log (a takeover races them); none once a record of this epoch follows.
-    var trailingEpochs: Set<UInt64> = []
     /// Per partition: every matching message below is handled (except those in flight).
     var cursors: [UInt64]
     /// Partitions the session is catching up on, from this offset; live on the others.

@@ -216,16 +216,7 @@ public struct ShardCore {
         case .connect(let epoch, let clean, let will):
             applyConnect(clientID: clientID, epoch: epoch, clean: clean, will: will, into: &actions)
         case .message(let message):
-            guard var session = sessions[clientID], message.packetID != 0 else { return }
-            guard session.epoch == message.epoch else {
-                // Published by the connection this session was taken from, after the takeover's
-                // connect record: it is stored and routed, so a resent PUBLISH is a duplicate.
-                if message.qos == .exactlyOnce && session.trailingEpochs.contains(message.epoch) {
-                    session.inboundQoS2.insert(message.packetID)
-                    sessions[clientID] = session
-                }
-                return
-            }
+            guard var session = sessions[clientID], session.epoch == message.epoch, message.packetID != 0 else { return }
             let token = session.connection
             if let token { connections[token]?.inboundPending.remove(message.packetID) }
             switch message.qos {
@@ -293,9 +284,8 @@ public struct ShardCore {
             sessions[clientID] = session
             if let token = session.connection, !releases.isEmpty { actions.append(.send(token, releases)) }
         case .cursor(let epoch, let snapshot):
-            guard var session = sessions[clientID], session.epoch == epoch else { return }
-            session.trailingEpochs = []
-            if !recovered { session.restore(snapshot) }
+            guard !recovered, var session = sessions[clientID], session.epoch == epoch else { return }
+            session.restore(snapshot)
             sessions[clientID] = session
         case .closed(let epoch, _, let snapshot):
             guard var session = sessions[clientID], session.epoch == epoch else { return }
@@ -304,7 +294,6 @@ public struct ShardCore {
                 return
             }
             session.open = false
-            session.trailingEpochs = []
             if !recovered { session.restore(snapshot) }
             sessions[clientID] = session
         }
@@ -321,7 +310,6 @@ public struct ShardCore {
         let resumes = !clean && previous.map { !$0.cleanSession } == true
         var session: Session
         if resumes, var kept = previous {
-            kept.trailingEpochs.insert(kept.epoch)
             kept.epoch = epoch
             kept.cleanSession = clean
             kept.will = will
