@@ -15,6 +15,8 @@ public struct ShardCore {
     private var pendingConnects: [UInt64: ConnectionToken] = [:]
     /// Connections that closed before their connect record was read back: epoch → graceful.
     private var closedBeforeConnect: [UInt64: Bool] = [:]
+    /// Per client ID, the connection whose CONNECT came last: an older one is being taken over.
+    private var newestConnection: [String: ConnectionToken] = [:]
     /// Live subscriptions of the connected sessions.
     private var trie = SubscriptionTrie<String>()
     /// Per partition, the end of what this shard has read.
@@ -40,9 +42,15 @@ public struct ShardCore {
                 "the shell routes a client ID to the shard of its partition")
             connections[token] = ConnectionState(clientID: clientID, epoch: epoch)
             pendingConnects[epoch] = token
+            newestConnection[clientID] = token
             actions.append(.append([RouterRecord.connect(epoch: epoch, cleanSession: connect.cleanSession, will: connect.will)
                 .logRecord(clientID: clientID)], connections: [token]))
         case .packet(let token, let packet):
+            if let state = connections[token], newestConnection[state.clientID] != token {
+                // Its takeover's connect record is in the log: anything appended now would follow it.
+                // Nothing is acknowledged, so the client sends it again on its new connection.
+                break
+            }
             if let state = connections[token], pendingConnects[state.epoch] == token {
                 // Sent before CONNACK [MQTT-3.1.4]: it waits until the session is this connection's.
                 connections[token]!.early.append(packet)
@@ -170,6 +178,7 @@ public struct ShardCore {
 
     private mutating func close(_ token: ConnectionToken, graceful: Bool, into actions: inout [ShardAction]) {
         guard let state = connections.removeValue(forKey: token) else { return }
+        if newestConnection[state.clientID] == token { newestConnection[state.clientID] = nil }
         if pendingConnects[state.epoch] == token {
             pendingConnects[state.epoch] = nil
             closedBeforeConnect[state.epoch] = graceful
@@ -358,7 +367,9 @@ public struct ShardCore {
         resumeCatchUp(clientID, into: &actions)
         let early = connections[token]!.early
         connections[token]!.early = []
-        for packet in early { receive(packet, on: token, into: &actions) }
+        if newestConnection[clientID] == token {
+            for packet in early { receive(packet, on: token, into: &actions) }
+        }
     }
 
     // MARK: - Delivery
