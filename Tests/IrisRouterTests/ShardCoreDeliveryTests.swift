@@ -259,4 +259,31 @@ import Testing
         #expect(again.allSatisfy { $0.duplicate })
         #expect(harness.violations.isEmpty)
     }
+    /// A cursor record written while a PUBREC's record waits for its commit says "published"; a
+    /// replay must not take the delivery back to PUBLISH after the PUBREL went out (seed 1002).
+    @Test func cursorRecordWrittenBeforeThePubrecRecordCommitsDoesNotResendThePublish() {
+        let harness = RouterHarness()
+        let subID = clientIDs("sub", in: 2, count: 1)[0]
+        let sub = Self.subscriber(harness, subID, clean: false, ("f/#", .exactlyOnce))
+        let pub = Self.connected(harness, clientIDs("pub", in: 1, count: 1)[0], clean: true)
+        harness.send(pub, publish("f/1", "one", qos: .atLeastOnce, id: 1))
+        harness.send(pub, publish("f/2", "two", qos: .exactlyOnce, id: 2))
+        harness.settle()
+        let got = harness.takeInbox(sub).publishes
+        #expect(got.map(\.text) == ["one", "two"])
+        harness.autoCommit = false
+        harness.send(sub, .puback(packetID: got[0].packetID))
+        harness.send(sub, .pubrec(packetID: got[1].packetID))
+        harness.tick()
+        harness.commitAll()
+        harness.settle()
+        #expect(harness.takeInbox(sub) == [.pubrel(packetID: got[1].packetID)])
+        harness.crash(keepUncommitted: false)
+        harness.autoCommit = true
+        harness.settle()
+        let back = harness.connect(subID, clean: false)
+        harness.settle()
+        #expect(harness.takeInbox(back) == [.connack(sessionPresent: true, returnCode: .accepted), .pubrel(packetID: got[1].packetID)])
+        #expect(harness.violations.isEmpty)
+    }
 }
