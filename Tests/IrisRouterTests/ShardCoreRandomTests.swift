@@ -21,6 +21,16 @@ import Testing
         return failures
     }
 
+    /// Seeds that found bugs, kept: 8 (a taken-over connection's QoS 2 PUBLISH stored twice), 40 (the
+    /// same race through PUBLISH held before CONNACK), 23 and 134 (QoS 2 delivered twice), 1002 at 300
+    /// steps (a cursor record hid a recorded PUBREC).
+    @Test(arguments: [(UInt64(8), 150), (40, 150), (23, 150), (134, 150), (192, 150), (1002, 300), (1075, 300)])
+    func regressionSeed(seed: UInt64, steps: Int) {
+        var run = RandomRun(seed: seed, stepCount: steps, traceLines: 60)
+        let failures = run.run()
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+
     @Test func twoHundredSeeds() {
         let failures = Self.runSeeds(first: 1, count: 200)
         #expect(failures.isEmpty, "\(failures.count) failing: \(failures.prefix(5).joined(separator: "\n"))")

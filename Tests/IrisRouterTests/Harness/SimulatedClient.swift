@@ -37,6 +37,8 @@ struct SimulatedClient {
     private var outgoing: [UInt16: Outgoing] = [:]
     private var sentAtStep: [String: Int] = [:]
     private var subscribing: [UInt16: [TopicFilter]] = [:]
+    /// Per filter, the packet ID of the last SUBSCRIBE or UNSUBSCRIBE naming it: an older SUBACK no longer holds.
+    private var latestRequest: [TopicFilter: UInt16] = [:]
     /// Filters granted at QoS ≥ 1 without a break since: the step of their SUBACK.
     private(set) var continuousSince: [TopicFilter: Int] = [:]
     private var nextPacketID: UInt16 = 1
@@ -106,13 +108,20 @@ struct SimulatedClient {
     mutating func subscribe(_ filters: [(TopicFilter, QoS)]) -> MQTTPacket {
         let id = allocate()
         subscribing[id] = filters.map(\.0)
-        for (filter, _) in filters { continuousSince[filter] = nil }
+        for (filter, _) in filters {
+            continuousSince[filter] = nil
+            latestRequest[filter] = id
+        }
         return .subscribe(packetID: id, subscriptions: filters.map { Subscription(filter: $0.0, qos: $0.1) })
     }
 
     mutating func unsubscribe(_ filters: [TopicFilter]) -> MQTTPacket {
-        for filter in filters { continuousSince[filter] = nil }
-        return .unsubscribe(packetID: allocate(), filters: filters)
+        let id = allocate()
+        for filter in filters {
+            continuousSince[filter] = nil
+            latestRequest[filter] = id
+        }
+        return .unsubscribe(packetID: id, filters: filters)
     }
 
     /// Takes the first `count` owed acknowledgements to send now.
@@ -156,7 +165,7 @@ struct SimulatedClient {
                 violations.append("\(clientID): SUBACK \(id) matches no SUBSCRIBE")
                 return
             }
-            for (filter, code) in zip(filters, codes) where code != .failure && code != .granted(.atMostOnce) {
+            for (filter, code) in zip(filters, codes) where code != .failure && code != .granted(.atMostOnce) && latestRequest[filter] == id {
                 continuousSince[filter] = step
             }
         case .connack, .unsuback:
