@@ -328,6 +328,12 @@ public struct ShardCore {
             kept.lagging = [:]
             kept.catchingUp = []
             if previous!.connection != nil { kept.cursors = previous!.snapshot(feedPositions: feedPositions).cursors }
+            for (id, flight) in kept.flights where flight.stage == .assigning {
+                // Its assigned record names the older epoch and is ignored when read back: the
+                // message is read from the log again (the cursors above stay below it).
+                kept.flights[id] = nil
+                kept.flightReferences.remove(flight.reference)
+            }
             session = kept
         } else {
             session = Session(clientID: clientID, epoch: epoch, cleanSession: clean, will: will, cursors: feedPositions)
