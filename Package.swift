@@ -102,7 +102,8 @@ let package = Package(
         .target(name: "IrisMQTT"),
         .testTarget(
             name: "IrisMQTTTests",
-            dependencies: ["IrisMQTT", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["IrisMQTT", .product(name: "PropertyBased", package: "swift-property-based")],
+            exclude: ["Golden/make-golden.py"]
         ),
         // The MQTT router's pure core: sessions, QoS state, records, matching and the topic index (SPEC §16).
         .target(name: "IrisRouter", dependencies: ["IrisMQTT", "IrisLog"]),

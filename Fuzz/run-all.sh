@@ -6,7 +6,7 @@ set -uo pipefail
 SECONDS_TO_RUN=${1:-60}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-TARGETS=(FuzzFrameDecoder FuzzRecordDecoder FuzzSegmentRecovery FuzzIndexFile FuzzCheckpoint FuzzPeerWire FuzzClientFrame)
+TARGETS=(FuzzFrameDecoder FuzzRecordDecoder FuzzSegmentRecovery FuzzIndexFile FuzzCheckpoint FuzzPeerWire FuzzClientFrame FuzzMQTTPacket)
 
 mkdir -p .build-fuzz
 START=$(date +%s)

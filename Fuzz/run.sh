@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds one libFuzzer target and runs it for SECONDS on a copy of its seed corpus.
 #   Fuzz/run.sh TARGET SECONDS        e.g. Fuzz/run.sh FuzzFrameDecoder 60
-# Targets: FuzzFrameDecoder FuzzRecordDecoder FuzzSegmentRecovery FuzzIndexFile FuzzCheckpoint FuzzPeerWire FuzzClientFrame
+# Targets: FuzzFrameDecoder FuzzRecordDecoder FuzzSegmentRecovery FuzzIndexFile FuzzCheckpoint FuzzPeerWire FuzzClientFrame FuzzMQTTPacket
 # Exits non-zero on a crash, a hang (-timeout=10), an out-of-memory or any sanitizer report;
 # the input that did it is left in Fuzz/artifacts/TARGET/ (git-ignored). To keep it as a
 # regression, copy it to Fuzz/regressions/TARGET/: every run replays those inputs first.

@@ -24,7 +24,14 @@ public struct TopicName: Hashable, Sendable, CustomStringConvertible {
         let utf8 = value.utf8
         if utf8.isEmpty { return .empty }
         if utf8.count > TopicLevels.byteCountMax { return .tooLong(byteCount: utf8.count) }
-        for byte in utf8 {
+        // Scanning contiguous storage is several times faster than iterating `String.UTF8View`;
+        // this runs for every PUBLISH received.
+        if let fault = utf8.withContiguousStorageIfAvailable({ firstFault(in: $0) }) { return fault }
+        return firstFault(in: utf8)
+    }
+
+    private static func firstFault(in bytes: some Sequence<UInt8>) -> TopicFault? {
+        for byte in bytes {
             switch byte {
             case 0: return .nullCharacter
             case TopicLevels.singleLevelWildcard, TopicLevels.multiLevelWildcard: return .wildcardInName
