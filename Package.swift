@@ -95,6 +95,12 @@ let package = Package(
             name: "IrisNodeTests",
             dependencies: ["IrisNode", "IrisReplication", "IrisLog", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        // The MQTT router's pure core: subscription matching and the per-partition topic index (SPEC §16).
+        .target(name: "IrisRouter", dependencies: ["IrisMQTT", "IrisLog"]),
+        .testTarget(
+            name: "IrisRouterTests",
+            dependencies: ["IrisRouter", "IrisMQTT", "IrisLog", .product(name: "PropertyBased", package: "swift-property-based")]
+        ),
         // The client protocol's pure codec (SPEC §12), shared by the server and IrisClient; fuzzed.
         .target(name: "IrisClientProtocol", dependencies: ["IrisLog"]),
         // The MQTT 3.1.1 codec (SPEC §15): packets, strict decoder, topic names and filters. Pure
@@ -105,11 +111,25 @@ let package = Package(
             dependencies: ["IrisMQTT", .product(name: "PropertyBased", package: "swift-property-based")],
             exclude: ["Golden/make-golden.py"]
         ),
-        // The MQTT router's pure core: sessions, QoS state, records, matching and the topic index (SPEC §16).
-        .target(name: "IrisRouter", dependencies: ["IrisMQTT", "IrisLog"]),
+        // The MQTT edge: SwiftNIO listener and per-connection handler, one timing wheel per event loop
+        // for connect timeouts and keep-alives; hands packets to the router through a delegate.
+        .target(
+            name: "IrisRouterEdge",
+            dependencies: [
+                "IrisMQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
-            name: "IrisRouterTests",
-            dependencies: ["IrisRouter", "IrisMQTT", "IrisLog", .product(name: "PropertyBased", package: "swift-property-based")]
+            name: "IrisRouterEdgeTests",
+            dependencies: [
+                "IrisRouterEdge", "IrisMQTT",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         // SwiftNIO connections: one per node pair for peers (SPEC §9.13), client connections, mutual TLS.
         .target(

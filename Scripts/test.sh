@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds once, runs the unit tests, checks the
-# docs, then short power-loss, crash-recovery, replication-simulation, chaos, iris-bench and fuzz runs.
+# docs, then short power-loss, crash-recovery, replication-simulation, chaos, MQTT, iris-bench and fuzz runs.
 # CI runs exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,7 @@ step "release build of the tools"
 swift build -c release --product iris-power-loss
 swift build -c release --product iris-crash
 swift build -c release --product iris-sim
+swift build -c release --product irisd
 
 step "power loss on the simulated disk: 10,000 seeds"
 .build/release/iris-power-loss 10000 --json
@@ -37,6 +38,11 @@ step "replication simulator: 2,000 seeds each for 3 and 5 replicas"
 step "chaos: 3 irisd nodes under kill -9, pauses and network partitions for 60 s, then the checker"
 Tools/iris-chaos/run.sh --self-test
 Tools/iris-chaos/run.sh --nodes 3 --duration 60 --seed 1 --json
+
+step "mqtt: standard clients (paho-mqtt, mosquitto_pub/sub) against irisd, kill -9 loses nothing; Mosquitto for comparison"
+MQTT_BROKER=irisd IRISD="$PWD/.build/release/irisd" python3 -m pytest -q Tests/mqtt
+Tools/mqtt-durability/run.sh --broker irisd --irisd "$PWD/.build/release/irisd" --count 2000 --json
+Tools/mqtt-durability/run.sh --broker mosquitto --count 2000 --expect-loss --json
 
 step "iris-bench smoke: every subcommand once, tiny sizes"
 Tools/iris-bench/smoke.sh

@@ -12,6 +12,14 @@ struct NodeMetrics: Sendable {
     let elections = Counter(label: "iris_elections_won_total")
     /// Partitions this node leads now.
     let leaders = Gauge(label: "iris_leaders")
+    /// MQTT connections past CONNECT (the server's count of sessions connected).
+    let mqttConnections = Gauge(label: "iris_mqtt_connections")
+    /// MQTT sessions kept (connected, or offline with clean session 0).
+    let mqttSessions = Gauge(label: "iris_mqtt_sessions")
+    /// Messages in the router's topic indexes, and the indexes' bytes (bytes per indexed message
+    /// is their ratio).
+    let mqttIndexedMessages = Gauge(label: "iris_mqtt_indexed_messages")
+    let mqttIndexBytes = Gauge(label: "iris_mqtt_index_bytes")
 
     /// Bytes of AppendRequests queued for `peer`.
     static func peerQueueBytes(_ peer: NodeID) -> Gauge {

@@ -374,7 +374,7 @@ private struct BatchPart {
     var firstRecord: UInt64
     var count: Int
 
-    init(answer: AppendAnswer, producer: UInt64, sequence: UInt64, firstRecord: UInt64, count: Int) {
+    init(answer: @escaping AppendAnswer, producer: UInt64, sequence: UInt64, firstRecord: UInt64, count: Int) {
         self.answer = answer
         self.producer = producer
         self.sequence = sequence

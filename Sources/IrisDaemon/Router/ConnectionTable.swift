@@ -9,22 +9,19 @@ final class ConnectionTable: Sendable {
         var connection: any MQTTConnection
     }
 
-    private static let stripeCount = 64
-    private let stripes: [Mutex<[UInt64: Entry]>]
-
-    init() {
-        stripes = (0..<Self.stripeCount).map { _ in Mutex([:]) }
+    private final class Stripe: Sendable {
+        let entries = Mutex<[UInt64: Entry]>([:])
     }
 
-    private func stripe(_ id: UInt64) -> Mutex<[UInt64: Entry]> { stripes[Int(id % UInt64(Self.stripeCount))] }
+    private static let stripeCount = 64
+    private let stripes: [Stripe] = (0..<ConnectionTable.stripeCount).map { _ in Stripe() }
 
-    func insert(_ entry: Entry, for id: UInt64) { stripe(id).withLock { $0[id] = entry } }
+    private func stripe(_ id: UInt64) -> Stripe { stripes[Int(id % UInt64(Self.stripeCount))] }
 
-    func entry(for id: UInt64) -> Entry? { stripe(id).withLock { $0[id] } }
+    func insert(_ entry: Entry, for id: UInt64) { stripe(id).entries.withLock { $0[id] = entry } }
+
+    func entry(for id: UInt64) -> Entry? { stripe(id).entries.withLock { $0[id] } }
 
     @discardableResult
-    func remove(_ id: UInt64) -> Entry? { stripe(id).withLock { $0.removeValue(forKey: id) } }
-
-    /// Every connection (shutdown).
-    var all: [any MQTTConnection] { stripes.flatMap { stripe in stripe.withLock { $0.values.map(\.connection) } } }
+    func remove(_ id: UInt64) -> Entry? { stripe(id).entries.withLock { $0.removeValue(forKey: id) } }
 }

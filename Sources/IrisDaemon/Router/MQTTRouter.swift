@@ -159,6 +159,11 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         shards[entry.shard].handle(.writable(ConnectionToken(connection.id.rawValue)))
     }
 
+    /// Messages indexed by topic over every partition, and the indexes' bytes: metrics.
+    var indexFigures: (messages: Int, bytes: Int) {
+        context.feeds.reduce((0, 0)) { ($0.0 + $1.indexFigures.messages, $0.1 + $1.indexFigures.bytes) }
+    }
+
     /// Connections past CONNECT and sessions kept: metrics.
     var counts: (connections: Int, sessions: Int) {
         shards.reduce((0, 0)) { ($0.0 + $1.counts.connections, $0.1 + $1.counts.sessions) }

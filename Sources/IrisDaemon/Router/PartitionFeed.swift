@@ -112,7 +112,9 @@ final class PartitionFeed: Sendable {
             guard let record = chunk[offset] else { continue }
             do throws(RouterRecordError) {
                 if let (_, routerRecord) = try RouterRecord.decode(record), case .message(let message) = routerRecord {
-                    found.append(StoredMessage(reference: MessageReference(partition: partition, offset: offset), message: message))
+                    found.append(StoredMessage(
+                        reference: MessageReference(partition: partition, offset: offset), timestampMicroseconds: record.timestampMicroseconds,
+                        message: message))
                 }
             } catch {
                 logger.error("mqtt: partition \(partition): offset \(offset): \(error)")

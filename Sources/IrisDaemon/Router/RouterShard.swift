@@ -41,11 +41,14 @@ final class RouterShard: Sendable {
                 // Not on this shard's lock (the answer may come at once, inside `handle`).
                 Task { self.handle(.appendFailed(connections: tokens, reason: "\(answer)")) }
             }
-        case .catchUp(let clientID, let epoch, let source, let from, let to, let filters, let limit):
-            let feed = router.feeds[source]
+        case .catchUp(let clientID, let epoch, let ranges, let filters, let limit):
+            let feeds = router.feeds
             Task {
-                let (messages, next) = feed.messages(from: from, to: to, matching: filters, limit: limit)
-                self.handle(.caughtUp(clientID: clientID, epoch: epoch, partition: source, messages: messages, next: next))
+                let pages = ranges.map { range in
+                    let (messages, next) = feeds[range.partition].messages(from: range.from, to: range.to, matching: filters, limit: limit)
+                    return CatchUpPage(partition: range.partition, messages: messages, next: next, complete: next >= range.to)
+                }
+                self.handle(.caughtUp(clientID: clientID, epoch: epoch, pages: pages))
             }
         case .fetch(let clientID, let epoch, let references):
             let feeds = router.feeds

@@ -125,6 +125,14 @@ package final class NodeServer: Service, Sendable {
         node.metrics.leaders.record(leaders)
         for (peer, bytes) in transport.queuedBytes { NodeMetrics.peerQueueBytes(peer).record(bytes) }
         for (peer, dropped) in transport.droppedMessages { NodeMetrics.peerDropped(peer).record(dropped) }
+        if let router {
+            let counts = router.counts
+            node.metrics.mqttConnections.record(counts.connections)
+            node.metrics.mqttSessions.record(counts.sessions)
+            let index = router.indexFigures
+            node.metrics.mqttIndexedMessages.record(index.messages)
+            node.metrics.mqttIndexBytes.record(index.bytes)
+        }
     }
 
     private func bind(_ address: Endpoint) async throws -> any Channel {

@@ -156,7 +156,7 @@ public enum RouterRecord: Sendable, Equatable {
             writer.write(UInt16(subscriptions.count))
             for subscription in subscriptions {
                 writer.writeString(subscription.filter.value)
-                writer.write(subscription.granted.byte)
+                writer.write(subscription.granted.rawValue)
             }
         case .unsubscribe(let epoch, let packetID, let filters):
             writer.write(epoch)
@@ -222,7 +222,7 @@ public enum RouterRecord: Sendable, Equatable {
             for _ in 0..<Int(try reader.readUInt16()) {
                 let filter = try readFilter(&reader, kind: kind)
                 let code = try reader.readUInt8()
-                guard let granted = SubscribeReturnCode(byte: code) else { throw .invalidField(kind, "return code \(code)") }
+                guard let granted = SubscribeReturnCode(rawValue: code) else { throw .invalidField(kind, "return code \(code)") }
                 subscriptions.append(RecordedSubscription(filter: filter, granted: granted))
             }
             decoded = .subscribe(epoch: epoch, packetID: packetID, subscriptions: subscriptions)
@@ -336,25 +336,6 @@ public enum RouterRecord: Sendable, Equatable {
             return try TopicFilter(validating: string)
         } catch {
             throw .invalidField(kind, "topic filter: \(error)")
-        }
-    }
-}
-
-extension SubscribeReturnCode {
-    /// The SUBACK byte: 0x00-0x02 granted, 0x80 failure.
-    var byte: UInt8 {
-        switch self {
-        case .granted(let qos): qos.rawValue
-        case .failure: 0x80
-        }
-    }
-
-    init?(byte: UInt8) {
-        switch byte {
-        case 0x80: self = .failure
-        default:
-            guard let qos = QoS(rawValue: byte) else { return nil }
-            self = .granted(qos)
         }
     }
 }

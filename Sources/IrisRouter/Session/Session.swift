@@ -20,8 +20,8 @@ struct Session {
     var cursors: [UInt64]
     /// Partitions the session is catching up on, from this offset; live on the others.
     var lagging: [Int: UInt64] = [:]
-    /// Partitions with a catch-up read outstanding.
-    var catchingUp: Set<Int> = []
+    /// A catch-up read is outstanding.
+    var catchingUp = false
     /// Outbound QoS 1 and 2 deliveries by packet ID.
     var flights: [UInt16: Flight] = [:]
     /// The messages of `flights` (catch-up skips them).

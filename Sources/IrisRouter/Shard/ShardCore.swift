@@ -69,12 +69,12 @@ public struct ShardCore {
                     apply(entry.record, clientID: entry.clientID, into: &actions)
                 }
                 if case .message(let message) = entry.record {
-                    route(message, at: reference, into: &actions)
+                    route(StoredMessage(reference: reference, timestampMicroseconds: entry.timestampMicroseconds, message: message), into: &actions)
                 }
             }
             feedPositions[partition] = end
-        case .caughtUp(let clientID, let epoch, let partition, let messages, let next):
-            caughtUp(clientID: clientID, epoch: epoch, partition: partition, messages: messages, next: next, into: &actions)
+        case .caughtUp(let clientID, let epoch, let pages):
+            caughtUp(clientID: clientID, epoch: epoch, pages: pages, into: &actions)
         case .fetched(let clientID, let epoch, let messages):
             fetched(clientID: clientID, epoch: epoch, messages: messages, into: &actions)
         case .retained(let clientID, let epoch, let messages, let granted):
@@ -189,7 +189,7 @@ public struct ShardCore {
         session.cursors = session.snapshot(feedPositions: feedPositions).cursors
         session.connection = nil
         session.lagging = [:]
-        session.catchingUp = []
+        session.catchingUp = false
         session.waiting = []
         session.unrecordedAcks = 0
         trie.removeAll(subscriber: state.clientID)
@@ -326,7 +326,7 @@ public struct ShardCore {
             kept.connection = nil
             kept.waiting = []
             kept.lagging = [:]
-            kept.catchingUp = []
+            kept.catchingUp = false
             if previous!.connection != nil { kept.cursors = previous!.snapshot(feedPositions: feedPositions).cursors }
             for (id, flight) in kept.flights where flight.stage == .assigning {
                 // Its assigned record names the older epoch and is ignored when read back: the
@@ -381,7 +381,9 @@ public struct ShardCore {
     // MARK: - Delivery
 
     /// A committed message: to every connected session here with a matching subscription.
-    private mutating func route(_ message: MessageRecord, at reference: MessageReference, into actions: inout [ShardAction]) {
+    private mutating func route(_ stored: StoredMessage, into actions: inout [ShardAction]) {
+        let message = stored.message
+        let reference = stored.reference
         let matches = trie.matches(topic: message.topic.value)
         guard !matches.isEmpty else { return }
         for clientID in matches.keys.sorted() {
@@ -395,7 +397,7 @@ public struct ShardCore {
                 sessions[clientID] = session
                 continue
             }
-            deliver(StoredMessage(reference: reference, message: message), qos: qos, retained: false, in: &session, into: &actions)
+            deliver(stored, qos: qos, retained: false, in: &session, into: &actions)
             sessions[clientID] = session
         }
     }
@@ -452,42 +454,60 @@ public struct ShardCore {
         if !ready.isEmpty { actions.append(.send(token, ready)) }
     }
 
-    /// Asks for the next catch-up read of every partition the session lags on, while it has room.
+    /// Asks for the next catch-up read over every partition the session lags on, while it has room.
     private mutating func resumeCatchUp(_ clientID: String, into actions: inout [ShardAction]) {
-        guard var session = sessions[clientID], session.connection != nil, session.flights.count < configuration.flightsMax else { return }
+        guard var session = sessions[clientID], session.connection != nil, !session.catchingUp,
+            session.flights.count < configuration.flightsMax
+        else { return }
         let filters = session.subscriptions.keys.sorted { $0.value < $1.value }
-        for partition in session.lagging.keys.sorted() where !session.catchingUp.contains(partition) {
+        var ranges: [CatchUpRange] = []
+        for partition in session.lagging.keys.sorted() {
             let from = session.lagging[partition]!
             if filters.isEmpty || from >= feedPositions[partition] {
                 session.lagging[partition] = nil
-                continue
+            } else {
+                ranges.append(CatchUpRange(partition: partition, from: from, to: feedPositions[partition]))
             }
-            session.catchingUp.insert(partition)
-            actions.append(.catchUp(clientID: clientID, epoch: session.epoch, partition: partition, from: from,
-                to: feedPositions[partition], filters: filters, limit: configuration.catchUpLimit))
+        }
+        if !ranges.isEmpty {
+            session.catchingUp = true
+            actions.append(.catchUp(clientID: clientID, epoch: session.epoch, ranges: ranges, filters: filters, limit: configuration.catchUpLimit))
         }
         sessions[clientID] = session
     }
 
-    private mutating func caughtUp(
-        clientID: String, epoch: UInt64, partition: Int, messages: [StoredMessage], next: UInt64, into actions: inout [ShardAction]
-    ) {
-        guard var session = connectedSession(clientID, epoch: epoch), session.catchingUp.remove(partition) != nil else { return }
-        var resumeAt = next
-        for stored in messages {
-            if session.flightReferences.contains(stored.reference) || session.completedAbove.contains(stored.reference) { continue }
+    /// Delivers a catch-up read in the order the messages were stored across partitions (by
+    /// timestamp, then partition and offset): up to the earliest last message of a page that
+    /// stopped at its limit, so a later page cannot overtake it, and while the window has room.
+    private mutating func caughtUp(clientID: String, epoch: UInt64, pages: [CatchUpPage], into actions: inout [ShardAction]) {
+        guard var session = connectedSession(clientID, epoch: epoch), session.catchingUp else { return }
+        session.catchingUp = false
+        let bound = pages.filter { !$0.complete }.compactMap { $0.messages.last?.timestampMicroseconds }.min() ?? .max
+        let merged = pages.flatMap(\.messages).sorted {
+            ($0.timestampMicroseconds, $0.reference.partition, $0.reference.offset)
+                < ($1.timestampMicroseconds, $1.reference.partition, $1.reference.offset)
+        }
+        var undelivered: [Int: UInt64] = [:]
+        var stopped = false
+        for stored in merged {
+            let reference = stored.reference
+            if stopped || stored.timestampMicroseconds > bound {
+                undelivered[reference.partition] = min(undelivered[reference.partition] ?? .max, reference.offset)
+                continue
+            }
+            if session.flightReferences.contains(reference) || session.completedAbove.contains(reference) { continue }
             guard let granted = session.grantedQoS(for: stored.message.topic) else { continue }
             let qos = min(stored.message.qos, granted)
             if qos != .atMostOnce && session.flights.count >= configuration.flightsMax {
-                resumeAt = stored.reference.offset
-                break
+                stopped = true
+                undelivered[reference.partition] = min(undelivered[reference.partition] ?? .max, reference.offset)
+                continue
             }
             deliver(stored, qos: qos, retained: false, in: &session, into: &actions)
         }
-        if resumeAt >= feedPositions[partition] && resumeAt == next {
-            session.lagging[partition] = nil
-        } else {
-            session.lagging[partition] = resumeAt
+        for page in pages where session.lagging[page.partition] != nil {
+            let resume = undelivered[page.partition] ?? page.next
+            session.lagging[page.partition] = resume >= feedPositions[page.partition] ? nil : resume
         }
         sessions[clientID] = session
         resumeCatchUp(clientID, into: &actions)

@@ -11,11 +11,43 @@ public struct ConnectionToken: Hashable, Sendable, CustomStringConvertible {
 /// A stored message read back from a partition, for delivery.
 public struct StoredMessage: Sendable, Equatable {
     public var reference: MessageReference
+    /// When the partition's leader stored it: the order of messages across partitions.
+    public var timestampMicroseconds: Int64
     public var message: MessageRecord
 
-    public init(reference: MessageReference, message: MessageRecord) {
+    public init(reference: MessageReference, timestampMicroseconds: Int64, message: MessageRecord) {
         self.reference = reference
+        self.timestampMicroseconds = timestampMicroseconds
         self.message = message
+    }
+}
+
+/// One partition's part of a catch-up read: what the session asked for.
+public struct CatchUpRange: Sendable, Equatable {
+    public var partition: Int
+    public var from: UInt64
+    public var to: UInt64
+
+    public init(partition: Int, from: UInt64, to: UInt64) {
+        self.partition = partition
+        self.from = from
+        self.to = to
+    }
+}
+
+/// One partition's answer to a catch-up read: matching messages from the range's `from`, and
+/// where the next read starts (`complete` when it reached the range's `to`).
+public struct CatchUpPage: Sendable, Equatable {
+    public var partition: Int
+    public var messages: [StoredMessage]
+    public var next: UInt64
+    public var complete: Bool
+
+    public init(partition: Int, messages: [StoredMessage], next: UInt64, complete: Bool) {
+        self.partition = partition
+        self.messages = messages
+        self.next = next
+        self.complete = complete
     }
 }
 
@@ -32,9 +64,8 @@ public enum ShardEvent: Sendable {
     /// Committed records of `partition` from `start` (inclusive) to `end` (exclusive), in order,
     /// already decoded (records that are not the router's are left out).
     case committed(partition: Int, start: UInt64, end: UInt64, records: [(offset: UInt64, timestampMicroseconds: Int64, clientID: String, record: RouterRecord)])
-    /// Matching messages of one partition for a session catching up, from the `catchUp` action's
-    /// `from` up to `next` (exclusive).
-    case caughtUp(clientID: String, epoch: UInt64, partition: Int, messages: [StoredMessage], next: UInt64)
+    /// Matching messages for a session catching up: one page per range of the `catchUp` action.
+    case caughtUp(clientID: String, epoch: UInt64, pages: [CatchUpPage])
     /// Messages read back by reference (a `fetch` action).
     case fetched(clientID: String, epoch: UInt64, messages: [StoredMessage])
     /// Retained messages for a new subscription (a `fetchRetained` action), with the QoS granted.
@@ -57,9 +88,9 @@ public enum ShardAction: Sendable, Equatable {
     /// Append records to the shard's partition, in order with earlier appends; `connections` are
     /// closed if it fails.
     case append([Record], connections: [ConnectionToken])
-    /// Read the messages of `partition` in `from..<to` whose topic matches one of `filters`,
-    /// at most `limit`; answer with `caughtUp`.
-    case catchUp(clientID: String, epoch: UInt64, partition: Int, from: UInt64, to: UInt64, filters: [TopicFilter], limit: Int)
+    /// Read, for each range, the messages of its partition in `from..<to` whose topic matches one
+    /// of `filters`, at most `limit` per range; answer with `caughtUp`.
+    case catchUp(clientID: String, epoch: UInt64, ranges: [CatchUpRange], filters: [TopicFilter], limit: Int)
     /// Read these messages back; answer with `fetched`.
     case fetch(clientID: String, epoch: UInt64, references: [MessageReference])
     /// Find the retained messages matching each filter; answer with `retained`.

@@ -1,0 +1,195 @@
+"""Brokers the MQTT suite and the durability tool run against: Mosquitto now, irisd later.
+
+A Broker owns one broker process on 127.0.0.1 and one data directory. It starts the process,
+waits until an MQTT CONNECT is answered with CONNACK 0 (bounded), and stops it with SIGTERM or
+kills it with SIGKILL, always by the PID it started. `broker_from_environment` picks the broker
+from MQTT_BROKER (mosquitto, the default, or irisd with IRISD=/path/to/irisd).
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+import rawmqtt
+
+READY_TIMEOUT_SECONDS = 20.0
+STOP_TIMEOUT_SECONDS = 10.0
+
+
+class BrokerError(Exception):
+    """The broker could not be started or stopped; the message says what to check."""
+
+
+def free_port():
+    """Returns a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Broker:
+    """One broker process on 127.0.0.1 with a data directory that survives restarts."""
+
+    kind = "abstract"
+    # Whether the broker refuses a publish larger than its maximum packet size by closing.
+    enforces_max_packet_size = False
+    # Whether the broker answers a subscription to a denied filter with return code 0x80.
+    supports_subscribe_deny = False
+
+    def __init__(self, data_dir, port):
+        self.host = "127.0.0.1"
+        self.port = port
+        self.data_dir = data_dir
+        self.process = None
+        self.log_path = os.path.join(data_dir, f"{self.kind}.out")
+        os.makedirs(data_dir, exist_ok=True)
+
+    def command(self):
+        """The argument vector that runs the broker."""
+        raise NotImplementedError
+
+    def start(self):
+        """Starts the broker and returns once it answers CONNECT with CONNACK 0 (at most 20 s)."""
+        if self.process is not None:
+            raise BrokerError(f"{self.kind} is already running as PID {self.process.pid}")
+        with open(self.log_path, "ab") as log:
+            self.process = subprocess.Popen(
+                self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
+        self._wait_ready()
+
+    def stop(self):
+        """Stops the broker with SIGTERM and waits for it to exit (SIGKILL after 10 s)."""
+        self._end(signal.SIGTERM)
+
+    def kill(self):
+        """Kills the broker with SIGKILL, as a crash would."""
+        self._end(signal.SIGKILL)
+
+    def restart(self):
+        """Stops the broker with SIGTERM and starts it again on the same data directory and port."""
+        self.stop()
+        self.start()
+
+    def describe(self):
+        """A one-line description for reports."""
+        return f"{self.kind} on {self.host}:{self.port} (data {self.data_dir})"
+
+    def _end(self, sig):
+        process = self.process
+        if process is None:
+            return
+        self.process = None
+        if process.poll() is None:
+            process.send_signal(sig)
+            try:
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+        last_error = "no attempt"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                self.process = None
+                raise BrokerError(f"{self.kind} exited with status {code} while starting; see {self.log_path}")
+            try:
+                with rawmqtt.RawClient(self.host, self.port, timeout=1.0) as probe:
+                    code, _ = probe.connect("iris-ready-probe", clean=True)
+                    if code == 0:
+                        probe.disconnect()
+                        return
+                    last_error = f"CONNACK return code {code}"
+            except OSError as error:
+                last_error = str(error)
+            except rawmqtt.ProtocolError as error:
+                last_error = str(error)
+            time.sleep(0.05)
+        self._end(signal.SIGKILL)
+        raise BrokerError(
+            f"{self.kind} did not answer CONNECT on {self.host}:{self.port} within "
+            f"{READY_TIMEOUT_SECONDS:.0f} s (last: {last_error}); see {self.log_path}"
+        )
+
+
+class MosquittoBroker(Broker):
+    """Mosquitto with persistence on (snapshot on shutdown and every 30 minutes).
+
+    `max_queued_messages` is the per-session queue bound for offline clients: None keeps
+    Mosquitto's default (1000, beyond which it drops messages). Give a count, not 0: with 0
+    ("no bound") Mosquitto 2.0.11 closes every publisher of a QoS 1/2 message (measured).
+    """
+
+    kind = "mosquitto"
+
+    def __init__(self, data_dir, port=None, executable="/usr/sbin/mosquitto", max_queued_messages=None):
+        super().__init__(data_dir, port or free_port())
+        self.executable = executable
+        self.config_path = os.path.join(data_dir, "mosquitto.conf")
+        persistence_dir = os.path.join(data_dir, "persistence")
+        os.makedirs(persistence_dir, exist_ok=True)
+        with open(self.config_path, "w", encoding="utf-8") as config:
+            config.write(
+                f"listener {self.port} 127.0.0.1\n"
+                "allow_anonymous true\n"
+                "persistence true\n"
+                f"persistence_location {persistence_dir}/\n"
+                "autosave_interval 1800\n"
+                # Started as root, Mosquitto would switch to the user `mosquitto`, who cannot
+                # write the data directory; `root` keeps the current user.
+                "user root\n"
+                f"log_dest file {os.path.join(data_dir, 'mosquitto.log')}\n"
+                "log_type error\nlog_type warning\nlog_type notice\n"
+            )
+            if max_queued_messages is not None:
+                config.write(f"max_queued_messages {max_queued_messages}\n")
+
+    def command(self):
+        """The argument vector that runs the broker."""
+        return [self.executable, "-c", self.config_path]
+
+
+class IrisdBroker(Broker):
+    """irisd as a single node serving MQTT, with its client port chosen so it never clashes."""
+
+    kind = "irisd"
+    enforces_max_packet_size = True
+    supports_subscribe_deny = True
+
+    def __init__(self, irisd_path, data_dir, mqtt_port=None, deny=()):
+        super().__init__(data_dir, mqtt_port or free_port())
+        self.irisd_path = irisd_path
+        self.deny = list(deny)
+        self.client_port = free_port()
+        self.node_dir = os.path.join(data_dir, "node")
+
+    def command(self):
+        """The argument vector that runs the broker."""
+        arguments = [
+            self.irisd_path,
+            "--data", self.node_dir,
+            "--id", "1",
+            "--cluster", f"1=127.0.0.1:{self.client_port}",
+            "--mqtt", f"127.0.0.1:{self.port}",
+        ]
+        for topic_filter in self.deny:
+            arguments += ["--mqtt-deny-subscribe", topic_filter]
+        return arguments
+
+
+def broker_from_environment(data_dir, kind=None, deny=()):
+    """The broker MQTT_BROKER names (mosquitto by default; irisd needs IRISD=/path/to/irisd)."""
+    kind = kind or os.environ.get("MQTT_BROKER", "mosquitto")
+    if kind == "mosquitto":
+        return MosquittoBroker(data_dir)
+    if kind == "irisd":
+        irisd_path = os.environ.get("IRISD")
+        if not irisd_path or not os.access(irisd_path, os.X_OK):
+            raise BrokerError("MQTT_BROKER=irisd needs IRISD=/path/to/irisd (an executable file)")
+        return IrisdBroker(irisd_path, data_dir, deny=deny)
+    raise BrokerError(f"unknown MQTT_BROKER {kind!r}: use mosquitto or irisd")
