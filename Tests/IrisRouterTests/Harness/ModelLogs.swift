@@ -53,7 +53,8 @@ struct ModelLogs {
     /// The stored message at a reference; nil when the offset holds none.
     func message(at reference: MessageReference) -> StoredMessage? {
         guard case .message(let message)? = decoded(reference.partition, reference.offset)?.record else { return nil }
-        return StoredMessage(reference: reference, message: message)
+        let timestamp = records[reference.partition][Int(reference.offset)].timestampMicroseconds
+        return StoredMessage(reference: reference, timestampMicroseconds: timestamp, message: message)
     }
 
     /// Every message of `partition` in `range` in offset order.

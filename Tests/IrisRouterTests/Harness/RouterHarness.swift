@@ -139,9 +139,12 @@ final class RouterHarness {
         reads = []
         for (shard, action) in pending {
             switch action {
-            case .catchUp(let clientID, let epoch, let source, let from, let to, let filters, let limit):
-                let (messages, next) = logs.catchUp(partition: source, from: from, to: to, filters: filters, limit: limit)
-                handle(.caughtUp(clientID: clientID, epoch: epoch, partition: source, messages: messages, next: next), on: shard)
+            case .catchUp(let clientID, let epoch, let ranges, let filters, let limit):
+                let pages = ranges.map { range in
+                    let (messages, next) = logs.catchUp(partition: range.partition, from: range.from, to: range.to, filters: filters, limit: limit)
+                    return CatchUpPage(partition: range.partition, messages: messages, next: next, complete: next >= range.to)
+                }
+                handle(.caughtUp(clientID: clientID, epoch: epoch, pages: pages), on: shard)
             case .fetch(let clientID, let epoch, let references):
                 let messages = references.sorted().compactMap { logs.message(at: $0) }
                 handle(.fetched(clientID: clientID, epoch: epoch, messages: messages), on: shard)
