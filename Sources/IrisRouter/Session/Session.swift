@@ -76,14 +76,18 @@ struct Session {
         return CursorSnapshot(cursors: cursors, completedAbove: completed, inFlight: inFlight)
     }
 
-    /// Takes delivery state from a record (when the log is replayed).
+    /// Takes delivery state from a record (when the log is replayed). A PUBREC recorded before the
+    /// snapshot's record stays recorded: the snapshot may have been taken while that record waited
+    /// for its commit.
     mutating func restore(_ snapshot: CursorSnapshot) {
         cursors = snapshot.cursors
         completedAbove = Set(snapshot.completedAbove)
+        let before = flights
         flights = [:]
         for entry in snapshot.inFlight {
-            flights[entry.assignment.packetID] = Flight(
-                assignment: entry.assignment, message: nil, stage: entry.pubrecReceived ? .pubrecReceived : .published)
+            let id = entry.assignment.packetID
+            let recorded = before[id].map { $0.reference == entry.assignment.message && $0.stage == .pubrecReceived } ?? false
+            flights[id] = Flight(assignment: entry.assignment, message: nil, stage: entry.pubrecReceived || recorded ? .pubrecReceived : .published)
         }
         flightReferences = Set(flights.values.map(\.reference))
     }

@@ -15,6 +15,8 @@ public struct ShardCore {
     private var pendingConnects: [UInt64: ConnectionToken] = [:]
     /// Connections that closed before their connect record was read back: epoch → graceful.
     private var closedBeforeConnect: [UInt64: Bool] = [:]
+    /// Per client ID, the connection whose CONNECT came last: an older one is being taken over.
+    private var newestConnection: [String: ConnectionToken] = [:]
     /// Live subscriptions of the connected sessions.
     private var trie = SubscriptionTrie<String>()
     /// Per partition, the end of what this shard has read.
@@ -40,10 +42,21 @@ public struct ShardCore {
                 "the shell routes a client ID to the shard of its partition")
             connections[token] = ConnectionState(clientID: clientID, epoch: epoch)
             pendingConnects[epoch] = token
+            newestConnection[clientID] = token
             actions.append(.append([RouterRecord.connect(epoch: epoch, cleanSession: connect.cleanSession, will: connect.will)
                 .logRecord(clientID: clientID)], connections: [token]))
         case .packet(let token, let packet):
-            receive(packet, on: token, into: &actions)
+            if let state = connections[token], newestConnection[state.clientID] != token {
+                // Its takeover's connect record is in the log: anything appended now would follow it.
+                // Nothing is acknowledged, so the client sends it again on its new connection.
+                break
+            }
+            if let state = connections[token], pendingConnects[state.epoch] == token {
+                // Sent before CONNACK [MQTT-3.1.4]: it waits until the session is this connection's.
+                connections[token]!.early.append(packet)
+            } else {
+                receive(packet, on: token, into: &actions)
+            }
         case .closed(let token, let graceful):
             close(token, graceful: graceful, into: &actions)
         case .writable:
@@ -194,6 +207,7 @@ public struct ShardCore {
 
     private mutating func close(_ token: ConnectionToken, graceful: Bool, into actions: inout [ShardAction]) {
         guard let state = connections.removeValue(forKey: token) else { return }
+        if newestConnection[state.clientID] == token { newestConnection[state.clientID] = nil }
         if pendingConnects[state.epoch] == token {
             pendingConnects[state.epoch] = nil
             closedBeforeConnect[state.epoch] = graceful
@@ -287,7 +301,11 @@ public struct ShardCore {
                     session.flights[assignment.packetID] = flight
                 } else {
                     // Replaying: the delivery is known by reference until a reconnect reads it back.
-                    if let old = session.flights[assignment.packetID] { session.flightReferences.remove(old.reference) }
+                    if let old = session.flights[assignment.packetID] {
+                        // A packet ID is bound again only once its QoS 2 flow completed (PUBCOMP).
+                        session.flightReferences.remove(old.reference)
+                        if !old.retained { session.completedAbove.insert(old.reference) }
+                    }
                     session.flights[assignment.packetID] = Flight(assignment: assignment, message: nil, stage: .published)
                     session.flightReferences.insert(assignment.message)
                 }
@@ -339,6 +357,12 @@ public struct ShardCore {
             kept.lagging = [:]
             kept.catchingUp = false
             if previous!.connection != nil { kept.cursors = previous!.snapshot(feedPositions: feedPositions).cursors }
+            for (id, flight) in kept.flights where flight.stage == .assigning {
+                // Its assigned record names the older epoch and is ignored when read back: the
+                // message is read from the log again (the cursors above stay below it).
+                kept.flights[id] = nil
+                kept.flightReferences.remove(flight.reference)
+            }
             session = kept
         } else {
             session = Session(clientID: clientID, epoch: epoch, cleanSession: clean, will: will, cursors: feedPositions)
@@ -370,8 +394,17 @@ public struct ShardCore {
         }
         sessions[clientID] = session
         actions.append(.send(token, resend))
+        // Where delivery starts, recorded: a replay reads partitions one after another, so the
+        // positions it is at when it meets this connect record are not the ones the session had.
+        actions.append(.append([RouterRecord.cursor(epoch: epoch, session.snapshot(feedPositions: feedPositions)).logRecord(clientID: clientID)],
+            connections: []))
         if !unknown.isEmpty { actions.append(.fetch(clientID: clientID, epoch: epoch, references: unknown)) }
         resumeCatchUp(clientID, into: &actions)
+        let early = connections[token]!.early
+        connections[token]!.early = []
+        if newestConnection[clientID] == token {
+            for packet in early { receive(packet, on: token, into: &actions) }
+        }
     }
 
     // MARK: - Delivery
@@ -536,4 +569,6 @@ private struct ConnectionState {
     var epoch: UInt64
     /// Inbound QoS 2 packet IDs appended and not yet read back.
     var inboundPending: Set<UInt16> = []
+    /// Packets that came before the connect record was read back, in order.
+    var early: [MQTTPacket] = []
 }

@@ -1,0 +1,51 @@
+import Testing
+
+/// Seeded random runs of the shard cores with crashes (`RandomRun`): the invariants of issue 11's
+/// QoS model hold after every step and at the end.
+@Suite struct ShardCoreRandomTests {
+    /// Runs `count` seeds from `first`; returns the failures, each naming its seed. A long run is one
+    /// line: `ShardCoreRandomTests.runSeeds(first: 1, count: 100_000, steps: 400)`.
+    static func runSeeds(first: UInt64, count: Int, steps: Int = 150, skipping: Set<UInt64> = []) -> [String] {
+        var failures: [String] = []
+        for seed in first..<first + UInt64(count) where !skipping.contains(seed) {
+            var run = RandomRun(seed: seed, stepCount: steps)
+            let found = run.run()
+            if !found.isEmpty && failures.isEmpty {
+                // The first failing seed again, with what led to it.
+                var traced = RandomRun(seed: seed, stepCount: steps, traceLines: 60)
+                failures += traced.run()
+            } else {
+                failures += found
+            }
+        }
+        return failures
+    }
+
+    /// Seeds that found bugs, kept: 8 (a taken-over connection's QoS 2 PUBLISH stored twice), 40 (the
+    /// same race through PUBLISH held before CONNACK), 23 and 134 (QoS 2 delivered twice), 1002 at 300
+    /// steps (a cursor record hid a recorded PUBREC).
+    @Test(arguments: [(UInt64(8), 150), (40, 150), (23, 150), (134, 150), (192, 150), (1002, 300), (1075, 300)])
+    func regressionSeed(seed: UInt64, steps: Int) {
+        var run = RandomRun(seed: seed, stepCount: steps, traceLines: 60)
+        let failures = run.run()
+        #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+    }
+
+    /// Seeds that fail now, each with its own test below until fixed.
+    static let knownFailing: Set<UInt64> = [145]
+
+    /// Seed 145 (150 steps): a QoS 2 delivery completed with PUBREL/PUBCOMP is delivered again under a
+    /// new packet ID. It appeared when router-core's catch-up across partitions (4d91b2f) was merged.
+    @Test func seed145QoS2DeliveredAgainAfterPubcomp() {
+        withKnownIssue("QoS 2 delivered twice after PUBCOMP (seed 145), open") {
+            var run = RandomRun(seed: 145, stepCount: 150)
+            let failures = run.run()
+            #expect(failures.isEmpty, "\(failures.joined(separator: "\n"))")
+        }
+    }
+
+    @Test func twoHundredSeeds() {
+        let failures = Self.runSeeds(first: 1, count: 200, skipping: Self.knownFailing)
+        #expect(failures.isEmpty, "\(failures.count) failing: \(failures.prefix(5).joined(separator: "\n"))")
+    }
+}
