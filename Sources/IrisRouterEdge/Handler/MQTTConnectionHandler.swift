@@ -42,7 +42,6 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, TimingWheelMember {
     /// The delegate heard `connected` and has not yet heard `closed`.
     private var announced = false
     private var readHeld = false
-    private var flushPending = false
     /// The deadline is `baseTick + timeoutTicks`; no deadline when `timeoutTicks` is 0.
     private var baseTick: UInt64 = 0
     private var timeoutTicks: UInt64 = 0
@@ -141,14 +140,6 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, TimingWheelMember {
         }
     }
 
-    func channelReadComplete(context: ChannelHandlerContext) {
-        if flushPending {
-            flushPending = false
-            context.flush()
-        }
-        context.fireChannelReadComplete()
-    }
-
     private func decodePackets(from buffer: inout ByteBuffer) {
         let decoder = edge.decoder
         while isOpen, buffer.readableBytes > 0 {
@@ -184,9 +175,8 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, TimingWheelMember {
         case .connected:
             switch packet {
             case .pingreq:
-                // [MQTT-3.12.4-1]; flushed at the end of the read, with any others.
-                context?.write(wrapOutboundOut(Self.pingresp), promise: nil)
-                flushPending = true
+                // [MQTT-3.12.4-1]; queued like the router's packets, so it keeps their order.
+                connection.send([.pingresp])
             case .disconnect:
                 beginClose(reason: "client sent DISCONNECT", graceful: true, flush: true)
             case .connect:
@@ -309,7 +299,4 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, TimingWheelMember {
             beginClose(reason: "server stopping", graceful: false, flush: false)
         }
     }
-
-    /// PINGRESP, the same two bytes every time.
-    private static let pingresp = ByteBuffer(bytes: MQTTPacket.pingresp.encoded)
 }
