@@ -32,8 +32,9 @@ final class UpstreamRelay: Sendable {
 
     /// Connects to `upstream` and sends the client's CONNECT (with keep-alive 0).
     func start(connect: Connect, upstream: Endpoint, group: any EventLoopGroup) {
-        var forwarded = connect
-        forwarded.keepAliveSeconds = 0
+        var upstreamConnect = connect
+        upstreamConnect.keepAliveSeconds = 0
+        let forwarded = upstreamConnect
         let client = self.client
         let bootstrap = ClientBootstrap(group: group)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -4,9 +4,11 @@ import IrisMQTT
 /// The kinds of records the router writes (SPEC.md §16.2); the byte is the value of the
 /// `iris.mqtt` header.
 public enum RouterRecordKind: UInt8, Sendable, CustomStringConvertible {
+    /// The kinds, by the byte that names them.
     case message = 1, connect = 2, subscribe = 3, unsubscribe = 4, released = 5, assigned = 6, pubrecReceived = 7,
         cursor = 8, closed = 9
 
+    /// The kind's name, for log lines.
     public var description: String {
         switch self {
         case .message: "message"
@@ -28,11 +30,16 @@ public struct MessageRecord: Sendable, Equatable {
     public var epoch: UInt64
     /// The publisher's packet ID (0 for QoS 0 and wills): inbound QoS 2 de-duplication.
     public var packetID: UInt16
+    /// The QoS it was published with.
     public var qos: QoS
+    /// The RETAIN flag it was published with.
     public var retain: Bool
+    /// Its topic.
     public var topic: TopicName
+    /// Its payload.
     public var payload: [UInt8]
 
+    /// A message record; see the properties.
     public init(epoch: UInt64, packetID: UInt16, qos: QoS, retain: Bool, topic: TopicName, payload: [UInt8]) {
         self.epoch = epoch
         self.packetID = packetID
@@ -45,40 +52,53 @@ public struct MessageRecord: Sendable, Equatable {
 
 /// One outbound QoS 2 delivery bound to a packet ID before its PUBLISH is sent.
 public struct Assignment: Sendable, Equatable {
+    /// The session's packet ID for it.
     public var packetID: UInt16
+    /// The message delivered.
     public var message: MessageReference
+    /// The QoS it is delivered at.
     public var qos: QoS
+    /// A retained copy (sent for a new subscription), not a live one.
     public var retain: Bool
 }
 
 /// Where a stored message is: its partition and offset.
 public struct MessageReference: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The partition that stores it.
     public var partition: Int
+    /// Its offset there.
     public var offset: UInt64
 
+    /// The message at `offset` of `partition`.
     public init(partition: Int, offset: UInt64) {
         self.partition = partition
         self.offset = offset
     }
 
+    /// By partition, then offset.
     public static func < (a: Self, b: Self) -> Bool { (a.partition, a.offset) < (b.partition, b.offset) }
+    /// "PARTITION@OFFSET".
     public var description: String { "\(partition)@\(offset)" }
 }
 
 /// A session's delivery state as of one record: per partition, every matching message below the
 /// cursor is handled, except those still in flight; completed QoS 2 deliveries above it.
 public struct CursorSnapshot: Sendable, Equatable {
+    /// Per partition, the cursor.
     public var cursors: [UInt64]
+    /// QoS 2 deliveries completed at or above their partition's cursor.
     public var completedAbove: [MessageReference]
     /// Outbound QoS 2 deliveries in flight: assigned, and whether PUBREC came.
     public var inFlight: [(assignment: Assignment, pubrecReceived: Bool)]
 
+    /// A snapshot; see the properties.
     public init(cursors: [UInt64], completedAbove: [MessageReference], inFlight: [(assignment: Assignment, pubrecReceived: Bool)]) {
         self.cursors = cursors
         self.completedAbove = completedAbove
         self.inFlight = inFlight
     }
 
+    /// Field by field (tuples are not `Equatable`).
     public static func == (a: Self, b: Self) -> Bool {
         a.cursors == b.cursors && a.completedAbove == b.completedAbove
             && a.inFlight.map(\.assignment) == b.inFlight.map(\.assignment)
@@ -88,16 +108,21 @@ public struct CursorSnapshot: Sendable, Equatable {
 
 /// A subscription as recorded: the filter, the QoS asked for and what was granted.
 public struct RecordedSubscription: Sendable, Equatable {
+    /// The filter asked for.
     public var filter: TopicFilter
+    /// What SUBACK answered for it.
     public var granted: SubscribeReturnCode
 }
 
 /// Every record the router writes, in the partition of the client ID it concerns (SPEC.md §16.2).
 public enum RouterRecord: Sendable, Equatable {
+    /// A message as published (or a will).
     case message(MessageRecord)
     /// A connection took the session: a fresh epoch (random), clean flag and will.
     case connect(epoch: UInt64, cleanSession: Bool, will: Will?)
+    /// A SUBSCRIBE: what was granted or refused per filter, in order.
     case subscribe(epoch: UInt64, packetID: UInt16, subscriptions: [RecordedSubscription])
+    /// An UNSUBSCRIBE.
     case unsubscribe(epoch: UInt64, packetID: UInt16, filters: [TopicFilter])
     /// Inbound QoS 2: the client released the packet ID (PUBREL).
     case released(epoch: UInt64, packetID: UInt16)
@@ -113,6 +138,7 @@ public enum RouterRecord: Sendable, Equatable {
     /// The header that marks router records and names their kind.
     public static let headerName = "iris.mqtt"
 
+    /// The record's kind.
     public var kind: RouterRecordKind {
         switch self {
         case .message: .message
@@ -342,12 +368,18 @@ public enum RouterRecord: Sendable, Equatable {
 
 /// A router record that cannot be read: the log holds something the router did not write.
 public enum RouterRecordError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The `iris.mqtt` header names no known kind.
     case unknownKind([UInt8])
+    /// The body ends before its last field.
     case truncated(RouterRecordKind)
+    /// Bytes follow the body's last field.
     case trailingBytes(RouterRecordKind, count: Int)
+    /// A string (or the key) is not UTF-8.
     case invalidString(RouterRecordKind)
+    /// A field holds a value the router never writes.
     case invalidField(RouterRecordKind, String)
 
+    /// A log line naming the fault.
     public var description: String {
         switch self {
         case .unknownKind(let bytes): "router record with unknown kind \(bytes) in its iris.mqtt header"

@@ -6,7 +6,9 @@ import IrisMQTT
 public struct RetainedTable: Sendable {
     /// The newest retained publish of a topic in this partition.
     public struct Entry: Sendable, Equatable {
+        /// Where the message record is.
         public var offset: UInt64
+        /// When the leader stored it.
         public var timestampMicroseconds: Int64
         /// A zero-length payload: the topic has no retained message from here on.
         public var clears: Bool
@@ -14,6 +16,7 @@ public struct RetainedTable: Sendable {
 
     private var entries: [String: Entry] = [:]
 
+    /// An empty table.
     public init() {}
 
     /// Topics with an entry (clears included).

@@ -25,7 +25,7 @@ struct Session {
     /// Outbound QoS 1 and 2 deliveries by packet ID.
     var flights: [UInt16: Flight] = [:]
     /// The messages of `flights` (catch-up skips them).
-    var flightReferences: Set<MessageReference> = []
+    var flightReferences = ReferenceCounts()
     /// Completed QoS 2 deliveries above their partition's cursor (catch-up skips them).
     var completedAbove: Set<MessageReference> = []
     /// PUBLISH packets waiting behind a QoS 2 assignment that is not yet committed: sent in order.
@@ -89,7 +89,7 @@ struct Session {
             let recorded = before[id].map { $0.reference == entry.assignment.message && $0.stage == .pubrecReceived } ?? false
             flights[id] = Flight(assignment: entry.assignment, message: nil, stage: entry.pubrecReceived || recorded ? .pubrecReceived : .published)
         }
-        flightReferences = Set(flights.values.map(\.reference))
+        flightReferences = ReferenceCounts(flights.values.map(\.reference))
     }
 }
 
@@ -127,4 +127,25 @@ struct WaitingSend {
     /// The QoS 2 delivery whose assignment must commit first, or nil for a packet ready to go.
     var assigning: UInt16?
     var packet: MQTTPacket
+}
+
+/// The messages of the deliveries in flight, counted: one message may be in flight twice (a
+/// retained copy and a live one), and acknowledging one must not forget the other.
+struct ReferenceCounts {
+    private var counts: [MessageReference: Int] = [:]
+
+    init() {}
+
+    init(_ references: some Sequence<MessageReference>) {
+        for reference in references { insert(reference) }
+    }
+
+    mutating func insert(_ reference: MessageReference) { counts[reference, default: 0] += 1 }
+
+    mutating func remove(_ reference: MessageReference) {
+        guard let count = counts[reference] else { return }
+        counts[reference] = count > 1 ? count - 1 : nil
+    }
+
+    func contains(_ reference: MessageReference) -> Bool { counts[reference] != nil }
 }

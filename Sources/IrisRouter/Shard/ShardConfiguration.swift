@@ -16,6 +16,7 @@ public struct ShardConfiguration: Sendable {
     /// Acknowledgements after which a cursor record is written without waiting for the tick.
     public var acksPerCursorRecord: Int
 
+    /// A shard's settings; see the properties.
     public init(
         partition: Int, partitionCount: Int, denyFilters: [TopicFilter] = [], flightsMax: Int = 256, catchUpLimit: Int = 256,
         acksPerCursorRecord: Int = 1024

@@ -7,6 +7,7 @@ import IrisMQTT
 /// so replaying the partition rebuilds it. Answers to clients (CONNACK, PUBACK, PUBREC, PUBCOMP,
 /// SUBACK, UNSUBACK) are sent when the record they acknowledge is read back committed.
 public struct ShardCore {
+    /// The shard's settings.
     public let configuration: ShardConfiguration
     private var sessions: [String: Session] = [:]
     /// Every connection of this shard: its client ID and epoch.
@@ -23,6 +24,7 @@ public struct ShardCore {
     private var feedPositions: [UInt64]
     private var recovered = false
 
+    /// A shard with no session: replay its partition (`committed`) before serving.
     public init(configuration: ShardConfiguration) {
         self.configuration = configuration
         self.feedPositions = Array(repeating: 0, count: configuration.partitionCount)

@@ -3,18 +3,24 @@ import IrisMQTT
 
 /// A connection as the shard knows it: a number the edge chose, unique in the process.
 public struct ConnectionToken: Hashable, Sendable, CustomStringConvertible {
+    /// The edge's number for the connection.
     public let rawValue: UInt64
+    /// The token for the edge's connection number.
     public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    /// "connection N".
     public var description: String { "connection \(rawValue)" }
 }
 
 /// A stored message read back from a partition, for delivery.
 public struct StoredMessage: Sendable, Equatable {
+    /// Where it is stored.
     public var reference: MessageReference
     /// When the partition's leader stored it: the order of messages across partitions.
     public var timestampMicroseconds: Int64
+    /// The message.
     public var message: MessageRecord
 
+    /// A stored message; see the properties.
     public init(reference: MessageReference, timestampMicroseconds: Int64, message: MessageRecord) {
         self.reference = reference
         self.timestampMicroseconds = timestampMicroseconds
@@ -24,10 +30,14 @@ public struct StoredMessage: Sendable, Equatable {
 
 /// One partition's part of a catch-up read: what the session asked for.
 public struct CatchUpRange: Sendable, Equatable {
+    /// The partition to read.
     public var partition: Int
+    /// The first offset to read.
     public var from: UInt64
+    /// The offset to stop before.
     public var to: UInt64
 
+    /// A range; see the properties.
     public init(partition: Int, from: UInt64, to: UInt64) {
         self.partition = partition
         self.from = from
@@ -38,11 +48,16 @@ public struct CatchUpRange: Sendable, Equatable {
 /// One partition's answer to a catch-up read: matching messages from the range's `from`, and
 /// where the next read starts (`complete` when it reached the range's `to`).
 public struct CatchUpPage: Sendable, Equatable {
+    /// The partition read.
     public var partition: Int
+    /// Matching messages, in offset order.
     public var messages: [StoredMessage]
+    /// Where the next read of this partition starts.
     public var next: UInt64
+    /// The read reached the range's end.
     public var complete: Bool
 
+    /// A page; see the properties.
     public init(partition: Int, messages: [StoredMessage], next: UInt64, complete: Bool) {
         self.partition = partition
         self.messages = messages
