@@ -14,13 +14,20 @@ import broker as brokers
 import durability
 from pahoclient import PahoClient
 
-PUBLISHER_ID = "iris-durability-publisher"
+# Partition 1 of 4, so the publisher's session and the subscriber's (partition 3) have different leaders
+# unless one node leads both.
+PUBLISHER_ID = "iris-durability-publisher-1"
 RECONNECT_SECONDS = 30.0
 
 
-def reconnecting(client):
-    """Lets paho reconnect a dropped connection (a leadership move closes it) after 0.1-1 s."""
+def reconnecting(client, log=None):
+    """Lets paho reconnect a dropped connection (a leadership move closes it) after 0.1-1 s; logs each drop."""
     client.client.reconnect_delay_set(min_delay=0.1, max_delay=1.0)
+    if log is not None:
+        def dropped(_client, _userdata, _flags, reason_code, _properties):
+            log(f"{client.client._client_id.decode()}: connection closed ({reason_code}); paho reconnects")
+
+        client.client.on_disconnect = dropped
     return client
 
 
@@ -50,6 +57,7 @@ def connect_any(nodes, client_id, log):
 def collect(nodes, count, qualities, log):
     """The subscriber reconnects (first to nodes[0]) and collects until 3 s quiet while connected."""
     subscriber, session_present = connect_any(nodes, durability.SUBSCRIBER_ID, log)
+    reconnecting(subscriber, log)
     limit = count * len(qualities) * 3 + 100
     deadline = time.monotonic() + 60.0 + count * 0.01
     received = []
@@ -58,15 +66,13 @@ def collect(nodes, count, qualities, log):
         received += batch
         if not batch and subscriber.client.is_connected():
             break
-        if not batch:
-            log("subscriber: connection closed; paho reconnects to the same node")
     subscriber.disconnect()
     return session_present, received
 
 
 def publish_all(node, qualities, count, kill_at, kill, log):
     """Publishes like durability.publish_all, as a persistent session; calls kill() once kill_at are acked."""
-    publisher = reconnecting(PahoClient(node, client_id=PUBLISHER_ID, clean=False))
+    publisher = reconnecting(PahoClient(node, client_id=PUBLISHER_ID, clean=False), log)
     publisher.client.max_inflight_messages_set(durability.PUBLISHER_INFLIGHT_MAX)
     publisher.client.max_queued_messages_set(0)
     publisher.connect()
