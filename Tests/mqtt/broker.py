@@ -6,6 +6,7 @@ kills it with SIGKILL, always by the PID it started. `broker_from_environment` p
 from MQTT_BROKER (mosquitto, the default, or irisd with IRISD=/path/to/irisd).
 """
 
+import json
 import os
 import signal
 import socket
@@ -52,12 +53,20 @@ class Broker:
 
     def start(self):
         """Starts the broker and returns once it answers CONNECT with CONNACK 0 (at most 20 s)."""
+        self.launch()
+        self.wait_ready()
+
+    def launch(self):
+        """Starts the broker process without waiting for it to answer (a cluster starts every node first)."""
         if self.process is not None:
             raise BrokerError(f"{self.kind} is already running as PID {self.process.pid}")
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
             )
+
+    def wait_ready(self):
+        """Returns once the started broker answers CONNECT with CONNACK 0 (at most 20 s)."""
         self._wait_ready()
 
     def stop(self):
@@ -180,6 +189,98 @@ class IrisdBroker(Broker):
         for topic_filter in self.deny:
             arguments += ["--mqtt-deny-subscribe", topic_filter]
         return arguments
+
+
+class IrisdClusterNode(Broker):
+    """Node `node_id` of a 3-node irisd cluster serving MQTT (3 replicas, 4 partitions)."""
+
+    kind = "irisd-node"
+    enforces_max_packet_size = True
+    supports_subscribe_deny = True
+
+    def __init__(self, irisd_path, data_dir, node_id, client_ports, mqtt_ports):
+        super().__init__(os.path.join(data_dir, f"n{node_id}"), mqtt_ports[node_id - 1])
+        self.irisd_path = irisd_path
+        self.node_id = node_id
+        self.client_ports = client_ports
+        self.mqtt_ports = mqtt_ports
+        self.node_dir = os.path.join(self.data_dir, "node")
+
+    def command(self):
+        """The argument vector that runs this node."""
+        cluster = ",".join(f"{n}=127.0.0.1:{port}" for n, port in enumerate(self.client_ports, 1))
+        mqtt = ",".join(f"{n}=127.0.0.1:{port}" for n, port in enumerate(self.mqtt_ports, 1))
+        return [
+            self.irisd_path, "--data", self.node_dir, "--id", str(self.node_id), "--cluster", cluster,
+            "--replicas", str(len(self.client_ports)), "--partitions", str(IrisdCluster.PARTITIONS), "--mqtt", mqtt,
+        ]
+
+    def describe(self):
+        """A one-line description for reports."""
+        return f"node {self.node_id}: MQTT {self.host}:{self.port}, client port {self.client_ports[self.node_id - 1]}"
+
+
+class IrisdCluster:
+    """Three irisd nodes on 127.0.0.1, each serving MQTT; `nodes[i]` is node i + 1, a Broker of its own."""
+
+    PARTITIONS = 4
+    SIZE = 3
+
+    def __init__(self, irisd_path, data_dir):
+        client_ports = [free_port() for _ in range(self.SIZE)]
+        mqtt_ports = [free_port() for _ in range(self.SIZE)]
+        self.data_dir = data_dir
+        self.client_ports = client_ports
+        self.nodes = [IrisdClusterNode(irisd_path, data_dir, n, client_ports, mqtt_ports) for n in range(1, self.SIZE + 1)]
+
+    def start(self):
+        """Starts every node, then waits until each answers MQTT CONNECT with CONNACK 0."""
+        for node in self.nodes:
+            node.launch()
+        for node in self.nodes:
+            node.wait_ready()
+
+    def stop(self):
+        """Stops every node with SIGTERM."""
+        for node in self.nodes:
+            node.stop()
+
+    def kill(self):
+        """Kills every node still running with SIGKILL."""
+        for node in self.nodes:
+            node.kill()
+
+    def client_addresses(self, exclude=()):
+        """The nodes' client-protocol addresses (for iris-log --cluster), without node IDs in `exclude`."""
+        return [f"127.0.0.1:{port}" for n, port in enumerate(self.client_ports, 1) if n not in exclude]
+
+    @classmethod
+    def partition_of(cls, client_id):
+        """The partition owning `client_id`'s session: FNV-1a-64 of its UTF-8 bytes mod P (SPEC.md §16.1)."""
+        value = 0xCBF29CE484222325
+        for byte in client_id.encode("utf-8"):
+            value ^= byte
+            value = (value * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+        return value % cls.PARTITIONS
+
+    def leader_of(self, partition, iris_log, exclude=(), timeout=20.0):
+        """The node ID leading `partition` per `iris-log info --json` (asked of live nodes), waiting for one."""
+        deadline = time.monotonic() + timeout
+        last = "no answer"
+        while time.monotonic() < deadline:
+            completed = subprocess.run(
+                [iris_log, "info", "--cluster", ",".join(self.client_addresses(exclude)), "--json"],
+                capture_output=True, text=True, timeout=10,
+            )
+            if completed.returncode == 0:
+                for row in json.loads(completed.stdout)["partitions"]:
+                    if row["partition"] == partition and row["leader"] is not None and row["leader"] not in exclude:
+                        return row["leader"]
+                last = completed.stdout.strip()
+            else:
+                last = completed.stderr.strip()
+            time.sleep(0.2)
+        raise BrokerError(f"no leader of partition {partition} within {timeout:.0f} s (last: {last})")
 
 
 def broker_from_environment(data_dir, kind=None, deny=()):

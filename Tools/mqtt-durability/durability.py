@@ -23,6 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "Tests", "mqtt"))
+sys.path.insert(0, HERE)
 
 import broker as brokers  # noqa: E402
 from pahoclient import PahoClient  # noqa: E402
@@ -40,7 +41,7 @@ def parse_arguments(argv):
         description="Publishes acknowledged QoS 1/2 messages to an offline persistent session, kills the "
         "broker with SIGKILL, restarts it and reports what the subscriber lost.",
     )
-    parser.add_argument("--broker", choices=["mosquitto", "irisd"], required=True)
+    parser.add_argument("--broker", choices=["mosquitto", "irisd", "iris-cluster"], required=True)
     parser.add_argument("--count", type=int, default=1000, help="messages per QoS (default 1000)")
     parser.add_argument("--qos", choices=["1", "2", "both"], default="both")
     parser.add_argument("--json", action="store_true", help="print one JSON object as the last line")
@@ -54,14 +55,27 @@ def parse_arguments(argv):
         "default) or term (SIGTERM, a control run: a clean shutdown must lose nothing)",
     )
     parser.add_argument("--irisd", default=os.environ.get("IRISD"), help="path to irisd (default: $IRISD)")
+    parser.add_argument(
+        "--kill", choices=["subscriber-leader", "publisher-leader"], default="subscriber-leader",
+        help="with --broker iris-cluster: kill -9 the leader of the subscriber's partition after publishing "
+        "(default) or the leader of the publisher's partition during publishing, after half the acks",
+    )
+    parser.add_argument(
+        "--iris-log", default=os.environ.get("IRIS_LOG"),
+        help="with --broker iris-cluster: path to iris-log, which finds partition leaders (default: $IRIS_LOG)",
+    )
     parser.add_argument("--data", help="data directory (default: a new temporary directory, removed after)")
     arguments = parser.parse_args(argv)
     if arguments.count < 1 or arguments.count > 1_000_000:
         parser.error("--count must be between 1 and 1,000,000")
     if arguments.expect_loss and arguments.broker != "mosquitto":
         parser.error("--expect-loss applies to --broker mosquitto only: irisd must lose nothing")
-    if arguments.broker == "irisd" and not (arguments.irisd and os.access(arguments.irisd, os.X_OK)):
-        parser.error("--broker irisd needs --irisd PATH or IRISD=PATH naming the irisd executable")
+    if arguments.broker == "iris-cluster" and not (arguments.iris_log and os.access(arguments.iris_log, os.X_OK)):
+        parser.error("--broker iris-cluster needs --iris-log PATH or IRIS_LOG=PATH naming the iris-log executable")
+    if arguments.kill != "subscriber-leader" and arguments.broker != "iris-cluster":
+        parser.error("--kill applies to --broker iris-cluster only")
+    if arguments.broker in ("irisd", "iris-cluster") and not (arguments.irisd and os.access(arguments.irisd, os.X_OK)):
+        parser.error(f"--broker {arguments.broker} needs --irisd PATH or IRISD=PATH naming the irisd executable")
     return arguments
 
 
@@ -155,6 +169,18 @@ def run(arguments, log):
     started = time.monotonic()
     qualities = {"1": [1], "2": [2], "both": [1, 2]}[arguments.qos]
     data_dir = arguments.data or tempfile.mkdtemp(prefix="iris-mqtt-durability-")
+    if arguments.broker == "iris-cluster":
+        import cluster_run  # noqa: E402 (imports this module, so not at the top)
+
+        try:
+            sent, received = cluster_run.run(arguments, log, data_dir)
+        finally:
+            if not arguments.data:
+                shutil.rmtree(data_dir, ignore_errors=True)
+        result = {"broker": arguments.broker, "count": arguments.count, "kill": arguments.kill}
+        result.update(tally(qualities, sent, received))
+        result["seconds"] = round(time.monotonic() - started, 2)
+        return result
     broker = make_broker(arguments, data_dir)
     try:
         broker.start()
@@ -219,8 +245,8 @@ def main(argv):
         verdict, status = "PASS: every acknowledged message received, QoS 2 exactly once", 0
     log(f"{verdict} ({result['seconds']} s)")
     if arguments.json:
-        keys = ["broker", "count", "acked_qos1", "received_qos1", "lost_qos1", "acked_qos2", "received_qos2",
-                "lost_qos2", "duplicated_qos2", "seconds"]
+        keys = ["broker", "count"] + (["kill"] if "kill" in result else []) + ["acked_qos1", "received_qos1", "lost_qos1", "acked_qos2", "received_qos2",
+                "lost_qos2", "duplicated_qos2", "seconds"] + (["duplicated_qos1"] if "kill" in result else [])
         print(json.dumps({key: result[key] for key in keys}), flush=True)
     return status
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Kill -9 durability of acknowledged MQTT messages against Mosquitto or irisd.
-#   Tools/mqtt-durability/run.sh --broker mosquitto|irisd [--count N] [--qos 1|2|both] [--json]
-#                                [--expect-loss] [--irisd PATH] [--data DIR]
+#   Tools/mqtt-durability/run.sh --broker mosquitto|irisd|iris-cluster [--count N] [--qos 1|2|both] [--json]
+#                                [--expect-loss] [--irisd PATH] [--iris-log PATH] [--kill subscriber-leader|publisher-leader] [--data DIR]
 # The driver is durability.py (next to this script); `--help` lists every option.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
