@@ -132,8 +132,14 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
             let leads = status.role == .leader && status.stopped == nil
             if leads && !shard.isActive {
                 // Everything committed before this leadership, its term-start marker included.
-                // (The feed's own loop reads on; the next look activates the shard once it has.)
-                guard status.commitOffset.rawValue > 0, context.feeds[index].position >= status.commitOffset.rawValue else { continue }
+                // Only once everything in the log is committed: a new leader learns what the old
+                // one committed only when its own term-start marker commits, and a shard that
+                // served before that would miss records (a QoS 2 packet ID stored, then the
+                // client's resend stored again). The feed's own loop reads on; a later look
+                // activates the shard once it has read that far.
+                guard status.commitOffset.rawValue > 0, status.commitOffset.rawValue >= status.lastOffset.rawValue,
+                    context.feeds[index].position >= status.commitOffset.rawValue
+                else { continue }
                 shard.activate()
                 logger.info("mqtt: serving the sessions of partition \(index)")
             } else if !leads && shard.isActive {
