@@ -1,3 +1,4 @@
+import IrisMQTT
 import IrisRouterEdge
 import Synchronization
 
@@ -9,6 +10,9 @@ final class ConnectionTable: Sendable {
         var connection: any MQTTConnection
         /// Set when another node owns the session: packets go there.
         var relay: UpstreamRelay?
+        /// Packets that came while the connection waits for its partition's owner (a leader
+        /// being elected or catching up); nil once routed.
+        var pending: [MQTTPacket]?
     }
 
     private final class Stripe: Sendable {
@@ -26,4 +30,13 @@ final class ConnectionTable: Sendable {
 
     @discardableResult
     func remove(_ id: UInt64) -> Entry? { stripe(id).entries.withLock { $0.removeValue(forKey: id) } }
+
+    /// Changes an entry in place, under its stripe's lock; nil when the connection is gone.
+    func update<Result>(_ id: UInt64, _ body: (inout Entry) -> Result) -> Result? {
+        stripe(id).entries.withLock { entries in
+            guard var entry = entries[id] else { return nil }
+            defer { entries[id] = entry }
+            return body(&entry)
+        }
+    }
 }

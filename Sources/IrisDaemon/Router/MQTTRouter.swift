@@ -173,6 +173,12 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
 
     // MARK: - MQTTConnectionDelegate
 
+    /// How long a CONNECT may wait for its partition's owner (an election, a new leader reading
+    /// its log) before CONNACK 0x03: clients then see a slower CONNACK, not a refusal.
+    static let ownerWait = Duration.seconds(5)
+    /// Packets a waiting connection may send before it is routed; more closes it.
+    static let waitingPacketsMax = 1024
+
     func connected(_ connect: Connect, on connection: any MQTTConnection) {
         var clientID = connect.clientID
         if clientID.isEmpty {
@@ -184,38 +190,94 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
             }
             clientID = "iris-\(context.node.configuration.nodeID.rawValue)-\(connection.id.rawValue)-\(UInt32.random(in: 0...UInt32.max))"
         }
+        var forwarded = connect
+        forwarded.clientID = clientID
         let shard = ClientPlacement.partition(of: clientID, partitionCount: shards.count)
+        context.connections.insert(ConnectionTable.Entry(shard: shard, connection: connection, pending: []), for: connection.id.rawValue)
+        route(forwarded, shard: shard, connection: connection, deadline: ContinuousClock.now + Self.ownerWait)
+    }
+
+    /// Hands a connection to its shard here, or relays it to the partition's leader, or waits
+    /// (on the connection's event loop, so its packets keep their order) while no node serves
+    /// the partition yet.
+    private func route(_ connect: Connect, shard: Int, connection: any MQTTConnection, deadline: ContinuousClock.Instant) {
+        let id = connection.id.rawValue
+        let token = ConnectionToken(id)
         if shards[shard].isActive {
-            context.connections.insert(ConnectionTable.Entry(shard: shard, connection: connection), for: connection.id.rawValue)
-            shards[shard].handle(.connect(ConnectionToken(connection.id.rawValue), clientID: clientID, connect, epoch: UInt64.random(in: 1...UInt64.max)))
+            guard let waiting = context.connections.update(id, { entry -> [MQTTPacket] in
+                defer { entry.pending = nil }
+                return entry.pending ?? []
+            }) else { return }
+            shards[shard].handle(.connect(token, clientID: connect.clientID, connect, epoch: UInt64.random(in: 1...UInt64.max)))
+            for packet in waiting { shards[shard].handle(.packet(token, packet)) }
             return
         }
         let leader = replicas[shard].status.leader
-        guard let leader, leader != nodeID, let upstream = settings.peers[leader] else {
-            connection.send([.connack(sessionPresent: false, returnCode: .serverUnavailable)])
-            connection.close(reason: "partition \(shard) has no leader serving MQTT yet; try again")
+        if let leader, leader != nodeID, let upstream = settings.peers[leader] {
+            // Another node owns the session: relay to it (SPEC.md §16.7).
+            let relay = UpstreamRelay(client: connection, logger: logger)
+            guard let waiting = context.connections.update(id, { entry -> [MQTTPacket] in
+                defer {
+                    entry.pending = nil
+                    entry.relay = relay
+                }
+                return entry.pending ?? []
+            }) else { return }
+            for packet in waiting { relay.forward(packet) }
+            relay.start(connect: connect, upstream: upstream, group: group) { [self] _ in
+                connection.eventLoop.execute { [self] in
+                    // Back to waiting, with what the relay held, then try again.
+                    let held = relay.takePending()
+                    let waiting: Bool? = context.connections.update(id) { entry in
+                        entry.relay = nil
+                        entry.pending = held
+                        return true
+                    }
+                    guard waiting != nil else { return }
+                    retry(connect, shard: shard, connection: connection, deadline: deadline)
+                }
+            }
             return
         }
-        // Another node owns the session: relay to it (SPEC.md §16.7).
-        var forwarded = connect
-        forwarded.clientID = clientID
-        let relay = UpstreamRelay(client: connection, logger: logger)
-        context.connections.insert(ConnectionTable.Entry(shard: shard, connection: connection, relay: relay), for: connection.id.rawValue)
-        relay.start(connect: forwarded, upstream: upstream, group: group)
+        retry(connect, shard: shard, connection: connection, deadline: deadline)
+    }
+
+    private func retry(_ connect: Connect, shard: Int, connection: any MQTTConnection, deadline: ContinuousClock.Instant) {
+        guard ContinuousClock.now < deadline else {
+            context.connections.remove(connection.id.rawValue)
+            connection.send([.connack(sessionPresent: false, returnCode: .serverUnavailable)])
+            connection.close(reason: "no node serves partition \(shard) within \(Self.ownerWait); try again")
+            return
+        }
+        connection.eventLoop.scheduleTask(in: .milliseconds(50)) { [self] in
+            route(connect, shard: shard, connection: connection, deadline: deadline)
+        }
     }
 
     func received(_ packet: MQTTPacket, on connection: any MQTTConnection) {
-        guard let entry = context.connections.entry(for: connection.id.rawValue) else { return }
-        if let relay = entry.relay {
-            relay.forward(packet)
-        } else {
-            shards[entry.shard].handle(.packet(ConnectionToken(connection.id.rawValue), packet))
+        let id = connection.id.rawValue
+        enum Target { case shard(Int), relay(UpstreamRelay), held, overflow }
+        let target = context.connections.update(id) { entry -> Target in
+            if entry.pending != nil {
+                guard entry.pending!.count < Self.waitingPacketsMax else { return .overflow }
+                entry.pending!.append(packet)
+                return .held
+            }
+            if let relay = entry.relay { return .relay(relay) }
+            return .shard(entry.shard)
+        }
+        switch target {
+        case .shard(let shard): shards[shard].handle(.packet(ConnectionToken(id), packet))
+        case .relay(let relay): relay.forward(packet)
+        case .overflow: connection.close(reason: "more than \(Self.waitingPacketsMax) packets before the session's owner was found")
+        case .held, nil: break
         }
     }
 
     func closed(_ connection: any MQTTConnection, graceful: Bool, reason: String) {
         guard let entry = context.connections.remove(connection.id.rawValue) else { return }
         logger.debug("mqtt: \(connection.remoteDescription) closed: \(reason)")
+        if entry.pending != nil { return }
         if let relay = entry.relay {
             relay.clientClosed(graceful: graceful)
         } else {

@@ -30,8 +30,10 @@ final class UpstreamRelay: Sendable {
         self.logger = logger
     }
 
-    /// Connects to `upstream` and sends the client's CONNECT (with keep-alive 0).
-    func start(connect: Connect, upstream: Endpoint, group: any EventLoopGroup) {
+    /// Connects to `upstream` and sends the client's CONNECT (with keep-alive 0). When the owner
+    /// cannot be reached, `unreachable` is called (nothing has been sent to the client): the
+    /// router routes the connection again, with the packets `takePending()` returns.
+    func start(connect: Connect, upstream: Endpoint, group: any EventLoopGroup, unreachable: @escaping @Sendable (any Error) -> Void) {
         var upstreamConnect = connect
         upstreamConnect.keepAliveSeconds = 0
         let forwarded = upstreamConnect
@@ -59,9 +61,8 @@ final class UpstreamRelay: Sendable {
                 }
                 Self.write([.connect(forwarded)] + pending, to: channel)
             case .failure(let error):
-                logger.warning("mqtt: relaying \(client.remoteDescription) to \(upstream): \(error)")
-                client.send([.connack(sessionPresent: false, returnCode: .serverUnavailable)])
-                client.close(reason: "the node that owns this session (\(upstream)) cannot be reached: \(error)")
+                logger.info("mqtt: relaying \(client.remoteDescription) to \(upstream): \(error)")
+                unreachable(error)
             }
         }
     }
@@ -74,6 +75,15 @@ final class UpstreamRelay: Sendable {
             return nil
         }
         if let channel { Self.write([packet], to: channel) }
+    }
+
+    /// The packets buffered while the owner was being reached (after `unreachable`).
+    func takePending() -> [MQTTPacket] {
+        state.withLock { state in
+            state.closed = true
+            defer { state.pending = [] }
+            return state.pending
+        }
     }
 
     /// The client's connection ended: DISCONNECT upstream when it was graceful, else a plain

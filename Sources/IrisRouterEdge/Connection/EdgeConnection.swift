@@ -36,6 +36,8 @@ final class EdgeConnection: MQTTConnection {
     }
 
     var isWritable: Bool { channel.isWritable }
+
+    var eventLoop: any EventLoop { channel.eventLoop }
 }
 
 extension EdgeConnection: CustomStringConvertible {

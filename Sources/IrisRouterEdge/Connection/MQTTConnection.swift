@@ -1,4 +1,5 @@
 import IrisMQTT
+import NIOCore
 
 /// One client connection as the router sees it: past a valid CONNECT, until `closed` is reported.
 /// Thread-safe: every member may be called from any thread.
@@ -23,4 +24,8 @@ public protocol MQTTConnection: AnyObject, Sendable {
     /// when they drop below `outboxLowWaterBytes`. While it is false the edge also stops reading
     /// from the client (backpressure), so a client that sends but never reads cannot grow the outbox.
     var isWritable: Bool { get }
+
+    /// The event loop the connection's delegate calls come from: work scheduled here is ordered
+    /// with them.
+    var eventLoop: any EventLoop { get }
 }
