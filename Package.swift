@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "irisd", targets: ["irisd"]),
         .library(name: "IrisClient", targets: ["IrisClient"]),
         .executable(name: "iris-bench-cluster", targets: ["iris-bench-cluster"]),
+        .executable(name: "iris-mqtt-bench", targets: ["iris-mqtt-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -184,6 +185,16 @@ let package = Package(
             name: "iris-bench-cluster",
             dependencies: ["IrisClient", "IrisLog", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             path: "Tools/iris-bench/Cluster"
+        ),
+        // MQTT load generator (pairs and fan-out) for irisd and Mosquitto alike; see Tools/iris-mqtt-bench.
+        .executableTarget(
+            name: "iris-mqtt-bench",
+            dependencies: [
+                "IrisMQTT", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/iris-mqtt-bench",
+            exclude: ["vs-mosquitto.sh", "results"]
         ),
         .testTarget(
             name: "IrisNetworkTests",
