@@ -24,6 +24,7 @@ swift build -c release --product iris-power-loss
 swift build -c release --product iris-crash
 swift build -c release --product iris-sim
 swift build -c release --product irisd
+swift build -c release --product iris-log
 
 step "power loss on the simulated disk: 10,000 seeds"
 .build/release/iris-power-loss 10000 --json
@@ -39,9 +40,13 @@ step "chaos: 3 irisd nodes under kill -9, pauses and network partitions for 60 s
 Tools/iris-chaos/run.sh --self-test
 Tools/iris-chaos/run.sh --nodes 3 --duration 60 --seed 1 --json
 
-step "mqtt: standard clients (paho-mqtt, mosquitto_pub/sub) against irisd, kill -9 loses nothing; Mosquitto for comparison"
-MQTT_BROKER=irisd IRISD="$PWD/.build/release/irisd" python3 -m pytest -q Tests/mqtt
+step "mqtt: standard clients (paho-mqtt, mosquitto_pub/sub) against irisd, kill -9 loses nothing (one node, and a partition leader of 3); Mosquitto for comparison"
+MQTT_BROKER=irisd IRISD="$PWD/.build/release/irisd" IRIS_LOG="$PWD/.build/release/iris-log" python3 -m pytest -q Tests/mqtt
 Tools/mqtt-durability/run.sh --broker irisd --irisd "$PWD/.build/release/irisd" --count 2000 --json
+for kill in subscriber-leader publisher-leader; do
+    Tools/mqtt-durability/run.sh --broker iris-cluster --kill "$kill" --irisd "$PWD/.build/release/irisd" \
+        --iris-log "$PWD/.build/release/iris-log" --count 2000 --json
+done
 Tools/mqtt-durability/run.sh --broker mosquitto --count 2000 --expect-loss --json
 
 step "iris-bench smoke: every subcommand once, tiny sizes"
