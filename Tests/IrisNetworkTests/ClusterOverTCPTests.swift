@@ -8,6 +8,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 import Testing
 
 @testable import IrisDaemon
@@ -32,16 +33,23 @@ struct ServedNode {
     }
 }
 
-/// Free TCP ports on 127.0.0.1, found by binding port 0 (then released for the node).
+/// Ports `freePorts` has handed out in this process: never handed out twice, so suites running
+/// side by side cannot both be given a port the kernel offered again after it was released.
+private let handedOutPorts = Mutex<Set<Int>>([])
+
+/// Free TCP ports on 127.0.0.1, found by binding port 0 (then released for the node); each one
+/// handed out once per process.
 func freePorts(_ count: Int) throws -> [Int] {
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     defer { try? group.syncShutdownGracefully() }
-    var channels: [any Channel] = []
-    for _ in 0..<count {
-        channels.append(try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait())
+    var ports: [Int] = []
+    for _ in 0..<(count * 20) where ports.count < count {
+        let channel = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
+        defer { try? channel.close().wait() }
+        guard let port = channel.localAddress?.port else { continue }
+        if handedOutPorts.withLock({ $0.insert(port).inserted }) { ports.append(port) }
     }
-    let ports = channels.compactMap { $0.localAddress?.port }
-    for channel in channels { try channel.close().wait() }
+    guard ports.count == count else { throw ChannelError.inappropriateOperationForState }
     return ports
 }
 

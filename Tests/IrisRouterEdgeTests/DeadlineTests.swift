@@ -10,7 +10,9 @@ import Testing
         try await EdgeHarness.run { edge in
             let start = ContinuousClock.now
             let silent = try await edge.connectedClient(keepAlive: 1, clientID: "silent")
-            let pinging = try await edge.connectedClient(keepAlive: 1, clientID: "pinging")
+            // Keep-alive 2 (closed after 3 s of silence): the test outlives that by pinging, with room for
+            // a test process starved by other suites on a loaded machine.
+            let pinging = try await edge.connectedClient(keepAlive: 2, clientID: "pinging")
             let unlimited = try await edge.connectedClient(keepAlive: 0, clientID: "unlimited")
             var pings = 0
             while !silent.isClosed, ContinuousClock.now < start + .seconds(6) {
@@ -20,8 +22,8 @@ import Testing
             }
             let closedAt = try #require(silent.closedAt)
             #expect(closedAt - start >= .milliseconds(1500), "closed after \(closedAt - start)")
-            // Idle as long again: the pinging and the keep-alive-0 clients stay open.
-            for _ in 0..<4 {
+            // Long past the pinging client's 3 s: it and the keep-alive-0 client stay open.
+            for _ in 0..<10 {
                 try await Task.sleep(for: .milliseconds(400))
                 try await pinging.send(HandMade.pingreq)
                 pings += 1
