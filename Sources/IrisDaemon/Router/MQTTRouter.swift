@@ -285,10 +285,9 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         }
     }
 
-    func writable(_ connection: any MQTTConnection) {
-        guard let entry = context.connections.entry(for: connection.id.rawValue) else { return }
-        shards[entry.shard].handle(.writable(ConnectionToken(connection.id.rawValue)))
-    }
+    /// Nothing to do: a session's window of unacknowledged deliveries bounds what it is sent, and
+    /// the edge stops reading from a client it cannot write to.
+    func writable(_ connection: any MQTTConnection) {}
 
     /// Messages indexed by topic over every partition, and the indexes' bytes: metrics.
     var indexFigures: (messages: Int, bytes: Int) {

@@ -19,7 +19,6 @@ final class PartitionFeed: Sendable {
         var position: UInt64 = 0
         var index = TopicIndex()
         var retained = RetainedTable()
-        var malformed = 0
     }
 
     init(partition: Int, replica: PartitionReplica, logger: Logger) {
@@ -77,7 +76,6 @@ final class PartitionFeed: Sendable {
                 }
             }
             state.position = end
-            state.malformed += malformed.count
         }
         let messagesOnly = decoded.filter { if case .message = $0.record { true } else { false } }
         for shard in shards {
@@ -129,7 +127,7 @@ final class PartitionFeed: Sendable {
 
     /// Retained entries of this partition whose topic `filter` matches.
     func retained(matching filter: TopicFilter, limit: Int) -> [(topic: String, entry: RetainedTable.Entry)] {
-        state.withLock { $0.retained.matching(filter, after: nil, limit: limit) }
+        state.withLock { $0.retained.matching(filter, limit: limit) }
     }
 
     /// Indexed messages and the index's memory: for the metric of bytes per indexed message.

@@ -81,8 +81,6 @@ final class RouterShard: Sendable {
                 let (messages, granted) = RetainedLookup.find(subscriptions, in: feeds)
                 self.handle(.retained(clientID: clientID, epoch: epoch, messages: messages, granted: granted))
             }
-        case .log(let line):
-            router.logger.info("mqtt shard \(partition): \(line)")
         }
     }
 }

@@ -27,11 +27,10 @@ public struct RetainedTable: Sendable {
         entries[topic] = Entry(offset: offset, timestampMicroseconds: timestampMicroseconds, clears: clears)
     }
 
-    /// Entries whose topic `filter` matches, at most `limit`, in topic order after `after`.
-    public func matching(_ filter: TopicFilter, after: String?, limit: Int) -> [(topic: String, entry: Entry)] {
+    /// Entries whose topic `filter` matches, at most `limit`, in topic order.
+    public func matching(_ filter: TopicFilter, limit: Int) -> [(topic: String, entry: Entry)] {
         var found: [(topic: String, entry: Entry)] = []
         for (topic, entry) in entries {
-            if let after, topic <= after { continue }
             guard let name = try? TopicName(validating: topic), filter.matches(name) else { continue }
             found.append((topic, entry))
         }

@@ -61,8 +61,6 @@ public struct ShardCore {
             }
         case .closed(let token, let graceful):
             close(token, graceful: graceful, into: &actions)
-        case .writable:
-            break
         case .committed(let partition, let start, let end, let records):
             precondition(start == feedPositions[partition], "a partition's records reach a shard in order, once")
             for entry in records {

@@ -74,8 +74,6 @@ public enum ShardEvent: Sendable {
     case packet(ConnectionToken, MQTTPacket)
     /// The connection ended; `graceful` when the client sent DISCONNECT.
     case closed(ConnectionToken, graceful: Bool)
-    /// The connection's outbox has room again.
-    case writable(ConnectionToken)
     /// Committed records of `partition` from `start` (inclusive) to `end` (exclusive), in order,
     /// already decoded (records that are not the router's are left out).
     case committed(partition: Int, start: UInt64, end: UInt64, records: [(offset: UInt64, timestampMicroseconds: Int64, clientID: String, record: RouterRecord)])
@@ -113,6 +111,4 @@ public enum ShardAction: Sendable, Equatable {
     case fetch(clientID: String, epoch: UInt64, references: [MessageReference])
     /// Find the retained messages matching each filter; answer with `retained`.
     case fetchRetained(clientID: String, epoch: UInt64, subscriptions: [Subscription])
-    /// A log line for the operator.
-    case log(String)
 }

@@ -33,7 +33,6 @@ final class RouterHarness {
     /// Broken rules seen while carrying out actions (an acknowledgement before its commit, a loop
     /// that did not settle).
     private(set) var violations: [String] = []
-    private(set) var logLines: [String] = []
 
     init(partitionCount: Int = 4, flightsMax: Int = 256, catchUpLimit: Int = 256, acksPerCursorRecord: Int = 1024,
         denyFilters: [TopicFilter] = []) {
@@ -215,8 +214,6 @@ final class RouterHarness {
             logs.append(records, to: shard)
         case .catchUp, .fetch, .fetchRetained:
             reads.append((shard, action))
-        case .log(let line):
-            logLines.append(line)
         }
     }
 
