@@ -79,7 +79,7 @@ final class PartitionDirectory: Sendable {
         }
     }
 
-    /// Refreshes every `refreshInterval`, and within about 50 ms of a request, until `stopped`.
+    /// Refreshes every `refreshInterval`, and within about 50 ms of a request, while `running()`.
     func maintain(while running: @Sendable () -> Bool) async {
         var last = ContinuousClock.now - Self.refreshInterval
         while running() {
