@@ -15,8 +15,10 @@ final class PartitionDirectory: Sendable {
     struct Entry: Sendable, Equatable {
         /// The leader, if a node that hosts the partition knows one.
         var leader: NodeID?
-        /// The highest commit end any of its replicas reported.
-        var commitEnd: UInt64
+        /// The highest commit end any of its replicas reported, once its leader reported one
+        /// above 0 (commit offsets are volatile: after a restart a replica reports 0 until its
+        /// leader's term-start marker commits, SPEC.md §9.3); nil before.
+        var commitEnd: UInt64?
         /// When the STATUS round that saw this started.
         var sampled: ContinuousClock.Instant
     }
@@ -61,21 +63,26 @@ final class PartitionDirectory: Sendable {
             for await answer in tasks { if let answer { answers.append(answer) } }
             return answers
         }
-        var seen: [Int: (entry: Entry, term: UInt64)] = [:]
+        var seen: [Int: (entry: Entry, term: UInt64, highest: UInt64, leaderReported: Bool)] = [:]
         for answer in answers {
             for status in answer.partitions where partitions.contains(Int(status.partition)) {
                 let partition = Int(status.partition)
-                var current = seen[partition] ?? (Entry(leader: nil, commitEnd: 0, sampled: started), 0)
-                current.entry.commitEnd = max(current.entry.commitEnd, status.commitEnd.rawValue)
+                var current = seen[partition] ?? (Entry(leader: nil, commitEnd: nil, sampled: started), 0, 0, false)
+                current.highest = max(current.highest, status.commitEnd.rawValue)
                 if let leader = status.leaderNodeID, leader != 0, status.term.rawValue >= current.term {
                     current.entry.leader = NodeID(leader)
                     current.term = status.term.rawValue
                 }
+                if status.leaderNodeID == answer.nodeID, status.commitEnd.rawValue > 0 { current.leaderReported = true }
                 seen[partition] = current
             }
         }
         entries.withLock { entries in
-            for (partition, value) in seen { entries[partition] = value.entry }
+            for (partition, value) in seen {
+                var entry = value.entry
+                entry.commitEnd = value.leaderReported ? value.highest : nil
+                entries[partition] = entry
+            }
         }
     }
 
