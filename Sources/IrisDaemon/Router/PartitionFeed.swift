@@ -31,8 +31,8 @@ final class PartitionFeed: Sendable {
     /// Where the feed has read to.
     var position: UInt64 { state.withLock { $0.position } }
 
-    /// The partition's commit end, once it has a leader and everything in its log at start is
-    /// committed; nil while it has neither (a new leader commits its term-start marker first).
+    /// The commit end to read up to before serving, once the source knows it
+    /// (`CommittedRecordSource.settledCommitEnd`); nil until then.
     var settledCommitEnd: UInt64? { source.settledCommitEnd }
 
     var isStopped: Bool { source.isStopped }
