@@ -153,4 +153,40 @@ struct RemoteRecordSourceTests {
         await client.close()
         await cluster.stop()
     }
+
+    @Test("with --tls-dir, a node reads another's partition over the client protocol with its own node certificate")
+    func readsOverMutualTLS() async throws {
+        let ports = try freePorts(3)
+        let members = Dictionary(uniqueKeysWithValues: (0..<3).map { (NodeID(UInt64($0 + 1)), Endpoint(host: "127.0.0.1", port: ports[$0])) })
+        let certificates = TestNodes.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: certificates) }
+        try DevelopmentCertificates.mint(directory: certificates, nodes: members.keys.sorted(), hosts: ["127.0.0.1"], overwrite: true)
+        let configurations = (1...3).map { id in
+            var configuration = NodeConfiguration(
+                dataDirectory: TestNodes.temporaryDirectory(), nodeID: NodeID(UInt64(id)), members: members,
+                partitionCount: 1, replicaCount: 3)
+            configuration.tlsDirectory = certificates
+            return configuration
+        }
+        defer { for configuration in configurations { try? FileManager.default.removeItem(atPath: configuration.dataDirectory) } }
+        let nodes = try configurations.map { try ServedNode.start($0) }
+        let addresses = members.keys.sorted().map { members[$0]!.description }
+        let writer = try IrisClient(endpoints: addresses, tls: IrisTLS.clientContext(directory: TLSDirectory(path: certificates), role: .client))
+        _ = try await writer.append(partition: 0, records: (0..<5).map { Record(value: Array("tls-\($0)".utf8)) })
+
+        // What NodeServer hands the router: the context node 1 dials its peers with.
+        let nodeContext = try PeerTLSContexts(directory: TLSDirectory(path: certificates), nodeID: NodeID(1)).client
+        let client = try IrisClient(endpoints: addresses, tls: nodeContext)
+        let directory = PartitionDirectory(partitions: [0], addresses: addresses, client: client)
+        let source = RemoteRecordSource(partition: 0, client: client, directory: directory, tick: .milliseconds(25), logger: TestNodes.quiet)
+        await directory.refresh()
+        #expect(directory.leader(of: 0) != nil)
+        let end = try #require(source.settledCommitEnd)
+        let records = try await Self.drain(source, from: 0, count: Int(end))
+        #expect(Self.values(records) == (0..<5).map { "tls-\($0)" })
+        source.stop()
+        await client.close()
+        await writer.close()
+        for node in nodes { await node.stop() }
+    }
 }
