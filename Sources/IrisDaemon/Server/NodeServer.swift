@@ -69,7 +69,7 @@ package final class NodeServer: Service, Sendable {
             }
             router = try MQTTRouter(
                 node: node, settings: MQTTRouter.Settings(endpoint: endpoint, peers: configuration.mqttPeers, denyFilters: filters),
-                group: group, logger: logger)
+                clientTLS: contexts?.client, group: group, logger: logger)
         } else {
             router = nil
         }
