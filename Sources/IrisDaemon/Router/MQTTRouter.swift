@@ -17,11 +17,14 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         var peers: [NodeID: Endpoint] = [:]
         var denyFilters: [TopicFilter] = []
         var maxPacketBytes = 1 << 20
+        /// Each shard's bound on appends in flight (SPEC.md §16.3, admission control).
+        var admission = AppendAdmission.Limits()
     }
 
     let settings: Settings
     private let context: RouterContext
-    private let shards: [RouterShard]
+    /// One per partition, in partition order.
+    let shards: [RouterShard]
     private let server = Mutex<MQTTServer?>(nil)
     private let stopping = Atomic<Bool>(false)
     private let logger: Logger
@@ -43,7 +46,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         self.context = context
         self.shards = (0..<partitionCount).map { index in
             RouterShard(configuration: ShardConfiguration(partition: index, partitionCount: partitionCount, denyFilters: settings.denyFilters),
-                router: context)
+                admissionLimits: settings.admission, router: context)
         }
         self.settings = settings
         self.logger = logger
@@ -293,6 +296,9 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
     var indexFigures: (messages: Int, bytes: Int) {
         context.feeds.reduce((0, 0)) { ($0.0 + $1.indexFigures.messages, $0.1 + $1.indexFigures.bytes) }
     }
+
+    /// Connections paused by admission control, over every shard: a metric.
+    var pausedConnections: Int { shards.reduce(0) { $0 + $1.admissionFigures.paused } }
 
     /// Connections past CONNECT and sessions kept: metrics.
     var counts: (connections: Int, sessions: Int) {
