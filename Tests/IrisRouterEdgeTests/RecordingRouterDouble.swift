@@ -21,6 +21,10 @@ final class RecordingRouterDouble: MQTTConnectionDelegate {
 
     private let state = Mutex<(events: [Event], connections: [any MQTTConnection])>(([], []))
 
+    /// When set, every PUBLISH pauses its connection's reading while it is handled (as admission
+    /// control does).
+    let pausesOnPublish = Atomic<Bool>(false)
+
     var events: [Event] { state.withLock { $0.events } }
 
     /// The connections that reached `connected`, in order.
@@ -43,6 +47,7 @@ final class RecordingRouterDouble: MQTTConnectionDelegate {
 
     func received(_ packet: MQTTPacket, on connection: any MQTTConnection) {
         state.withLock { $0.events.append(.received(connection.id, packet)) }
+        if case .publish = packet, pausesOnPublish.load(ordering: .relaxed) { connection.pauseReading() }
         if case .publish(let publish) = packet, publish.qos == .atLeastOnce {
             connection.send([.puback(packetID: publish.packetID)])
         }

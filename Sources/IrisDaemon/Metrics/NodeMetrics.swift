@@ -16,6 +16,8 @@ struct NodeMetrics: Sendable {
     let mqttConnections = Gauge(label: "iris_mqtt_connections")
     /// MQTT sessions kept (connected, or offline with clean session 0).
     let mqttSessions = Gauge(label: "iris_mqtt_sessions")
+    /// MQTT connections whose reading is paused by their shard's admission control (SPEC.md §16.3).
+    let mqttPausedConnections = Gauge(label: "iris_mqtt_paused_connections")
     /// Messages in the router's topic indexes, and the indexes' bytes (bytes per indexed message
     /// is their ratio).
     let mqttIndexedMessages = Gauge(label: "iris_mqtt_indexed_messages")

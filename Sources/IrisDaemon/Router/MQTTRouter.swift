@@ -19,12 +19,14 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         var peers: [NodeID: Endpoint] = [:]
         var denyFilters: [TopicFilter] = []
         var maxPacketBytes = 1 << 20
+        /// Each shard's bound on appends in flight (SPEC.md §16.3, admission control).
+        var admission = AppendAdmission.Limits()
     }
 
     let settings: Settings
     private let context: RouterContext
     /// The shard of each partition this node hosts, by partition; nil for the others.
-    private let shards: [RouterShard?]
+    let shards: [RouterShard?]
     /// The shards of the partitions this node hosts.
     private let hostedShards: [RouterShard]
     /// Leaders and commit ends of the partitions this node does not host; nil when it hosts all.
@@ -77,7 +79,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         let shards = (0..<partitionCount).map { index -> RouterShard? in
             guard !remote.contains(index) else { return nil }
             return RouterShard(configuration: ShardConfiguration(partition: index, partitionCount: partitionCount, denyFilters: settings.denyFilters),
-                router: context)
+                admissionLimits: settings.admission, router: context)
         }
         self.shards = shards
         self.hostedShards = shards.compactMap { $0 }
@@ -369,6 +371,9 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
     var indexFigures: (messages: Int, bytes: Int) {
         context.feeds.reduce((0, 0)) { ($0.0 + $1.indexFigures.messages, $0.1 + $1.indexFigures.bytes) }
     }
+
+    /// Connections paused by admission control, over every shard: a metric.
+    var pausedConnections: Int { hostedShards.reduce(0) { $0 + $1.admissionFigures.paused } }
 
     /// Connections past CONNECT and sessions kept: metrics.
     var counts: (connections: Int, sessions: Int) {

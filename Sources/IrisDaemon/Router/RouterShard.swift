@@ -6,10 +6,13 @@ import Synchronization
 
 /// The shell of one shard: its `ShardCore` behind a lock, and the actions it asks for carried
 /// out in order (SPEC.md §16.3). One per partition; nothing is shared between shards but the
-/// connection table.
+/// connection table. Its `AppendAdmission` bounds the appends in flight: while the bound is
+/// reached, the connections that send to the shard are paused and their events held.
 final class RouterShard: Sendable {
     let partition: Int
     private let core: Mutex<ShardCore>
+    /// Taken inside `core`'s lock, or alone (an append's answer may come inside `handle`).
+    private let admission: Mutex<AppendAdmission>
     private let activeState = Atomic<Bool>(false)
 
     /// This node leads the partition and the shard serves its sessions (SPEC.md §16.7).
@@ -21,27 +24,63 @@ final class RouterShard: Sendable {
         activeState.store(true, ordering: .releasing)
     }
 
-    /// Stops serving: another node leads.
+    /// Stops serving: another node leads. Held events are dropped (nothing they carried was
+    /// acknowledged) and their connections closed, as the core closes its own.
     func deactivate() {
         activeState.store(false, ordering: .releasing)
-        handle(.resigned)
+        core.withLock { core in
+            for token in admission.withLock({ $0.dropHeld() }) {
+                router.connections.entry(for: token.rawValue)?.connection.close(
+                    reason: "this node no longer leads the session's partition; reconnect")
+            }
+            run(.resigned, in: &core)
+        }
     }
     private let router: RouterContext
 
-    init(configuration: ShardConfiguration, router: RouterContext) {
+    init(configuration: ShardConfiguration, admissionLimits: AppendAdmission.Limits, router: RouterContext) {
         self.partition = configuration.partition
         self.core = Mutex(ShardCore(configuration: configuration))
+        self.admission = Mutex(AppendAdmission(limits: admissionLimits))
         self.router = router
     }
 
     /// Sessions and connections of this shard: metrics.
     var counts: (sessions: Int, connections: Int) { core.withLock { ($0.sessionCount, $0.connectionCount) } }
 
+    /// Admission figures of this shard: connections paused now, records in flight now and at most.
+    var admissionFigures: (paused: Int, recordsInFlight: Int, recordsInFlightPeak: Int) {
+        admission.withLock { ($0.pausedCount, $0.recordsInFlight, $0.recordsInFlightPeak) }
+    }
+
     /// Runs one event through the core and carries out its actions before the next event:
-    /// appends are queued in order, packets written in order.
+    /// appends are queued in order, packets written in order. An event from a connection goes
+    /// through admission first: held (and the connection paused) while the bound is reached.
     func handle(_ event: ShardEvent) {
         core.withLock { core in
-            for action in core.handle(event) { execute(action) }
+            if let (token, isClose) = event.sender {
+                let decision = admission.withLock { $0.offer(event, from: token, isClose: isClose) }
+                if case .hold(let pause) = decision {
+                    if pause { router.connections.entry(for: token.rawValue)?.connection.pauseReading() }
+                    return
+                }
+            }
+            run(event, in: &core)
+        }
+    }
+
+    private func run(_ event: ShardEvent, in core: inout ShardCore) {
+        for action in core.handle(event) { execute(action) }
+    }
+
+    /// Runs held events, in arrival order, until none is left or the bound is reached again;
+    /// resumes each connection whose held events have all run.
+    private func release() {
+        core.withLock { core in
+            while let release = admission.withLock({ $0.nextRelease() }) {
+                run(release.event, in: &core)
+                if release.resume { router.connections.entry(for: release.token.rawValue)?.connection.resumeReading() }
+            }
         }
     }
 
@@ -52,7 +91,13 @@ final class RouterShard: Sendable {
         case .close(let token, let reason):
             router.connections.entry(for: token.rawValue)?.connection.close(reason: reason)
         case .append(let records, let tokens):
+            let bytes = records.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) }
+            admission.withLock { $0.started(records: records.count, bytes: bytes) }
             router.node.enqueueAppend(partition: PartitionID(UInt32(partition)), records: records) { [self] answer in
+                if admission.withLock({ $0.finished(records: records.count, bytes: bytes) }) {
+                    // Not on this shard's lock, as below.
+                    Task { self.release() }
+                }
                 if case .appended = answer { return }
                 // Not on this shard's lock (the answer may come at once, inside `handle`).
                 Task { self.handle(.appendFailed(connections: tokens, reason: "\(answer)")) }
@@ -82,6 +127,17 @@ final class RouterShard: Sendable {
                 let (messages, granted) = await RetainedLookup.find(subscriptions, in: feeds)
                 self.handle(.retained(clientID: clientID, epoch: epoch, messages: messages, granted: granted))
             }
+        }
+    }
+}
+
+extension ShardEvent {
+    /// The connection an event comes from, and whether it is its close; nil for the others.
+    fileprivate var sender: (token: ConnectionToken, isClose: Bool)? {
+        switch self {
+        case .connect(let token, _, _, _), .packet(let token, _): (token, false)
+        case .closed(let token, _): (token, true)
+        default: nil
         }
     }
 }

@@ -131,6 +131,7 @@ package final class NodeServer: Service, Sendable {
             let counts = router.counts
             node.metrics.mqttConnections.record(counts.connections)
             node.metrics.mqttSessions.record(counts.sessions)
+            node.metrics.mqttPausedConnections.record(router.pausedConnections)
             let index = router.indexFigures
             node.metrics.mqttIndexedMessages.record(index.messages)
             node.metrics.mqttIndexBytes.record(index.bytes)

@@ -1,5 +1,6 @@
 import IrisMQTT
 import NIOCore
+import Synchronization
 
 /// The edge's `MQTTConnection`: a channel and what identifies it. Every call is queued on the
 /// channel's event loop, even from that loop, so it is safe from any thread, holds no lock, and
@@ -9,6 +10,7 @@ final class EdgeConnection: MQTTConnection {
     let id: ConnectionID
     let remoteDescription: String
     private let channel: any Channel
+    private let readingPaused = Atomic<Bool>(false)
 
     init(id: ConnectionID, remoteDescription: String, channel: any Channel) {
         self.id = id
@@ -34,6 +36,20 @@ final class EdgeConnection: MQTTConnection {
             channel.triggerUserOutboundEvent(CloseRequest(reason: reason), promise: nil)
         }
     }
+
+    /// Set at once, from any thread: `MQTTConnectionHandler` tests it before each packet.
+    func pauseReading() { readingPaused.store(true, ordering: .releasing) }
+
+    func resumeReading() {
+        readingPaused.store(false, ordering: .releasing)
+        let channel = channel
+        channel.eventLoop.execute {
+            channel.triggerUserOutboundEvent(ResumeReadingRequest(), promise: nil)
+        }
+    }
+
+    /// True between `pauseReading()` and `resumeReading()`.
+    var isReadingPaused: Bool { readingPaused.load(ordering: .acquiring) }
 
     var isWritable: Bool { channel.isWritable }
 

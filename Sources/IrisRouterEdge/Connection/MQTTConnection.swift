@@ -25,6 +25,18 @@ public protocol MQTTConnection: AnyObject, Sendable {
     /// from the client (backpressure), so a client that sends but never reads cannot grow the outbox.
     var isWritable: Bool { get }
 
+    /// Stops reading from the client (admission control, SPEC.md §16.3): no packet after the one
+    /// being handled reaches the delegate, and the socket is not read, so TCP pushes back on the
+    /// client, until `resumeReading()`. Called while the delegate handles one of this connection's
+    /// packets, it takes effect before the next one. Bytes already read are kept (at most one
+    /// read's worth); the keep-alive deadline does not pass while reading is paused.
+    func pauseReading()
+
+    /// Hands the delegate the packets read before `pauseReading()`, in order, then reads the
+    /// socket again (unless the outbox is above its high-water mark). Safe to call for a
+    /// connection that is not paused or already closed: it does nothing then.
+    func resumeReading()
+
     /// The event loop the connection's delegate calls come from: work scheduled here is ordered
     /// with them.
     var eventLoop: any EventLoop { get }

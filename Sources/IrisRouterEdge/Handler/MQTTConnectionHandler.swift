@@ -67,6 +67,9 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, TimingWheelMember {
 
     private var isOpen: Bool { phase == .awaitingConnect || phase == .connected }
 
+    /// The router paused reading (admission control): packets stay undecoded in `cumulation`.
+    private var isReadingPaused: Bool { connection?.isReadingPaused ?? false }
+
     private var remote: String { connection?.remoteDescription ?? "unknown peer" }
 
     // MARK: Lifecycle
@@ -142,7 +145,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, TimingWheelMember {
 
     private func decodePackets(from buffer: inout ByteBuffer) {
         let decoder = edge.decoder
-        while isOpen, buffer.readableBytes > 0 {
+        while isOpen, !isReadingPaused, buffer.readableBytes > 0 {
             let decoded: (packet: MQTTPacket, byteCount: Int)?
             do throws(MQTTError) {
                 decoded = try buffer.withUnsafeReadableBytes { (bytes) throws(MQTTError) in try decoder.decode(bytes) }
@@ -222,6 +225,11 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, TimingWheelMember {
     }
 
     func triggerUserOutboundEvent(context: ChannelHandlerContext, event: Any, promise: EventLoopPromise<Void>?) {
+        if event is ResumeReadingRequest {
+            resumeReading(context: context)
+            promise?.succeed(())
+            return
+        }
         guard let request = event as? CloseRequest else {
             context.triggerUserOutboundEvent(event, promise: promise)
             return
@@ -230,9 +238,9 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, TimingWheelMember {
         promise?.succeed(())
     }
 
-    /// Holds the read back while the outbox is above its high-water mark.
+    /// Holds the read back while the outbox is above its high-water mark or the router paused reading.
     func read(context: ChannelHandlerContext) {
-        if context.channel.isWritable {
+        if context.channel.isWritable && !isReadingPaused {
             context.read()
         } else {
             readHeld = true
@@ -241,13 +249,28 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, TimingWheelMember {
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if context.channel.isWritable {
-            if readHeld {
+            if readHeld && !isReadingPaused {
                 readHeld = false
                 context.read()
             }
             if phase == .connected, let connection { edge.delegate.writable(connection) }
         }
         context.fireChannelWritabilityChanged()
+    }
+
+    /// The router resumed reading: the packets already read go to the delegate first, in order,
+    /// then the socket is read again (each step stops if the router pauses once more).
+    private func resumeReading(context: ChannelHandlerContext) {
+        guard isOpen, !isReadingPaused else { return }
+        if var pending = cumulation {
+            cumulation = nil
+            decodePackets(from: &pending)
+            if isOpen, pending.readableBytes > 0 { cumulation = pending }
+        }
+        if isOpen, !isReadingPaused, readHeld, context.channel.isWritable {
+            readHeld = false
+            context.read()
+        }
     }
 
     // MARK: Closing
@@ -280,6 +303,12 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, TimingWheelMember {
             edge.logger.info("closing MQTT connection from \(remote): no CONNECT within \(edge.configuration.connectTimeoutSeconds) s")
             beginClose(reason: "no CONNECT within \(edge.configuration.connectTimeoutSeconds) s", graceful: false, flush: false)
         case .connected:
+            guard !isReadingPaused else {
+                // The router does not read: the client's silence is ours.
+                baseTick = loop.tick + 1
+                loop.refile(self)
+                return
+            }
             let what = "keep-alive expired: no packet for 1.5 x \(keepAliveSeconds) s"
             edge.logger.info("closing MQTT connection from \(remote): \(what)")
             beginClose(reason: what, graceful: false, flush: false)
