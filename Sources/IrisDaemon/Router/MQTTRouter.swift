@@ -17,6 +17,8 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         var peers: [NodeID: Endpoint] = [:]
         var denyFilters: [TopicFilter] = []
         var maxPacketBytes = 1 << 20
+        /// When each partition's router state is checkpointed (SPEC.md §16.8).
+        var checkpointPolicy = RouterCheckpointFile.Policy()
     }
 
     let settings: Settings
@@ -37,7 +39,10 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
                 throw .invalidConfiguration(
                     "--mqtt: this node does not host partition \(index); MQTT needs every node to hold every partition (--replicas equal to the number of nodes)")
             }
-            feeds.append(PartitionFeed(partition: index, replica: replica, logger: logger))
+            let checkpoints = RouterCheckpointFile(
+                partitionDirectory: node.configuration.dataDirectory + "/partitions/\(index)", partition: index,
+                partitionCount: partitionCount, policy: settings.checkpointPolicy, logger: logger)
+            feeds.append(PartitionFeed(partition: index, replica: replica, checkpoints: checkpoints, logger: logger))
         }
         let context = RouterContext(node: node, feeds: feeds, logger: logger)
         self.context = context
@@ -104,6 +109,16 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
 
     private func recover() async throws(NodeError) {
         let started = ContinuousClock.now
+        let checkpoints = context.feeds.map { $0.loadCheckpoint() }
+        for (feed, checkpoint) in zip(context.feeds, checkpoints) {
+            if let checkpoint { feed.restore(checkpoint) }
+        }
+        let positions = context.feeds.map(\.position)
+        for (shard, checkpoint) in zip(shards, checkpoints) { shard.restore(checkpoint, feedPositions: positions) }
+        let restored = checkpoints.compactMap { $0 }
+        if !restored.isEmpty {
+            logger.info("mqtt: \(restored.count) of \(checkpoints.count) partitions start from their checkpoints (\(restored.reduce(0) { $0 + $1.sessionCount }) sessions) after \(ContinuousClock.now - started)")
+        }
         var ends: [UInt64?] = Array(repeating: nil, count: context.feeds.count)
         while ends.contains(nil) {
             for (index, feed) in context.feeds.enumerated() where ends[index] == nil { ends[index] = feed.settledCommitEnd }
@@ -121,7 +136,8 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         }
         followLeadership()
         let sessions = shards.reduce(0) { $0 + $1.counts.sessions }
-        logger.info("mqtt: rebuilt \(sessions) sessions from the log in \(ContinuousClock.now - started)")
+        let replayed = zip(context.feeds, positions).reduce(0) { $0 + $1.0.position - $1.1 }
+        logger.info("mqtt: rebuilt \(sessions) sessions in \(ContinuousClock.now - started), reading \(replayed) records past the checkpoints")
     }
 
     /// Serves the sessions of the partitions this node leads, once each shard has read its

@@ -19,12 +19,29 @@ final class PartitionFeed: Sendable {
         var position: UInt64 = 0
         var index = TopicIndex()
         var retained = RetainedTable()
+        /// The record at `position - 1`, for the checkpoint.
+        var lastRecord: RecordStamp?
     }
 
-    init(partition: Int, replica: PartitionReplica, logger: Logger) {
+    /// Where this partition's router checkpoint is kept; nil: none is kept.
+    let checkpoints: RouterCheckpointFile?
+
+    init(partition: Int, replica: PartitionReplica, checkpoints: RouterCheckpointFile?, logger: Logger) {
         self.partition = partition
         self.replica = replica
+        self.checkpoints = checkpoints
         self.logger = logger
+    }
+
+    /// The partition's checkpoint, if one is kept and the log still holds what it covers.
+    func loadCheckpoint() -> RouterCheckpoint? { checkpoints?.load(checkedAgainst: replica.log) }
+
+    /// Starts from `checkpoint`'s position, index and retained table. Before the first `step`.
+    func restore(_ checkpoint: RouterCheckpoint) {
+        state.withLock { state in
+            precondition(state.position == 0, "a feed is restored before it reads")
+            state = FeedState(position: checkpoint.position, index: checkpoint.index, retained: checkpoint.retained, lastRecord: checkpoint.lastRecord)
+        }
     }
 
     /// Where the feed has read to.
@@ -76,12 +93,25 @@ final class PartitionFeed: Sendable {
                 }
             }
             state.position = end
+            state.lastRecord = RecordStamp(last)
         }
         let messagesOnly = decoded.filter { if case .message = $0.record { true } else { false } }
         for shard in shards {
             shard.handle(.committed(partition: partition, start: start, end: end, records: shard.partition == partition ? decoded : messagesOnly))
         }
+        let readBytes = read.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) + 32 }
+        if let checkpoints, checkpoints.isDue(afterReading: readBytes), let own = shards.first(where: { $0.partition == partition }) {
+            checkpoints.write(checkpoint(ledger: own.ledgerState))
+        }
         return true
+    }
+
+    /// The checkpoint of this partition now: between two steps, so the feed and its shard's
+    /// replaying copy (`ledger`) have read the partition to the same offset.
+    func checkpoint(ledger: ShardCore) -> RouterCheckpoint {
+        state.withLock { state in
+            RouterCheckpoint(ledger: ledger, position: state.position, lastRecord: state.lastRecord, index: state.index, retained: state.retained)
+        }
     }
 
     /// Stored messages in `from..<to` whose topic one of `filters` matches, at most `limit`, and
