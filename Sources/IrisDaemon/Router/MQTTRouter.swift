@@ -98,6 +98,16 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
             }
             tasks.addTask { [self] in await tick() }
         }
+        await writeFinalCheckpoints()
+    }
+
+    /// Once the feeds have stopped: each partition's state as read, so a clean restart reads only
+    /// what was committed after (the records of the connections closed at shutdown, mostly).
+    private func writeFinalCheckpoints() async {
+        for (feed, shard) in zip(context.feeds, shards) {
+            guard let checkpoints = feed.checkpoints else { continue }
+            await checkpoints.writeFinal(feed.checkpoint(ledger: shard.ledgerState))
+        }
     }
 
     /// Stops accepting and closes every connection (their wills and closed records are

@@ -70,7 +70,11 @@ final class PartitionFeed: Sendable {
             logger.error("mqtt: partition \(partition): reading committed records: \(error)")
             return false
         }
-        guard let last = read.last else { return false }
+        guard let last = read.last else {
+            // Nothing new: what was read since the last checkpoint is saved once the interval is up.
+            checkpointIfDue(afterReading: 0, shards: shards)
+            return false
+        }
         var decoded: [(offset: UInt64, timestampMicroseconds: Int64, clientID: String, record: RouterRecord)] = []
         var malformed: [String] = []
         for record in read {
@@ -100,10 +104,14 @@ final class PartitionFeed: Sendable {
             shard.handle(.committed(partition: partition, start: start, end: end, records: shard.partition == partition ? decoded : messagesOnly))
         }
         let readBytes = read.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) + 32 }
-        if let checkpoints, checkpoints.isDue(afterReading: readBytes), let own = shards.first(where: { $0.partition == partition }) {
-            checkpoints.write(checkpoint(ledger: own.ledgerState))
-        }
+        checkpointIfDue(afterReading: readBytes, shards: shards)
         return true
+    }
+
+    /// Inside `step`: writes a checkpoint in the background when one is due.
+    private func checkpointIfDue(afterReading bytes: Int, shards: [RouterShard]) {
+        guard let checkpoints, checkpoints.isDue(afterReading: bytes), let own = shards.first(where: { $0.partition == partition }) else { return }
+        checkpoints.write(checkpoint(ledger: own.ledgerState))
     }
 
     /// The checkpoint of this partition now: between two steps, so the feed and its shard's

@@ -96,8 +96,23 @@ final class RouterCheckpointFile: Sendable {
         }
     }
 
-    /// Writes `checkpoint` before returning (at shutdown).
-    func writeNow(_ checkpoint: RouterCheckpoint) {
+    /// Writes `checkpoint` before returning, after the background write in progress (at shutdown);
+    /// nothing when the partition was not read past the last checkpoint.
+    func writeFinal(_ checkpoint: RouterCheckpoint) async {
+        var acquired = false
+        for _ in 0..<1_000 {
+            acquired = writing.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged
+            if acquired { break }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        // Not acquired after 10 s: the background write hangs on the disk; do not race it.
+        guard acquired else { return }
+        defer { writing.store(false, ordering: .releasing) }
+        guard progress.withLock({ $0.bytes > 0 }) else { return }
+        writeNow(checkpoint)
+    }
+
+    private func writeNow(_ checkpoint: RouterCheckpoint) {
         let started = ContinuousClock.now
         let bytes = checkpoint.serialized()
         do throws(StorageError) {
