@@ -160,8 +160,9 @@ let package = Package(
         .target(
             name: "IrisDaemon",
             dependencies: [
-                "IrisNode", "IrisTransport", "IrisClientProtocol", "IrisReplication", "IrisLog", "IrisMQTT", "IrisRouter", "IrisRouterEdge",
+                "IrisNode", "IrisTransport", "IrisClient", "IrisClientProtocol", "IrisReplication", "IrisLog", "IrisMQTT", "IrisRouter", "IrisRouterEdge",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -193,14 +193,16 @@ class IrisdBroker(Broker):
 
 
 class IrisdClusterNode(Broker):
-    """Node `node_id` of a 3-node irisd cluster serving MQTT (3 replicas, 4 partitions)."""
+    """Node `node_id` of an irisd cluster serving MQTT (by default 3 nodes, 3 replicas, 4 partitions)."""
 
     kind = "irisd-node"
     enforces_max_packet_size = True
     supports_subscribe_deny = True
 
-    def __init__(self, irisd_path, data_dir, node_id, client_ports, mqtt_ports):
+    def __init__(self, irisd_path, data_dir, node_id, client_ports, mqtt_ports, replicas=3, partitions=4):
         super().__init__(os.path.join(data_dir, f"n{node_id}"), mqtt_ports[node_id - 1])
+        self.replicas = replicas
+        self.partitions = partitions
         self.irisd_path = irisd_path
         self.node_id = node_id
         self.client_ports = client_ports
@@ -213,7 +215,7 @@ class IrisdClusterNode(Broker):
         mqtt = ",".join(f"{n}=127.0.0.1:{port}" for n, port in enumerate(self.mqtt_ports, 1))
         return [
             self.irisd_path, "--data", self.node_dir, "--id", str(self.node_id), "--cluster", cluster,
-            "--replicas", str(len(self.client_ports)), "--partitions", str(IrisdCluster.PARTITIONS), "--mqtt", mqtt,
+            "--replicas", str(self.replicas), "--partitions", str(self.partitions), "--mqtt", mqtt,
         ]
 
     def describe(self):
@@ -222,17 +224,22 @@ class IrisdClusterNode(Broker):
 
 
 class IrisdCluster:
-    """Three irisd nodes on 127.0.0.1, each serving MQTT; `nodes[i]` is node i + 1, a Broker of its own."""
+    """`size` irisd nodes on 127.0.0.1 (default 3, with 3 replicas and 4 partitions), each serving MQTT;
+    `nodes[i]` is node i + 1, a Broker of its own. With replicas < size a node hosts only some partitions."""
 
     PARTITIONS = 4
     SIZE = 3
 
-    def __init__(self, irisd_path, data_dir):
-        client_ports = [free_port() for _ in range(self.SIZE)]
-        mqtt_ports = [free_port() for _ in range(self.SIZE)]
+    def __init__(self, irisd_path, data_dir, size=SIZE, replicas=SIZE, partitions=PARTITIONS):
+        client_ports = [free_port() for _ in range(size)]
+        mqtt_ports = [free_port() for _ in range(size)]
         self.data_dir = data_dir
         self.client_ports = client_ports
-        self.nodes = [IrisdClusterNode(irisd_path, data_dir, n, client_ports, mqtt_ports) for n in range(1, self.SIZE + 1)]
+        self.partitions = partitions
+        self.nodes = [
+            IrisdClusterNode(irisd_path, data_dir, n, client_ports, mqtt_ports, replicas=replicas, partitions=partitions)
+            for n in range(1, size + 1)
+        ]
 
     def start(self):
         """Starts every node, then waits until each answers MQTT CONNECT with CONNACK 0."""
@@ -255,33 +262,44 @@ class IrisdCluster:
         """The nodes' client-protocol addresses (for iris-log --cluster), without node IDs in `exclude`."""
         return [f"127.0.0.1:{port}" for n, port in enumerate(self.client_ports, 1) if n not in exclude]
 
-    @classmethod
-    def partition_of(cls, client_id):
+    def partition_of(self, client_id):
         """The partition owning `client_id`'s session: FNV-1a-64 of its UTF-8 bytes mod P (SPEC.md §16.1)."""
         value = 0xCBF29CE484222325
         for byte in client_id.encode("utf-8"):
             value ^= byte
             value = (value * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-        return value % cls.PARTITIONS
+        return value % self.partitions
 
-    def leader_of(self, partition, iris_log, exclude=(), timeout=20.0):
-        """The node ID leading `partition` per `iris-log info --json` (asked of live nodes), waiting for one."""
+    def _partition_rows(self, partition, iris_log, exclude, timeout, accept):
+        """The first row for `partition` that `accept` takes, asking each live node in turn (a node
+        reports only the partitions it hosts) until `timeout`."""
         deadline = time.monotonic() + timeout
         last = "no answer"
         while time.monotonic() < deadline:
-            completed = subprocess.run(
-                [iris_log, "info", "--cluster", ",".join(self.client_addresses(exclude)), "--json"],
-                capture_output=True, text=True, timeout=10,
-            )
-            if completed.returncode == 0:
+            for address in self.client_addresses(exclude):
+                completed = subprocess.run(
+                    [iris_log, "info", "--cluster", address, "--json"], capture_output=True, text=True, timeout=10,
+                )
+                if completed.returncode != 0:
+                    last = completed.stderr.strip()
+                    continue
                 for row in json.loads(completed.stdout)["partitions"]:
-                    if row["partition"] == partition and row["leader"] is not None and row["leader"] not in exclude:
-                        return row["leader"]
+                    if row["partition"] == partition and accept(row):
+                        return row
                 last = completed.stdout.strip()
-            else:
-                last = completed.stderr.strip()
             time.sleep(0.2)
-        raise BrokerError(f"no leader of partition {partition} within {timeout:.0f} s (last: {last})")
+        raise BrokerError(f"partition {partition}: no fitting answer within {timeout:.0f} s (last: {last})")
+
+    def replicas_of(self, partition, iris_log, timeout=20.0):
+        """The node IDs hosting `partition` per `iris-log info --json`."""
+        return list(self._partition_rows(partition, iris_log, (), timeout, lambda row: True)["replicas"])
+
+    def leader_of(self, partition, iris_log, exclude=(), timeout=20.0):
+        """The node ID leading `partition` per `iris-log info --json` (asked of live nodes), waiting for one."""
+        row = self._partition_rows(
+            partition, iris_log, exclude, timeout, lambda row: row["leader"] is not None and row["leader"] not in exclude
+        )
+        return row["leader"]
 
 
 def broker_from_environment(data_dir, kind=None, deny=()):

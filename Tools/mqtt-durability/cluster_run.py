@@ -6,6 +6,11 @@ with `--kill publisher-leader` the leader of the publisher's partition is killed
 messages are acknowledged, while the publisher (clean session 0, on a node that survives) goes on:
 paho resends what was not acknowledged with DUP and the same packet IDs when it reconnects. The
 killed node is restarted on its data directory; the subscriber reconnects to another node first.
+
+With `--replicas` below `--nodes` a node hosts only some partitions: the publisher then connects to a
+node that does not host its partition (hosting neither partition when one such node exists), and the
+subscriber's first connection to a node that does not host the subscriber's partition (B itself
+when it is the only one).
 """
 
 import time
@@ -98,10 +103,28 @@ def publish_all(node, qualities, count, kill_at, kill, log):
     return publisher, sent
 
 
+def partial_nodes(cluster, subscriber_partition, publisher_partition, iris_log, log):
+    """(A, B) when nodes host only some partitions: B, the publisher's, hosts not the publisher's
+    partition (so it never leads it and survives its leader's kill), and neither partition if a node
+    does; A, the subscriber's first, hosts not the subscriber's partition, another node than B when
+    one such exists."""
+    subscriber_hosts = set(cluster.replicas_of(subscriber_partition, iris_log))
+    publisher_hosts = set(cluster.replicas_of(publisher_partition, iris_log))
+    log(f"replicas: subscriber's partition on nodes {sorted(subscriber_hosts)}, publisher's on {sorted(publisher_hosts)}")
+    outside_publisher = [node for node in cluster.nodes if node.node_id not in publisher_hosts]
+    neither = [node for node in outside_publisher if node.node_id not in subscriber_hosts]
+    node_b = (neither or outside_publisher)[0]
+    outside_subscriber = [node for node in cluster.nodes if node.node_id not in subscriber_hosts]
+    node_a = next((node for node in outside_subscriber if node is not node_b), outside_subscriber[0])
+    return node_a, node_b
+
+
 def run(arguments, log, data_dir):
     """One cluster run; returns (sent, received) as durability.tally takes them."""
     qualities = {"1": [1], "2": [2], "both": [1, 2]}[arguments.qos]
-    cluster = brokers.IrisdCluster(arguments.irisd, data_dir)
+    cluster = brokers.IrisdCluster(
+        arguments.irisd, data_dir, size=arguments.nodes, replicas=arguments.replicas, partitions=arguments.partitions
+    )
     subscriber_partition = cluster.partition_of(durability.SUBSCRIBER_ID)
     publisher_partition = cluster.partition_of(PUBLISHER_ID)
     try:
@@ -109,9 +132,12 @@ def run(arguments, log, data_dir):
         for node in cluster.nodes:
             log(f"cluster: {node.describe()}")
         publisher_leader = cluster.leader_of(publisher_partition, arguments.iris_log)
-        # B survives a publisher-leader kill, so paho's reconnect to it resends what was not acked.
-        node_b = next(node for node in cluster.nodes if node.node_id != publisher_leader)
-        node_a = next(node for node in cluster.nodes if node is not node_b)
+        if arguments.replicas < arguments.nodes:
+            node_a, node_b = partial_nodes(cluster, subscriber_partition, publisher_partition, arguments.iris_log, log)
+        else:
+            # B survives a publisher-leader kill, so paho's reconnect to it resends what was not acked.
+            node_b = next(node for node in cluster.nodes if node.node_id != publisher_leader)
+            node_a = next(node for node in cluster.nodes if node is not node_b)
         log(f"partitions: subscriber {subscriber_partition}, publisher {publisher_partition} (leader node {publisher_leader}); "
             f"subscriber on node {node_a.node_id}, publisher on node {node_b.node_id}")
         durability.create_offline_session(node_a)

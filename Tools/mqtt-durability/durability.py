@@ -64,8 +64,22 @@ def parse_arguments(argv):
         "--iris-log", default=os.environ.get("IRIS_LOG"),
         help="with --broker iris-cluster: path to iris-log, which finds partition leaders (default: $IRIS_LOG)",
     )
+    parser.add_argument("--nodes", type=int, default=3, help="with --broker iris-cluster: nodes (default 3)")
+    parser.add_argument(
+        "--replicas", type=int, default=None,
+        help="with --broker iris-cluster: replicas per partition, 1, 3 or 5, at most --nodes (default: --nodes); "
+        "fewer than --nodes makes nodes that host only some partitions",
+    )
+    parser.add_argument("--partitions", type=int, default=4, help="with --broker iris-cluster: partitions (default 4)")
     parser.add_argument("--data", help="data directory (default: a new temporary directory, removed after)")
     arguments = parser.parse_args(argv)
+    if arguments.replicas is None:
+        arguments.replicas = arguments.nodes
+    cluster_shape = (arguments.nodes, arguments.replicas, arguments.partitions) != (3, 3, 4)
+    if cluster_shape and arguments.broker != "iris-cluster":
+        parser.error("--nodes, --replicas and --partitions apply to --broker iris-cluster only")
+    if not (1 <= arguments.replicas <= arguments.nodes <= 9) or arguments.partitions < 1:
+        parser.error("need 1 <= --replicas <= --nodes <= 9 and --partitions >= 1")
     if arguments.count < 1 or arguments.count > 1_000_000:
         parser.error("--count must be between 1 and 1,000,000")
     if arguments.expect_loss and arguments.broker != "mosquitto":

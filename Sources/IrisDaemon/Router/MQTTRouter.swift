@@ -1,3 +1,4 @@
+import IrisClient
 import IrisMQTT
 import IrisReplication
 import IrisRouter
@@ -5,6 +6,7 @@ import IrisRouterEdge
 import IrisTransport
 import Logging
 import NIOCore
+import NIOSSL
 import Synchronization
 
 /// The MQTT broker of a node (SPEC.md §16): the edge's connections handed to the shard of
@@ -23,41 +25,78 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
 
     let settings: Settings
     private let context: RouterContext
-    private let shards: [RouterShard]
+    /// The shard of each partition this node hosts, by partition; nil for the others.
+    private let shards: [RouterShard?]
+    /// The shards of the partitions this node hosts.
+    private let hostedShards: [RouterShard]
+    /// Leaders and commit ends of the partitions this node does not host; nil when it hosts all.
+    private let directory: PartitionDirectory?
+    private let remoteSources: [RemoteRecordSource]
+    /// Per hosted partition, since when this node has led it with its log read and committed:
+    /// the feeds of the partitions it does not host must reach what was committed then.
+    private let settledSince = Mutex<[Int: ContinuousClock.Instant]>([:])
     private let server = Mutex<MQTTServer?>(nil)
     private let stopping = Atomic<Bool>(false)
     private let logger: Logger
 
-    /// A router over every partition, all hosted by this node (a single node, or replicas = nodes).
-    ///
-    /// - Throws: `NodeError.invalidConfiguration` when the node does not host every partition.
-    init(node: Node, settings: Settings, group: any EventLoopGroup, logger: Logger) throws(NodeError) {
-        let partitionCount = node.configuration.partitionCount
-        var feeds: [PartitionFeed] = []
-        for index in 0..<partitionCount {
-            guard let replica = node.replicas[PartitionID(UInt32(index))] else {
-                throw .invalidConfiguration(
-                    "--mqtt: this node does not host partition \(index); MQTT needs every node to hold every partition (--replicas equal to the number of nodes)")
+    /// A router over every partition: the shards of those this node hosts, and a feed of every
+    /// one, read from the local replica or, for a partition hosted elsewhere, from another node
+    /// through the client protocol (with `clientTLS` when the cluster uses TLS).
+    init(node: Node, settings: Settings, clientTLS: NIOSSLContext? = nil, group: any EventLoopGroup, logger: Logger) throws(NodeError) {
+        let configuration = node.configuration
+        let partitionCount = configuration.partitionCount
+        let remote = Set((0..<partitionCount).filter { node.replicas[PartitionID(UInt32($0))] == nil })
+        var client: IrisClient?
+        var directory: PartitionDirectory?
+        if !remote.isEmpty {
+            let addresses = configuration.members.keys.sorted().filter { $0 != configuration.nodeID }.map { configuration.members[$0]!.description }
+            var clientConfiguration = IrisClientConfiguration()
+            clientConfiguration.requestTimeout = .seconds(2)
+            clientConfiguration.operationTimeout = .seconds(10)
+            do throws(IrisClientError) {
+                client = try IrisClient(endpoints: addresses, tls: clientTLS, configuration: clientConfiguration)
+            } catch {
+                throw .invalidConfiguration("mqtt: reading the partitions hosted by other nodes: \(error)")
             }
-            let checkpoints = RouterCheckpointFile(
-                partitionDirectory: node.configuration.dataDirectory + "/partitions/\(index)", partition: index,
-                partitionCount: partitionCount, policy: settings.checkpointPolicy, logger: logger)
-            feeds.append(PartitionFeed(partition: index, replica: replica, checkpoints: checkpoints, logger: logger))
+            directory = PartitionDirectory(partitions: remote, addresses: addresses, client: client!)
+        }
+        var feeds: [PartitionFeed] = []
+        var remoteSources: [RemoteRecordSource] = []
+        for index in 0..<partitionCount {
+            let source: any CommittedRecordSource
+            var checkpoints: RouterCheckpointFile?
+            if let replica = node.replicas[PartitionID(UInt32(index))] {
+                source = LocalRecordSource(partition: index, replica: replica)
+                checkpoints = RouterCheckpointFile(
+                    partitionDirectory: configuration.dataDirectory + "/partitions/\(index)", log: replica.log, partition: index,
+                    partitionCount: partitionCount, policy: settings.checkpointPolicy, logger: logger)
+            } else {
+                let remoteSource = RemoteRecordSource(
+                    partition: index, client: client!, directory: directory!, tick: .milliseconds(configuration.tickMilliseconds), logger: logger)
+                remoteSources.append(remoteSource)
+                source = remoteSource
+            }
+            feeds.append(PartitionFeed(partition: index, source: source, checkpoints: checkpoints, logger: logger))
         }
         let context = RouterContext(node: node, feeds: feeds, logger: logger)
         self.context = context
-        self.shards = (0..<partitionCount).map { index in
-            RouterShard(configuration: ShardConfiguration(partition: index, partitionCount: partitionCount, denyFilters: settings.denyFilters),
+        let shards = (0..<partitionCount).map { index -> RouterShard? in
+            guard !remote.contains(index) else { return nil }
+            return RouterShard(configuration: ShardConfiguration(partition: index, partitionCount: partitionCount, denyFilters: settings.denyFilters),
                 router: context)
         }
+        self.shards = shards
+        self.hostedShards = shards.compactMap { $0 }
+        self.directory = directory
+        self.remoteSources = remoteSources
         self.settings = settings
         self.logger = logger
-        self.replicas = (0..<partitionCount).map { node.replicas[PartitionID(UInt32($0))]! }
-        self.nodeID = node.configuration.nodeID
+        self.replicas = (0..<partitionCount).map { node.replicas[PartitionID(UInt32($0))] }
+        self.nodeID = configuration.nodeID
         self.group = group
     }
 
-    private let replicas: [PartitionReplica]
+    private let replicas: [PartitionReplica?]
     private let nodeID: NodeID
     private let group: any EventLoopGroup
 
@@ -71,6 +110,10 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
     func run() async {
         let port: Int
         let server: MQTTServer
+        if let directory {
+            // From the start: recovery reads the feeds of partitions hosted elsewhere to their commit ends.
+            Task { [self] in await directory.maintain { !stopping.load(ordering: .acquiring) && !context.feeds.allSatisfy(\.isStopped) } }
+        }
         do throws(NodeError) {
             try await recover()
             let configuration = MQTTServer.Configuration(
@@ -92,8 +135,8 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { [self] in await watchLeadership() }
             for feed in context.feeds {
-                tasks.addTask { [shards] in
-                    while !feed.isStopped { _ = await feed.step(shards: shards, waitTicks: 40) }
+                tasks.addTask { [hostedShards] in
+                    while !feed.isStopped { _ = await feed.step(shards: hostedShards, waitTicks: 40) }
                 }
             }
             tasks.addTask { [self] in await tick() }
@@ -105,7 +148,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
     /// what was committed after (the records of the connections closed at shutdown, mostly).
     private func writeFinalCheckpoints() async {
         for (feed, shard) in zip(context.feeds, shards) {
-            guard let checkpoints = feed.checkpoints else { continue }
+            guard let checkpoints = feed.checkpoints, let shard else { continue }
             await checkpoints.writeFinal(feed.checkpoint(ledger: shard.ledgerState))
         }
     }
@@ -115,6 +158,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
     func stop() async {
         stopping.store(true, ordering: .releasing)
         await server.withLock { $0 }?.stop()
+        for source in remoteSources { source.stop() }
     }
 
     private func recover() async throws(NodeError) {
@@ -124,7 +168,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
             if let checkpoint { feed.restore(checkpoint) }
         }
         let positions = context.feeds.map(\.position)
-        for (shard, checkpoint) in zip(shards, checkpoints) { shard.restore(checkpoint, feedPositions: positions) }
+        for (shard, checkpoint) in zip(shards, checkpoints) { shard?.restore(checkpoint, feedPositions: positions) }
         let restored = checkpoints.compactMap { $0 }
         if !restored.isEmpty {
             logger.info("mqtt: \(restored.count) of \(checkpoints.count) partitions start from their checkpoints (\(restored.reduce(0) { $0 + $1.sessionCount }) sessions) after \(ContinuousClock.now - started)")
@@ -141,20 +185,23 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         }
         for (index, feed) in context.feeds.enumerated() {
             while feed.position < ends[index]! {
-                guard await feed.step(shards: shards, waitTicks: 1) else { break }
+                // Waits only for a feed read from another node: a local one has these records.
+                guard await feed.step(shards: hostedShards, waitTicks: 40) else { break }
             }
         }
         followLeadership()
-        let sessions = shards.reduce(0) { $0 + $1.counts.sessions }
+        let sessions = hostedShards.reduce(0) { $0 + $1.counts.sessions }
         let replayed = zip(context.feeds, positions).reduce(0) { $0 + $1.0.position - $1.1 }
         logger.info("mqtt: rebuilt \(sessions) sessions in \(ContinuousClock.now - started), reading \(replayed) records past the checkpoints")
     }
 
     /// Serves the sessions of the partitions this node leads, once each shard has read its
-    /// partition up to the leadership's start; stops serving those it no longer leads.
+    /// partition up to the leadership's start and every feed of a partition hosted elsewhere has
+    /// read what was committed then; stops serving those it no longer leads.
     private func followLeadership() {
         for (index, shard) in shards.enumerated() {
-            let status = replicas[index].status
+            guard let shard, let replica = replicas[index] else { continue }
+            let status = replica.status
             let leads = status.role == .leader && status.stopped == nil
             if leads && !shard.isActive {
                 // Everything committed before this leadership, its term-start marker included.
@@ -165,14 +212,41 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
                 // activates the shard once it has read that far.
                 guard status.commitOffset.rawValue > 0, status.commitOffset.rawValue >= status.lastOffset.rawValue,
                     context.feeds[index].position >= status.commitOffset.rawValue
-                else { continue }
+                else {
+                    settledSince.withLock { $0[index] = nil }
+                    continue
+                }
+                guard remoteFeedsCaughtUp(for: index) else { continue }
                 shard.activate()
                 logger.info("mqtt: serving the sessions of partition \(index)")
             } else if !leads && shard.isActive {
                 shard.deactivate()
                 logger.info("mqtt: partition \(index) is led elsewhere; its sessions are served there")
+            } else if !leads {
+                settledSince.withLock { $0[index] = nil }
             }
         }
+    }
+
+    /// Whether every feed of a partition hosted elsewhere has read what that partition had
+    /// committed once `partition`'s log was settled here: its sessions' recorded cursors are
+    /// then at or below the feeds, so no message is delivered again.
+    private func remoteFeedsCaughtUp(for partition: Int) -> Bool {
+        guard let directory else { return true }
+        let since = settledSince.withLock { settled -> ContinuousClock.Instant? in
+            if let since = settled[partition] { return since }
+            settled[partition] = .now
+            return nil
+        }
+        guard let since else {
+            directory.requestRefresh()
+            return false
+        }
+        for source in remoteSources {
+            guard let end = directory.commitEnd(of: source.partition, sampledAfter: since) else { return false }
+            guard context.feeds[source.partition].position >= end else { return false }
+        }
+        return true
     }
 
     private func watchLeadership() async {
@@ -193,7 +267,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
             } catch {
                 return
             }
-            for shard in shards { shard.handle(.tick) }
+            for shard in hostedShards { shard.handle(.tick) }
         }
     }
 
@@ -229,16 +303,17 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
     private func route(_ connect: Connect, shard: Int, connection: any MQTTConnection, deadline: ContinuousClock.Instant) {
         let id = connection.id.rawValue
         let token = ConnectionToken(id)
-        if shards[shard].isActive {
+        if let owner = shards[shard], owner.isActive {
             guard let waiting = context.connections.update(id, { entry -> [MQTTPacket] in
                 defer { entry.pending = nil }
                 return entry.pending ?? []
             }) else { return }
-            shards[shard].handle(.connect(token, clientID: connect.clientID, connect, epoch: UInt64.random(in: 1...UInt64.max)))
-            for packet in waiting { shards[shard].handle(.packet(token, packet)) }
+            owner.handle(.connect(token, clientID: connect.clientID, connect, epoch: UInt64.random(in: 1...UInt64.max)))
+            for packet in waiting { owner.handle(.packet(token, packet)) }
             return
         }
-        let leader = replicas[shard].status.leader
+        // The leader of a partition hosted here from its replica, else as the other nodes last said.
+        let leader = replicas[shard].map { $0.status.leader } ?? directory?.leader(of: shard)
         if let leader, leader != nodeID, let upstream = settings.peers[leader] {
             // Another node owns the session: relay to it (SPEC.md §16.7).
             let relay = UpstreamRelay(client: connection, logger: logger)
@@ -251,6 +326,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
             }) else { return }
             for packet in waiting { relay.forward(packet) }
             relay.start(connect: connect, upstream: upstream, group: group) { [self] _ in
+                if replicas[shard] == nil { directory?.requestRefresh() }
                 connection.eventLoop.execute { [self] in
                     // Back to waiting, with what the relay held, then try again.
                     let held = relay.takePending()
@@ -265,6 +341,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
             }
             return
         }
+        if replicas[shard] == nil { directory?.requestRefresh() }
         retry(connect, shard: shard, connection: connection, deadline: deadline)
     }
 
@@ -293,7 +370,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
             return .shard(entry.shard)
         }
         switch target {
-        case .shard(let shard): shards[shard].handle(.packet(ConnectionToken(id), packet))
+        case .shard(let shard): shards[shard]?.handle(.packet(ConnectionToken(id), packet))
         case .relay(let relay): relay.forward(packet)
         case .overflow: connection.close(reason: "more than \(Self.waitingPacketsMax) packets before the session's owner was found")
         case .held, nil: break
@@ -307,7 +384,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         if let relay = entry.relay {
             relay.clientClosed(graceful: graceful)
         } else {
-            shards[entry.shard].handle(.closed(ConnectionToken(connection.id.rawValue), graceful: graceful))
+            shards[entry.shard]?.handle(.closed(ConnectionToken(connection.id.rawValue), graceful: graceful))
         }
     }
 
@@ -322,6 +399,6 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
 
     /// Connections past CONNECT and sessions kept: metrics.
     var counts: (connections: Int, sessions: Int) {
-        shards.reduce((0, 0)) { ($0.0 + $1.counts.connections, $0.1 + $1.counts.sessions) }
+        hostedShards.reduce((0, 0)) { ($0.0 + $1.counts.connections, $0.1 + $1.counts.sessions) }
     }
 }

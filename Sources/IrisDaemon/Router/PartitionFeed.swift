@@ -6,10 +6,11 @@ import Synchronization
 
 /// Follows one partition's committed records for the router: indexes its messages by topic,
 /// keeps its retained table, and hands every batch to each shard in order (SPEC.md §16.4).
-/// Answers the shards' reads of stored messages from the partition's log.
+/// Answers the shards' reads of stored messages from the partition's log. The records come
+/// from a `CommittedRecordSource`: this node's replica, or another node's (SPEC.md §16.7).
 final class PartitionFeed: Sendable {
     let partition: Int
-    private let replica: PartitionReplica
+    private let source: any CommittedRecordSource
     private let state = Mutex(FeedState())
     /// One `step` at a time: batches reach the shards in order, once.
     private let stepping = Atomic<Bool>(false)
@@ -23,18 +24,18 @@ final class PartitionFeed: Sendable {
         var lastRecord: RecordStamp?
     }
 
-    /// Where this partition's router checkpoint is kept; nil: none is kept.
+    /// Where this partition's router checkpoint is kept (a partition this node hosts); nil: none.
     let checkpoints: RouterCheckpointFile?
 
-    init(partition: Int, replica: PartitionReplica, checkpoints: RouterCheckpointFile?, logger: Logger) {
+    init(partition: Int, source: any CommittedRecordSource, checkpoints: RouterCheckpointFile?, logger: Logger) {
         self.partition = partition
-        self.replica = replica
+        self.source = source
         self.checkpoints = checkpoints
         self.logger = logger
     }
 
     /// The partition's checkpoint, if one is kept and the log still holds what it covers.
-    func loadCheckpoint() -> RouterCheckpoint? { checkpoints?.load(checkedAgainst: replica.log) }
+    func loadCheckpoint() -> RouterCheckpoint? { checkpoints?.load() }
 
     /// Starts from `checkpoint`'s position, index and retained table. Before the first `step`.
     func restore(_ checkpoint: RouterCheckpoint) {
@@ -47,15 +48,11 @@ final class PartitionFeed: Sendable {
     /// Where the feed has read to.
     var position: UInt64 { state.withLock { $0.position } }
 
-    /// The partition's commit end, once it has a leader and everything in its log at start is
-    /// committed; nil while it has neither (a new leader commits its term-start marker first).
-    var settledCommitEnd: UInt64? {
-        let status = replica.status
-        guard status.leader != nil, status.commitOffset.rawValue >= status.lastOffset.rawValue else { return nil }
-        return status.commitOffset.rawValue
-    }
+    /// The commit end to read up to before serving, once the source knows it
+    /// (`CommittedRecordSource.settledCommitEnd`); nil until then.
+    var settledCommitEnd: UInt64? { source.settledCommitEnd }
 
-    var isStopped: Bool { replica.mailbox.isClosed }
+    var isStopped: Bool { source.isStopped }
 
     /// Reads the next committed records (waiting up to `waitTicks` for some) and hands them to
     /// `shards`. Returns false when nothing new came.
@@ -65,9 +62,9 @@ final class PartitionFeed: Sendable {
         let start = position
         let read: [LogRecord]
         do {
-            read = try await replica.readCommitted(from: Offset(start), maxBytes: 1 << 20, waitTicks: waitTicks).records
+            read = try await source.committed(from: start, maxBytes: 1 << 20, waitTicks: waitTicks)
         } catch {
-            logger.error("mqtt: partition \(partition): reading committed records: \(error)")
+            logger.error("mqtt: \(error)")
             return false
         }
         guard let last = read.last else {
@@ -123,8 +120,9 @@ final class PartitionFeed: Sendable {
     }
 
     /// Stored messages in `from..<to` whose topic one of `filters` matches, at most `limit`, and
-    /// where the next read should start.
-    func messages(from: UInt64, to: UInt64, matching filters: [TopicFilter], limit: Int) -> (messages: [StoredMessage], next: UInt64) {
+    /// where the next read should start: at the first one that could not be read, if any (the
+    /// next read tries it again).
+    func messages(from: UInt64, to: UInt64, matching filters: [TopicFilter], limit: Int) async -> (messages: [StoredMessage], next: UInt64) {
         let offsets = state.withLock { state in
             state.index.offsets(from: from, limit: limit) { topic in
                 guard let name = try? TopicName(validating: topic) else { return false }
@@ -133,19 +131,29 @@ final class PartitionFeed: Sendable {
         }
         let inRange = offsets.filter { $0 < to }
         let next = inRange.count == limit && limit > 0 ? inRange.last! + 1 : to
-        return (messages(at: inRange), next)
+        let (found, unread) = await read(inRange)
+        guard let unread else { return (found, next) }
+        return (found, unread)
     }
 
-    /// The stored messages at `offsets` (ascending); offsets that hold no message are left out.
-    func messages(at offsets: [UInt64]) -> [StoredMessage] {
+    /// The stored messages at `offsets` (ascending); offsets that hold no message, or could
+    /// not be read, are left out.
+    func messages(at offsets: [UInt64]) async -> [StoredMessage] {
+        await read(offsets, stopAtFailure: false).found
+    }
+
+    /// The stored messages at `offsets` (ascending), and the first offset that could not be
+    /// read when `stopAtFailure` (reading stops there).
+    private func read(_ offsets: [UInt64], stopAtFailure: Bool = true) async -> (found: [StoredMessage], unread: UInt64?) {
         var found: [StoredMessage] = []
         var chunk: [UInt64: LogRecord] = [:]
         for offset in offsets {
             if chunk[offset] == nil {
-                do {
-                    chunk = Dictionary(uniqueKeysWithValues: try replica.log.read(from: Offset(offset), maxBytes: 64 << 10).map { ($0.offset.rawValue, $0) })
+                do throws(FeedSourceError) {
+                    chunk = Dictionary(try await source.records(from: offset, maxBytes: 64 << 10).map { ($0.offset.rawValue, $0) }) { first, _ in first }
                 } catch {
-                    logger.error("mqtt: partition \(partition): reading offset \(offset): \(error)")
+                    logger.error("mqtt: \(error)")
+                    if stopAtFailure { return (found, offset) }
                     continue
                 }
             }
@@ -160,7 +168,7 @@ final class PartitionFeed: Sendable {
                 logger.error("mqtt: partition \(partition): offset \(offset): \(error)")
             }
         }
-        return found
+        return (found, nil)
     }
 
     /// Retained entries of this partition whose topic `filter` matches.

@@ -8,7 +8,7 @@ enum RetainedLookup {
     /// a log line (streaming pages through the outbox is future work, SPEC.md §16.5).
     static let perFilterMax = 10_000
 
-    static func find(_ subscriptions: [Subscription], in feeds: [PartitionFeed]) -> (messages: [StoredMessage], granted: [QoS]) {
+    static func find(_ subscriptions: [Subscription], in feeds: [PartitionFeed]) async -> (messages: [StoredMessage], granted: [QoS]) {
         var messages: [StoredMessage] = []
         var granted: [QoS] = []
         for subscription in subscriptions {
@@ -20,7 +20,7 @@ enum RetainedLookup {
             }
             for topic in byTopic.keys.sorted() {
                 guard let newest = RetainedTable.newest(byTopic[topic]!), !newest.entry.clears else { continue }
-                for stored in feeds[newest.partition].messages(at: [newest.entry.offset]) {
+                for stored in await feeds[newest.partition].messages(at: [newest.entry.offset]) {
                     messages.append(stored)
                     granted.append(subscription.qos)
                 }

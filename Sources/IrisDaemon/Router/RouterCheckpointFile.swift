@@ -19,6 +19,8 @@ final class RouterCheckpointFile: Sendable {
     private let partitionCount: Int
     private let policy: Policy
     private let storage: any Storage
+    /// The partition's log, which the checkpoint must match.
+    private let log: Log
     private let logger: Logger
     /// Since the last checkpoint: bytes read, and when it was taken (or the file opened).
     private let progress: Mutex<(bytes: Int, since: ContinuousClock.Instant)>
@@ -27,7 +29,8 @@ final class RouterCheckpointFile: Sendable {
     /// Checkpoints written: for tests and the log.
     private let writtenCount = Atomic<Int>(0)
 
-    init(partitionDirectory: String, partition: Int, partitionCount: Int, policy: Policy = Policy(), logger: Logger) {
+    init(partitionDirectory: String, log: Log, partition: Int, partitionCount: Int, policy: Policy = Policy(), logger: Logger) {
+        self.log = log
         self.path = partitionDirectory + "/router-checkpoint"
         self.partition = partition
         self.partitionCount = partitionCount
@@ -40,9 +43,9 @@ final class RouterCheckpointFile: Sendable {
     /// Checkpoints written since start.
     var written: Int { writtenCount.load(ordering: .relaxed) }
 
-    /// The checkpoint, if there is one and `log` still holds what it covers; nil (with a log line
+    /// The checkpoint, if there is one and the log still holds what it covers; nil (with a log line
     /// saying why) otherwise: the partition is then read from offset 0.
-    func load(checkedAgainst log: Log) -> RouterCheckpoint? {
+    func load() -> RouterCheckpoint? {
         guard storage.fileExists(path) else { return nil }
         do throws(RouterCheckpointError) {
             let bytes: [UInt8]
@@ -53,7 +56,7 @@ final class RouterCheckpointFile: Sendable {
                 throw .logMismatch("cannot read \(path): \(error)")
             }
             let checkpoint = try RouterCheckpoint(deserializing: bytes, partition: partition, partitionCount: partitionCount)
-            try check(checkpoint, against: log)
+            try check(checkpoint)
             return checkpoint
         } catch {
             logger.error("mqtt: partition \(partition): \(path): \(error)")
@@ -61,7 +64,7 @@ final class RouterCheckpointFile: Sendable {
         }
     }
 
-    private func check(_ checkpoint: RouterCheckpoint, against log: Log) throws(RouterCheckpointError) {
+    private func check(_ checkpoint: RouterCheckpoint) throws(RouterCheckpointError) {
         guard let stamp = checkpoint.lastRecord else { return }
         let last = checkpoint.position - 1
         guard last < log.nextOffset.rawValue else {

@@ -85,9 +85,10 @@ final class RouterShard: Sendable {
         case .catchUp(let clientID, let epoch, let ranges, let filters, let limit):
             let feeds = router.feeds
             Task {
-                let pages = ranges.map { range in
-                    let (messages, next) = feeds[range.partition].messages(from: range.from, to: range.to, matching: filters, limit: limit)
-                    return CatchUpPage(partition: range.partition, messages: messages, next: next, complete: next >= range.to)
+                var pages: [CatchUpPage] = []
+                for range in ranges {
+                    let (messages, next) = await feeds[range.partition].messages(from: range.from, to: range.to, matching: filters, limit: limit)
+                    pages.append(CatchUpPage(partition: range.partition, messages: messages, next: next, complete: next >= range.to))
                 }
                 self.handle(.caughtUp(clientID: clientID, epoch: epoch, pages: pages))
             }
@@ -96,14 +97,14 @@ final class RouterShard: Sendable {
             Task {
                 var messages: [StoredMessage] = []
                 for (source, group) in Dictionary(grouping: references, by: \.partition) {
-                    messages += feeds[source].messages(at: group.map(\.offset).sorted())
+                    messages += await feeds[source].messages(at: group.map(\.offset).sorted())
                 }
                 self.handle(.fetched(clientID: clientID, epoch: epoch, messages: messages))
             }
         case .fetchRetained(let clientID, let epoch, let subscriptions):
             let feeds = router.feeds
             Task {
-                let (messages, granted) = RetainedLookup.find(subscriptions, in: feeds)
+                let (messages, granted) = await RetainedLookup.find(subscriptions, in: feeds)
                 self.handle(.retained(clientID: clientID, epoch: epoch, messages: messages, granted: granted))
             }
         }

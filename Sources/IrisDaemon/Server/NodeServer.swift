@@ -69,7 +69,7 @@ package final class NodeServer: Service, Sendable {
             }
             var settings = MQTTRouter.Settings(endpoint: endpoint, peers: configuration.mqttPeers, denyFilters: filters)
             settings.checkpointPolicy.interval = configuration.mqttCheckpointInterval
-            router = try MQTTRouter(node: node, settings: settings, group: group, logger: logger)
+            router = try MQTTRouter(node: node, settings: settings, clientTLS: contexts?.client, group: group, logger: logger)
         } else {
             router = nil
         }
