@@ -38,14 +38,24 @@ def checkpoint_files(node):
     return glob.glob(os.path.join(node.node_dir, "partitions", "*", "router-checkpoint"))
 
 
-def wait_for_checkpoints(node, since):
-    """Waits (at most 15 s) until some checkpoint file is newer than `since`."""
+def partition_of(node, client_id):
+    """The partition of a client ID's records: FNV-1a-64 of its UTF-8 bytes mod P (SPEC.md §16.1)."""
+    value = 0xCBF29CE484222325
+    for byte in client_id.encode("utf-8"):
+        value ^= byte
+        value = (value * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return value % len(os.listdir(os.path.join(node.node_dir, "partitions")))
+
+
+def wait_for_checkpoints(node, since, client_ids):
+    """Waits (at most 15 s) until the checkpoints of the partitions of `client_ids` are newer than `since`."""
+    paths = {os.path.join(node.node_dir, "partitions", str(partition_of(node, client_id)), "router-checkpoint") for client_id in client_ids}
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
-        if any(os.path.getmtime(path) > since for path in checkpoint_files(node)):
+        if all(os.path.exists(path) and os.path.getmtime(path) > since for path in paths):
             return
         time.sleep(0.1)
-    raise AssertionError(f"no router checkpoint written within 15 s in {node.node_dir}")
+    raise AssertionError(f"no router checkpoint of {sorted(paths)} written within 15 s")
 
 
 def start_lines(node):
@@ -57,8 +67,8 @@ def start_lines(node):
     return restored, [int(count) for count in replayed], text
 
 
-def publish_numbered(node, topic, first, count):
-    publisher, _ = connect(node, f"pub-{uuid.uuid4().hex[:8]}", clean=True)
+def publish_numbered(node, topic, first, count, client_id=None):
+    publisher, _ = connect(node, client_id or f"pub-{uuid.uuid4().hex[:8]}", clean=True)
     for number in range(first, first + count):
         publisher.publish(topic, str(number).encode(), qos=1)
     publisher.disconnect()
@@ -75,7 +85,11 @@ def drain(node, client_id, expected):
 
 def test_kill_9_then_restart_from_checkpoints_loses_nothing(node):
     prefix = f"ckpt-{uuid.uuid4().hex[:8]}"
-    subscriber_id = f"{prefix}-sub"
+    publisher_id = f"{prefix}-pub"
+    # In the publisher's partition: the checkpoint written after the publishes start holds the session.
+    subscriber_id = next(
+        f"{prefix}-sub{n}" for n in range(10_000) if partition_of(node, f"{prefix}-sub{n}") == partition_of(node, publisher_id)
+    )
     subscriber, _ = connect(node, subscriber_id, clean=False)
     assert subscriber.subscribe([(f"{prefix}/#", 1)]) == [1]
     subscriber.disconnect()
@@ -83,8 +97,8 @@ def test_kill_9_then_restart_from_checkpoints_loses_nothing(node):
     publisher.publish(f"{prefix}/retained", b"kept", qos=1, retain=True)
     publisher.disconnect()
     before = time.time()
-    publish_numbered(node, f"{prefix}/a", 0, 200)
-    wait_for_checkpoints(node, before)
+    publish_numbered(node, f"{prefix}/a", 0, 200, publisher_id)
+    wait_for_checkpoints(node, before, [publisher_id])
     # Committed after the checkpoint: read from the log at restart.
     publish_numbered(node, f"{prefix}/a", 200, 50)
 
