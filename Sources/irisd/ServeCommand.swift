@@ -51,6 +51,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("mqtt-deny-subscribe"), help: "Refuse subscriptions this topic filter covers with SUBACK 0x80 (repeatable).")
     var mqttDenySubscribe: [String] = []
 
+    @Option(name: .customLong("mqtt-checkpoint-interval"), help: "Seconds between checkpoints of a partition's router state while records come (also every 64 MiB read, and at shutdown; default 30).")
+    var mqttCheckpointInterval: Int = 30
+
     func run() async throws {
         var logger = Logger(label: "irisd")
         logger.logLevel = .info
@@ -123,6 +126,8 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.mqttEndpoint = try mqttEndpoint()
         }
         configuration.mqttDenyFilters = mqttDenySubscribe
+        guard mqttCheckpointInterval >= 1 else { throw ValidationError("--mqtt-checkpoint-interval: at least 1 second, got \(mqttCheckpointInterval)") }
+        configuration.mqttCheckpointInterval = .seconds(mqttCheckpointInterval)
         return configuration
     }
 

@@ -170,10 +170,11 @@ class IrisdBroker(Broker):
     enforces_max_packet_size = True
     supports_subscribe_deny = True
 
-    def __init__(self, irisd_path, data_dir, mqtt_port=None, deny=()):
+    def __init__(self, irisd_path, data_dir, mqtt_port=None, deny=(), extra=()):
         super().__init__(data_dir, mqtt_port or free_port())
         self.irisd_path = irisd_path
         self.deny = list(deny)
+        self.extra = list(extra)
         self.client_port = free_port()
         self.node_dir = os.path.join(data_dir, "node")
 
@@ -188,7 +189,7 @@ class IrisdBroker(Broker):
         ]
         for topic_filter in self.deny:
             arguments += ["--mqtt-deny-subscribe", topic_filter]
-        return arguments
+        return arguments + self.extra
 
 
 class IrisdClusterNode(Broker):

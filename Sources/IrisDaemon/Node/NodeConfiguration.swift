@@ -30,6 +30,8 @@ package struct NodeConfiguration: Sendable {
     package var mqttPeers: [NodeID: Endpoint] = [:]
     /// Topic filters whose subscriptions are refused with 0x80 (`--mqtt-deny-subscribe`).
     package var mqttDenyFilters: [String] = []
+    /// How often a partition's router state is checkpointed while records come (`--mqtt-checkpoint-interval`).
+    package var mqttCheckpointInterval: Duration = .seconds(30)
 
     /// A node configuration; see the properties.
     package init(dataDirectory: String, nodeID: NodeID, members: [NodeID: Endpoint], partitionCount: Int, replicaCount: Int) {

@@ -21,6 +21,8 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         var maxPacketBytes = 1 << 20
         /// Each shard's bound on appends in flight (SPEC.md §16.3, admission control).
         var admission = AppendAdmission.Limits()
+        /// When each partition's router state is checkpointed (SPEC.md §16.8).
+        var checkpointPolicy = RouterCheckpointFile.Policy()
     }
 
     let settings: Settings
@@ -64,15 +66,19 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         var remoteSources: [RemoteRecordSource] = []
         for index in 0..<partitionCount {
             let source: any CommittedRecordSource
+            var checkpoints: RouterCheckpointFile?
             if let replica = node.replicas[PartitionID(UInt32(index))] {
                 source = LocalRecordSource(partition: index, replica: replica)
+                checkpoints = RouterCheckpointFile(
+                    partitionDirectory: configuration.dataDirectory + "/partitions/\(index)", log: replica.log, partition: index,
+                    partitionCount: partitionCount, policy: settings.checkpointPolicy, logger: logger)
             } else {
                 let remoteSource = RemoteRecordSource(
                     partition: index, client: client!, directory: directory!, tick: .milliseconds(configuration.tickMilliseconds), logger: logger)
                 remoteSources.append(remoteSource)
                 source = remoteSource
             }
-            feeds.append(PartitionFeed(partition: index, source: source, logger: logger))
+            feeds.append(PartitionFeed(partition: index, source: source, checkpoints: checkpoints, logger: logger))
         }
         let context = RouterContext(node: node, feeds: feeds, logger: logger)
         self.context = context
@@ -137,6 +143,16 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
             }
             tasks.addTask { [self] in await tick() }
         }
+        await writeFinalCheckpoints()
+    }
+
+    /// Once the feeds have stopped: each partition's state as read, so a clean restart reads only
+    /// what was committed after (the records of the connections closed at shutdown, mostly).
+    private func writeFinalCheckpoints() async {
+        for (feed, shard) in zip(context.feeds, shards) {
+            guard let checkpoints = feed.checkpoints, let shard else { continue }
+            await checkpoints.writeFinal(feed.checkpoint(ledger: shard.ledgerState))
+        }
     }
 
     /// Stops accepting and closes every connection (their wills and closed records are
@@ -149,6 +165,16 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
 
     private func recover() async throws(NodeError) {
         let started = ContinuousClock.now
+        let checkpoints = context.feeds.map { $0.loadCheckpoint() }
+        for (feed, checkpoint) in zip(context.feeds, checkpoints) {
+            if let checkpoint { feed.restore(checkpoint) }
+        }
+        let positions = context.feeds.map(\.position)
+        for (shard, checkpoint) in zip(shards, checkpoints) { shard?.restore(checkpoint, feedPositions: positions) }
+        let restored = checkpoints.compactMap { $0 }
+        if !restored.isEmpty {
+            logger.info("mqtt: \(restored.count) of \(checkpoints.count) partitions start from their checkpoints (\(restored.reduce(0) { $0 + $1.sessionCount }) sessions) after \(ContinuousClock.now - started)")
+        }
         var ends: [UInt64?] = Array(repeating: nil, count: context.feeds.count)
         while ends.contains(nil) {
             for (index, feed) in context.feeds.enumerated() where ends[index] == nil { ends[index] = feed.settledCommitEnd }
@@ -167,7 +193,8 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         }
         followLeadership()
         let sessions = hostedShards.reduce(0) { $0 + $1.counts.sessions }
-        logger.info("mqtt: rebuilt \(sessions) sessions from the log in \(ContinuousClock.now - started)")
+        let replayed = zip(context.feeds, positions).reduce(0) { $0 + $1.0.position - $1.1 }
+        logger.info("mqtt: rebuilt \(sessions) sessions in \(ContinuousClock.now - started), reading \(replayed) records past the checkpoints")
     }
 
     /// Serves the sessions of the partitions this node leads, once each shard has read its

@@ -20,12 +20,29 @@ final class PartitionFeed: Sendable {
         var position: UInt64 = 0
         var index = TopicIndex()
         var retained = RetainedTable()
+        /// The record at `position - 1`, for the checkpoint.
+        var lastRecord: RecordStamp?
     }
 
-    init(partition: Int, source: any CommittedRecordSource, logger: Logger) {
+    /// Where this partition's router checkpoint is kept (a partition this node hosts); nil: none.
+    let checkpoints: RouterCheckpointFile?
+
+    init(partition: Int, source: any CommittedRecordSource, checkpoints: RouterCheckpointFile?, logger: Logger) {
         self.partition = partition
         self.source = source
+        self.checkpoints = checkpoints
         self.logger = logger
+    }
+
+    /// The partition's checkpoint, if one is kept and the log still holds what it covers.
+    func loadCheckpoint() -> RouterCheckpoint? { checkpoints?.load() }
+
+    /// Starts from `checkpoint`'s position, index and retained table. Before the first `step`.
+    func restore(_ checkpoint: RouterCheckpoint) {
+        state.withLock { state in
+            precondition(state.position == 0, "a feed is restored before it reads")
+            state = FeedState(position: checkpoint.position, index: checkpoint.index, retained: checkpoint.retained, lastRecord: checkpoint.lastRecord)
+        }
     }
 
     /// Where the feed has read to.
@@ -50,7 +67,11 @@ final class PartitionFeed: Sendable {
             logger.error("mqtt: \(error)")
             return false
         }
-        guard let last = read.last else { return false }
+        guard let last = read.last else {
+            // Nothing new: what was read since the last checkpoint is saved once the interval is up.
+            checkpointIfDue(afterReading: 0, shards: shards)
+            return false
+        }
         var decoded: [(offset: UInt64, timestampMicroseconds: Int64, clientID: String, record: RouterRecord)] = []
         var malformed: [String] = []
         for record in read {
@@ -73,12 +94,29 @@ final class PartitionFeed: Sendable {
                 }
             }
             state.position = end
+            state.lastRecord = RecordStamp(last)
         }
         let messagesOnly = decoded.filter { if case .message = $0.record { true } else { false } }
         for shard in shards {
             shard.handle(.committed(partition: partition, start: start, end: end, records: shard.partition == partition ? decoded : messagesOnly))
         }
+        let readBytes = read.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) + 32 }
+        checkpointIfDue(afterReading: readBytes, shards: shards)
         return true
+    }
+
+    /// Inside `step`: writes a checkpoint in the background when one is due.
+    private func checkpointIfDue(afterReading bytes: Int, shards: [RouterShard]) {
+        guard let checkpoints, checkpoints.isDue(afterReading: bytes), let own = shards.first(where: { $0.partition == partition }) else { return }
+        checkpoints.write(checkpoint(ledger: own.ledgerState))
+    }
+
+    /// The checkpoint of this partition now: between two steps, so the feed and its shard's
+    /// replaying copy (`ledger`) have read the partition to the same offset.
+    func checkpoint(ledger: ShardCore) -> RouterCheckpoint {
+        state.withLock { state in
+            RouterCheckpoint(ledger: ledger, position: state.position, lastRecord: state.lastRecord, index: state.index, retained: state.retained)
+        }
     }
 
     /// Stored messages in `from..<to` whose topic one of `filters` matches, at most `limit`, and

@@ -13,6 +13,9 @@ final class RouterShard: Sendable {
     private let core: Mutex<ShardCore>
     /// Taken inside `core`'s lock, or alone (an append's answer may come inside `handle`).
     private let admission: Mutex<AppendAdmission>
+    /// The same shard, only replaying: what a checkpoint holds (SPEC.md §16.8). It gets every
+    /// committed batch and nothing else, so its state is the log's even while `core` serves.
+    private let ledger: Mutex<ShardCore>
     private let activeState = Atomic<Bool>(false)
 
     /// This node leads the partition and the shard serves its sessions (SPEC.md §16.7).
@@ -42,8 +45,24 @@ final class RouterShard: Sendable {
         self.partition = configuration.partition
         self.core = Mutex(ShardCore(configuration: configuration))
         self.admission = Mutex(AppendAdmission(limits: admissionLimits))
+        self.ledger = Mutex(ShardCore(configuration: configuration))
+        self.configuration = configuration
         self.router = router
     }
+
+    let configuration: ShardConfiguration
+
+    /// Starts from a checkpoint of this partition, or with no session, having read every partition
+    /// up to `feedPositions` (the feeds' positions after their own checkpoints). Before any batch.
+    func restore(_ checkpoint: RouterCheckpoint?, feedPositions: [UInt64]) {
+        let restored = checkpoint.map { $0.shard(configuration: configuration, feedPositions: feedPositions) }
+            ?? ShardCore(configuration: configuration, startingAt: feedPositions)
+        core.withLock { $0 = restored }
+        ledger.withLock { $0 = restored }
+    }
+
+    /// A copy of the replaying shard, for a checkpoint.
+    var ledgerState: ShardCore { ledger.withLock { $0 } }
 
     /// Sessions and connections of this shard: metrics.
     var counts: (sessions: Int, connections: Int) { core.withLock { ($0.sessionCount, $0.connectionCount) } }
@@ -57,6 +76,12 @@ final class RouterShard: Sendable {
     /// appends are queued in order, packets written in order. An event from a connection goes
     /// through admission first: held (and the connection paused) while the bound is reached.
     func handle(_ event: ShardEvent) {
+        if case .committed = event {
+            ledger.withLock { ledger in
+                let actions = ledger.handle(event)
+                assert(actions.isEmpty, "a shard with no connection has nothing to do but replay")
+            }
+        }
         core.withLock { core in
             if let (token, isClose) = event.sender {
                 let decision = admission.withLock { $0.offer(event, from: token, isClose: isClose) }

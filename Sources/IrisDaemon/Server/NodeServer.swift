@@ -67,9 +67,9 @@ package final class NodeServer: Service, Sendable {
                     throw .invalidConfiguration("--mqtt-deny-subscribe \(text): \(error)")
                 }
             }
-            router = try MQTTRouter(
-                node: node, settings: MQTTRouter.Settings(endpoint: endpoint, peers: configuration.mqttPeers, denyFilters: filters),
-                clientTLS: contexts?.client, group: group, logger: logger)
+            var settings = MQTTRouter.Settings(endpoint: endpoint, peers: configuration.mqttPeers, denyFilters: filters)
+            settings.checkpointPolicy.interval = configuration.mqttCheckpointInterval
+            router = try MQTTRouter(node: node, settings: settings, clientTLS: contexts?.client, group: group, logger: logger)
         } else {
             router = nil
         }

@@ -5,7 +5,7 @@ import IrisLog
 /// the simulator.
 extension Storage {
     /// Opens the existing file `path` for reading and writing; nil when it does not exist.
-    func openExisting(_ path: String) throws(StorageError) -> (any StorageFile)? {
+    package func openExisting(_ path: String) throws(StorageError) -> (any StorageFile)? {
         guard fileExists(path) else { return nil }
         return try openFile(path, mode: .readWrite)
     }
@@ -13,7 +13,7 @@ extension Storage {
     /// Writes `bytes` as the whole content of `path`, durably and atomically: the bytes go to
     /// `path + ".tmp"`, which is synced, renamed over `path`, and the directory synced. After a
     /// crash, `path` is missing (when it was) or whole, old or new: never partly written.
-    func replaceFile(_ path: String, with bytes: [UInt8]) throws(StorageError) {
+    package func replaceFile(_ path: String, with bytes: [UInt8]) throws(StorageError) {
         let temporary = path + ".tmp"
         if fileExists(temporary) { try removeFile(temporary) }
         let file = try openFile(temporary, mode: .create)

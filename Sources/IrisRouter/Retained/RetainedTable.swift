@@ -14,7 +14,7 @@ public struct RetainedTable: Sendable {
         public var clears: Bool
     }
 
-    private var entries: [String: Entry] = [:]
+    private(set) var entries: [String: Entry] = [:]
 
     /// An empty table.
     public init() {}

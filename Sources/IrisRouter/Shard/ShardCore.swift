@@ -6,10 +6,11 @@ import IrisMQTT
 /// Everything it holds is derived from committed records read back in log order (`committed`),
 /// so replaying the partition rebuilds it. Answers to clients (CONNACK, PUBACK, PUBREC, PUBCOMP,
 /// SUBACK, UNSUBACK) are sent when the record they acknowledge is read back committed.
-public struct ShardCore {
+public struct ShardCore: Sendable {
     /// The shard's settings.
     public let configuration: ShardConfiguration
-    private var sessions: [String: Session] = [:]
+    /// By client ID (read by the checkpoint, `ShardCore+Checkpoint.swift`).
+    private(set) var sessions: [String: Session] = [:]
     /// Every connection of this shard: its client ID and epoch.
     private var connections: [ConnectionToken: ConnectionState] = [:]
     /// Connect records appended and not yet read back: epoch → connection.
@@ -21,7 +22,7 @@ public struct ShardCore {
     /// Live subscriptions of the connected sessions.
     private var trie = SubscriptionTrie<String>()
     /// Per partition, the end of what this shard has read.
-    private var feedPositions: [UInt64]
+    private(set) var feedPositions: [UInt64]
     private var recovered = false
 
     /// A shard with no session: replay its partition (`committed`) before serving.
@@ -29,6 +30,25 @@ public struct ShardCore {
         self.configuration = configuration
         self.feedPositions = Array(repeating: 0, count: configuration.partitionCount)
     }
+
+    /// A shard with no session that has read every partition up to `feedPositions` (the other
+    /// partitions' feeds started from their checkpoints): it replays its own from there.
+    public init(configuration: ShardConfiguration, startingAt feedPositions: [UInt64]) {
+        self.init(configuration: configuration, restoring: [:], feedPositions: feedPositions)
+    }
+
+    /// A shard that has replayed up to a checkpoint (`sessions`, from a replaying shard) and has
+    /// read every partition up to `feedPositions`: it goes on as if it had replayed the log.
+    init(configuration: ShardConfiguration, restoring sessions: [String: Session], feedPositions: [UInt64]) {
+        precondition(feedPositions.count == configuration.partitionCount, "one feed position per partition")
+        self.configuration = configuration
+        self.sessions = sessions
+        self.feedPositions = feedPositions
+    }
+
+    /// Replaying, with no connection: the state is a function of the records read (a checkpoint
+    /// may be taken of it).
+    var isReplaying: Bool { !recovered && connections.isEmpty && pendingConnects.isEmpty && closedBeforeConnect.isEmpty }
 
     /// Sessions known (open or kept for clean-session-0 clients): a metric.
     public var sessionCount: Int { sessions.count }

@@ -13,6 +13,8 @@ struct RandomRun {
     let stepCount: Int
     private var random: SeededGenerator
     private let harness: RouterHarness
+    /// The partitions' logs as the run left them.
+    var logs: ModelLogs { harness.logs }
     private var clients: [SimulatedClient]
     /// Clients that resend their unfinished flows when CONNACK comes (the others resend at once):
     /// the flows unfinished when they connected.
