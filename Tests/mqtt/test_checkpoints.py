@@ -67,6 +67,13 @@ def start_lines(node):
     return restored, [int(count) for count in replayed], text
 
 
+def subscribe_offline(node, client_id, topic_filter):
+    """A persistent session subscribed to `topic_filter` at QoS 1, then offline."""
+    subscriber, _ = connect(node, client_id, clean=False)
+    assert subscriber.subscribe([(topic_filter, 1)]) == [1]
+    subscriber.disconnect()
+
+
 def publish_numbered(node, topic, first, count, client_id=None):
     publisher, _ = connect(node, client_id or f"pub-{uuid.uuid4().hex[:8]}", clean=True)
     for number in range(first, first + count):
@@ -90,9 +97,7 @@ def test_kill_9_then_restart_from_checkpoints_loses_nothing(node):
     subscriber_id = next(
         f"{prefix}-sub{n}" for n in range(10_000) if partition_of(node, f"{prefix}-sub{n}") == partition_of(node, publisher_id)
     )
-    subscriber, _ = connect(node, subscriber_id, clean=False)
-    assert subscriber.subscribe([(f"{prefix}/#", 1)]) == [1]
-    subscriber.disconnect()
+    subscribe_offline(node, subscriber_id, f"{prefix}/#")
     publisher, _ = connect(node, f"{prefix}-retainer", clean=True)
     publisher.publish(f"{prefix}/retained", b"kept", qos=1, retain=True)
     publisher.disconnect()
@@ -128,9 +133,7 @@ def test_kill_9_then_restart_from_checkpoints_loses_nothing(node):
 def test_sigterm_writes_final_checkpoints_so_a_restart_reads_almost_nothing(node):
     prefix = f"ckpt-{uuid.uuid4().hex[:8]}"
     subscriber_id = f"{prefix}-sub"
-    subscriber, _ = connect(node, subscriber_id, clean=False)
-    assert subscriber.subscribe([(f"{prefix}/#", 1)]) == [1]
-    subscriber.disconnect()
+    subscribe_offline(node, subscriber_id, f"{prefix}/#")
     publish_numbered(node, f"{prefix}/a", 0, 300)
     node.restart()
     restored, replayed, text = start_lines(node)
@@ -143,9 +146,7 @@ def test_sigterm_writes_final_checkpoints_so_a_restart_reads_almost_nothing(node
 def test_a_damaged_checkpoint_is_reported_and_the_log_replayed(node):
     prefix = f"ckpt-{uuid.uuid4().hex[:8]}"
     subscriber_id = f"{prefix}-sub"
-    subscriber, _ = connect(node, subscriber_id, clean=False)
-    assert subscriber.subscribe([(f"{prefix}/#", 1)]) == [1]
-    subscriber.disconnect()
+    subscribe_offline(node, subscriber_id, f"{prefix}/#")
     publish_numbered(node, f"{prefix}/a", 0, 100)
     node.stop()
     files = checkpoint_files(node)
