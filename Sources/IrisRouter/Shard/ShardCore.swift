@@ -65,6 +65,8 @@ public struct ShardCore {
             precondition(start == feedPositions[partition], "a partition's records reach a shard in order, once")
             for entry in records {
                 let reference = MessageReference(partition: partition, offset: entry.offset)
+                // What is below this record is read: a session that connects here starts at it.
+                feedPositions[partition] = entry.offset
                 if partition == configuration.partition {
                     apply(entry.record, clientID: entry.clientID, into: &actions)
                 }
