@@ -75,11 +75,11 @@ final class RouterShard: Sendable {
                 }
                 self.handle(.fetched(clientID: clientID, epoch: epoch, messages: messages))
             }
-        case .fetchRetained(let clientID, let epoch, let subscriptions):
+        case .fetchRetained(let clientID, let epoch, let stream, let filter, let after, let limit):
             let feeds = router.feeds
             Task {
-                let (messages, granted) = RetainedLookup.find(subscriptions, in: feeds)
-                self.handle(.retained(clientID: clientID, epoch: epoch, messages: messages, granted: granted))
+                let page = RetainedLookup.page(filter, after: after, limit: limit, in: feeds)
+                self.handle(.retained(clientID: clientID, epoch: epoch, stream: stream, page: page))
             }
         }
     }
