@@ -556,16 +556,16 @@ public struct ShardCore {
     /// Asks for the next page of the session's first retained stream once half its window is free
     /// (a page at most as large as the room, so pages do not shrink to one message at a time).
     private mutating func resumeRetained(_ clientID: String, into actions: inout [ShardAction]) {
-        guard var session = sessions[clientID], session.connection != nil, var stream = session.retainedStreams.first, !stream.reading else {
-            return
-        }
+        guard var session = sessions[clientID], let token = session.connection, var stream = session.retainedStreams.first, !stream.reading
+        else { return }
         let room = configuration.flightsMax - session.flights.count
         guard stream.qos == .atMostOnce || room >= max(1, min(configuration.catchUpLimit, configuration.flightsMax) / 2) else { return }
         let limit = stream.qos == .atMostOnce ? configuration.catchUpLimit : min(configuration.catchUpLimit, room)
         stream.reading = true
         session.retainedStreams[0] = stream
         sessions[clientID] = session
-        actions.append(.fetchRetained(clientID: clientID, epoch: session.epoch, stream: stream.id, filter: stream.filter, after: stream.after,
+        actions.append(.fetchRetained(
+            clientID: clientID, epoch: session.epoch, connection: token, stream: stream.id, filter: stream.filter, after: stream.after,
             limit: limit))
     }
 

@@ -125,6 +125,7 @@ public enum ShardAction: Sendable, Equatable {
     case fetch(clientID: String, epoch: UInt64, references: [MessageReference])
     /// Read the next page of retained messages whose topics `filter` matches: in byte order of
     /// topics, after the topic `after` (from the first when nil), at most `limit` topics from each
-    /// partition's table; answer with `retained`.
-    case fetchRetained(clientID: String, epoch: UInt64, stream: UInt64, filter: TopicFilter, after: String?, limit: Int)
+    /// partition's table, once `connection` can take more bytes; answer with `retained`.
+    case fetchRetained(
+        clientID: String, epoch: UInt64, connection: ConnectionToken, stream: UInt64, filter: TopicFilter, after: String?, limit: Int)
 }

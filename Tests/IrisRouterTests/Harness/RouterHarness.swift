@@ -165,7 +165,7 @@ final class RouterHarness {
             case .fetch(let clientID, let epoch, let references):
                 let messages = references.sorted().compactMap { logs.message(at: $0) }
                 handle(.fetched(clientID: clientID, epoch: epoch, messages: messages), on: shard)
-            case .fetchRetained(let clientID, let epoch, let stream, let filter, let after, let limit):
+            case .fetchRetained(let clientID, let epoch, _, let stream, let filter, let after, let limit):
                 retainedReads += 1
                 let page = retained.page(matching: filter, after: after, limit: limit)
                 handle(.retained(clientID: clientID, epoch: epoch, stream: stream, page: page), on: shard)
