@@ -2,6 +2,7 @@ import IrisMQTT
 import IrisReplication
 import IrisRouter
 import Logging
+import NIOCore
 import Synchronization
 
 /// The shell of one shard: its `ShardCore` behind a lock, and the actions it asks for carried
@@ -146,12 +147,28 @@ final class RouterShard: Sendable {
                 }
                 self.handle(.fetched(clientID: clientID, epoch: epoch, messages: messages))
             }
-        case .fetchRetained(let clientID, let epoch, let subscriptions):
-            let feeds = router.feeds
-            Task {
-                let (messages, granted) = await RetainedLookup.find(subscriptions, in: feeds)
-                self.handle(.retained(clientID: clientID, epoch: epoch, messages: messages, granted: granted))
+        case .fetchRetained(let clientID, let epoch, let token, let stream, let filter, let after, let limit):
+            readRetained(clientID: clientID, epoch: epoch, token: token, stream: stream, filter: filter, after: after, limit: limit)
+        }
+    }
+
+    /// Reads a page of a retained stream once the connection's outbox is below its high-water mark
+    /// (checked again every 20 ms while it is not), so a stream of QoS 0 messages, which no window
+    /// bounds, waits for a slow reader (SPEC.md §16.5). A connection that is gone ended its stream.
+    private func readRetained(
+        clientID: String, epoch: UInt64, token: ConnectionToken, stream: UInt64, filter: TopicFilter, after: String?, limit: Int
+    ) {
+        guard let connection = router.connections.entry(for: token.rawValue)?.connection else { return }
+        guard connection.isWritable else {
+            connection.eventLoop.scheduleTask(in: .milliseconds(20)) { [self] in
+                readRetained(clientID: clientID, epoch: epoch, token: token, stream: stream, filter: filter, after: after, limit: limit)
             }
+            return
+        }
+        let feeds = router.feeds
+        Task {
+            let page = await RetainedLookup.page(filter, after: after, limit: limit, in: feeds)
+            self.handle(.retained(clientID: clientID, epoch: epoch, stream: stream, page: page))
         }
     }
 }
