@@ -40,6 +40,10 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     // Shared state.
     private let shared: Mutex<ReplicaStatus>
     private let readWaiters: ReadWaiters
+    /// The frames this replica wrote last, for reads of what just committed (SPEC.md §14.2).
+    let recent: RecentFrames
+    /// Stored bytes of recent frames each replica keeps in memory.
+    static let recentFramesBytes = 8 << 20
     /// The producer window a new leader rebuilds from: this many records back from its log's end.
     let producerWindowRecords: UInt64 = 16_384
 
@@ -60,8 +64,10 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
         self.logger = logger
         self.shared = Mutex(ReplicaStatus())
         self.readWaiters = ReadWaiters()
+        let recent = RecentFrames(capacityBytes: Self.recentFramesBytes)
+        self.recent = recent
         self.driver = try ReplicaDriver(
-            configuration: configuration, hardState: hardStateFile.state, log: LogReplicaView(log: log),
+            configuration: configuration, hardState: hardStateFile.state, log: CachingReplicaLog(view: LogReplicaView(log: log), recent: recent),
             timeoutSource: SystemElectionTimeouts(), shell: self)
         publishStatus()
     }
@@ -352,8 +358,17 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
             commit = await readWaiters.wait(beyond: offset, ticks: waitTicks, current: { [self] in status.commitOffset })
         }
         guard commit.rawValue > offset.rawValue else { return ([], commit) }
-        let records = try log.read(from: offset, maxBytes: maxBytes).filter { $0.offset.rawValue < commit.rawValue }
+        let end = Offset(commit.rawValue)
+        if let records = recent.records(from: offset, below: end, maxBytes: maxBytes) { return (records, commit) }
+        let records = try log.read(from: offset, maxBytes: maxBytes).filter { $0.offset < end }
         return (records, commit)
+    }
+
+    /// Records from `offset` on, at most about `maxBytes` of them, as `Log.read(from:maxBytes:)`
+    /// returns them, from the recent frames when they still hold `offset`.
+    func read(from offset: Offset, maxBytes: Int) throws(LogError) -> [LogRecord] {
+        if let records = recent.records(from: offset, below: log.nextOffset, maxBytes: maxBytes) { return records }
+        return try log.read(from: offset, maxBytes: maxBytes)
     }
 }
 

@@ -105,7 +105,7 @@ final class PartitionFeed: Sendable {
         for offset in offsets {
             if chunk[offset] == nil {
                 do {
-                    chunk = Dictionary(uniqueKeysWithValues: try replica.log.read(from: Offset(offset), maxBytes: 64 << 10).map { ($0.offset.rawValue, $0) })
+                    chunk = Dictionary(uniqueKeysWithValues: try replica.read(from: Offset(offset), maxBytes: 64 << 10).map { ($0.offset.rawValue, $0) })
                 } catch {
                     logger.error("mqtt: partition \(partition): reading offset \(offset): \(error)")
                     continue

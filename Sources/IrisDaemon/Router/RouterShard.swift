@@ -10,6 +10,13 @@ import Synchronization
 final class RouterShard: Sendable {
     let partition: Int
     private let core: Mutex<ShardCore>
+    /// Actions the core asked for and not yet carried out, in the order it asked, and whether a
+    /// thread is carrying them out.
+    private let outbox = Mutex(Outbox())
+    private struct Outbox {
+        var actions: [ShardAction] = []
+        var draining = false
+    }
     private let activeState = Atomic<Bool>(false)
 
     /// This node leads the partition and the shard serves its sessions (SPEC.md §16.7).
@@ -37,11 +44,31 @@ final class RouterShard: Sendable {
     /// Sessions and connections of this shard: metrics.
     var counts: (sessions: Int, connections: Int) { core.withLock { ($0.sessionCount, $0.connectionCount) } }
 
-    /// Runs one event through the core and carries out its actions before the next event:
-    /// appends are queued in order, packets written in order.
+    /// Runs one event through the core and carries out its actions in the order the core asked
+    /// for them: appends are queued in order, packets written in order. The core's lock is held
+    /// only while it decides; the actions (writes, appends: each may wake another thread) are
+    /// carried out after, by one thread at a time: the caller, or the thread already carrying
+    /// out earlier ones, which takes these too. So an edge event loop and a partition's feed do
+    /// not wait on each other's writes.
     func handle(_ event: ShardEvent) {
-        core.withLock { core in
-            for action in core.handle(event) { execute(action) }
+        let drains = core.withLock { core in
+            let actions = core.handle(event)
+            // Queued under the core's lock: the outbox holds actions in the order the core decided them.
+            return outbox.withLock { outbox in
+                outbox.actions += actions
+                defer { outbox.draining = true }
+                return !outbox.draining
+            }
+        }
+        guard drains else { return }
+        while true {
+            let actions = outbox.withLock { outbox in
+                defer { outbox.actions = [] }
+                if outbox.actions.isEmpty { outbox.draining = false }
+                return outbox.actions
+            }
+            guard !actions.isEmpty else { return }
+            for action in actions { execute(action) }
         }
     }
 
@@ -54,7 +81,7 @@ final class RouterShard: Sendable {
         case .append(let records, let tokens):
             router.node.enqueueAppend(partition: PartitionID(UInt32(partition)), records: records) { [self] answer in
                 if case .appended = answer { return }
-                // Not on this shard's lock (the answer may come at once, inside `handle`).
+                // Not from inside `handle` (the answer may come at once, while its actions run).
                 Task { self.handle(.appendFailed(connections: tokens, reason: "\(answer)")) }
             }
         case .catchUp(let clientID, let epoch, let ranges, let filters, let limit):
