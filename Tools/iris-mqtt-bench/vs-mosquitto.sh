@@ -4,7 +4,8 @@
 # a fresh broker and data directory; the server's CPU time per message comes from /proc/PID/stat (utime+stime).
 # Prints a table and appends one JSON line per level to Tools/iris-mqtt-bench/results/DATE.jsonl.
 #   vs-mosquitto.sh [--duration S] [--json] [--smoke]
-# IRISD=PATH benches that irisd binary instead of this tree's (an earlier build, for before/after in one session).
+# IRISD=PATH benches that irisd binary instead of this tree's (an earlier build, for before/after in one session);
+# IRISD_ARGS="..." adds flags to irisd (e.g. "--partitions 2"; word-split).
 # --smoke: 2 s per level, pairs 1 and 16 only, no fan-out; exits 1 if any message is lost or duplicated or any
 # error is counted.
 set -euo pipefail
@@ -72,7 +73,7 @@ CONF
 
 start_irisd() {  # DIR PORT METRICS_PORT
     "$IRISD" --data "$1" --mqtt "127.0.0.1:$2" --cluster "1=127.0.0.1:$(free_port)" --id 1 \
-        --metrics "127.0.0.1:$3" > "$1.log" 2>&1 &
+        --metrics "127.0.0.1:$3" ${IRISD_ARGS:-} > "$1.log" 2>&1 &
     BROKER_PID=$!
     wait_port "$2" "$1.log"
 }

@@ -10,13 +10,8 @@ import Synchronization
 final class RouterShard: Sendable {
     let partition: Int
     private let core: Mutex<ShardCore>
-    /// Actions the core asked for and not yet carried out, in the order it asked, and whether a
-    /// thread is carrying them out.
-    private let outbox = Mutex(Outbox())
-    private struct Outbox {
-        var actions: [ShardAction] = []
-        var draining = false
-    }
+    /// Actions the core asked for and not yet carried out, in the order it asked.
+    private let outbox = SerialOutbox<ShardAction>()
     private let activeState = Atomic<Bool>(false)
 
     /// This node leads the partition and the shard serves its sessions (SPEC.md §16.7).
@@ -51,25 +46,9 @@ final class RouterShard: Sendable {
     /// out earlier ones, which takes these too. So an edge event loop and a partition's feed do
     /// not wait on each other's writes.
     func handle(_ event: ShardEvent) {
-        let drains = core.withLock { core in
-            let actions = core.handle(event)
-            // Queued under the core's lock: the outbox holds actions in the order the core decided them.
-            return outbox.withLock { outbox in
-                outbox.actions += actions
-                defer { outbox.draining = true }
-                return !outbox.draining
-            }
-        }
-        guard drains else { return }
-        while true {
-            let actions = outbox.withLock { outbox in
-                defer { outbox.actions = [] }
-                if outbox.actions.isEmpty { outbox.draining = false }
-                return outbox.actions
-            }
-            guard !actions.isEmpty else { return }
-            for action in actions { execute(action) }
-        }
+        // Queued under the core's lock: the outbox holds actions in the order the core decided them.
+        let drains = core.withLock { core in outbox.enqueue(core.handle(event)) }
+        if drains { outbox.drain(execute) }
     }
 
     private func execute(_ action: ShardAction) {
