@@ -42,16 +42,18 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     private let readWaiters: ReadWaiters
     /// The frames this replica wrote last, for reads of what just committed (SPEC.md §14.2).
     let recent: RecentFrames
-    /// Stored bytes of recent frames each replica keeps in memory.
-    static let recentFramesBytes = 8 << 20
+    /// Stored bytes of recent frames a node keeps in memory, shared evenly by the replicas it
+    /// hosts (8 MiB each with the default 8 partitions; each keeps at least its newest frame).
+    static let recentFramesNodeBytes = 64 << 20
     /// The producer window a new leader rebuilds from: this many records back from its log's end.
     let producerWindowRecords: UInt64 = 16_384
 
-    /// Opens the replica from its durable state: the hard-state file and the recovered log.
+    /// Opens the replica from its durable state: the hard-state file and the recovered log. It
+    /// keeps up to `recentFramesBytes` of the frames it writes in memory for reads.
     init(
         partition: PartitionID, configuration: ReplicaConfiguration, log: Log, hardStateFile: HardStateFile,
         preferredLeader: NodeID, balanceIntervalTicks: Int,
-        sender: any PeerSender, mailboxCapacity: Int, metrics: NodeMetrics, logger: Logger
+        sender: any PeerSender, mailboxCapacity: Int, recentFramesBytes: Int, metrics: NodeMetrics, logger: Logger
     ) throws(ReplicaFault) {
         self.preferredLeader = preferredLeader
         self.balanceIntervalTicks = balanceIntervalTicks
@@ -64,7 +66,7 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
         self.logger = logger
         self.shared = Mutex(ReplicaStatus())
         self.readWaiters = ReadWaiters()
-        let recent = RecentFrames(capacityBytes: Self.recentFramesBytes)
+        let recent = RecentFrames(capacityBytes: recentFramesBytes)
         self.recent = recent
         self.driver = try ReplicaDriver(
             configuration: configuration, hardState: hardStateFile.state, log: CachingReplicaLog(view: LogReplicaView(log: log), recent: recent),
