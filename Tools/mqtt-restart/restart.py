@@ -4,7 +4,7 @@ with 100,000 persistent sessions and 10 GiB of messages takes at most 2 s plus t
 Method: a single node (8 partitions). N persistent sessions (clean session 0) connect, subscribe to a
 filter of their own and disconnect; then publishers store G GiB of QoS 1 messages of B bytes, on topics
 those sessions' filters match (so every session has a backlog). Then:
-  1. kill -9, restart: from the checkpoints written while loading (every 64 MiB and every 30 s);
+  1. kill -9, restart: from the checkpoints written while loading (every 16,384 records or 64 MiB, and every 30 s);
   2. SIGTERM, restart: from the final checkpoints written at shutdown;
   3. SIGTERM, remove every router-checkpoint file, restart: the whole log is read (the baseline).
 Each restart is timed from the process start to the first CONNACK 0, and the node's own log lines

@@ -69,7 +69,7 @@ final class PartitionFeed: Sendable {
         }
         guard let last = read.last else {
             // Nothing new: what was read since the last checkpoint is saved once the interval is up.
-            checkpointIfDue(afterReading: 0, shards: shards)
+            checkpointIfDue(afterReading: 0, bytes: 0, shards: shards)
             return false
         }
         var decoded: [(offset: UInt64, timestampMicroseconds: Int64, clientID: String, record: RouterRecord)] = []
@@ -101,13 +101,13 @@ final class PartitionFeed: Sendable {
             shard.handle(.committed(partition: partition, start: start, end: end, records: shard.partition == partition ? decoded : messagesOnly))
         }
         let readBytes = read.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) + 32 }
-        checkpointIfDue(afterReading: readBytes, shards: shards)
+        checkpointIfDue(afterReading: read.count, bytes: readBytes, shards: shards)
         return true
     }
 
     /// Inside `step`: writes a checkpoint in the background when one is due.
-    private func checkpointIfDue(afterReading bytes: Int, shards: [RouterShard]) {
-        guard let checkpoints, checkpoints.isDue(afterReading: bytes), let own = shards.first(where: { $0.partition == partition }) else { return }
+    private func checkpointIfDue(afterReading records: Int, bytes: Int, shards: [RouterShard]) {
+        guard let checkpoints, checkpoints.isDue(afterReading: records, bytes: bytes), let own = shards.first(where: { $0.partition == partition }) else { return }
         checkpoints.write(checkpoint(ledger: own.ledgerState))
     }
 
