@@ -19,7 +19,8 @@
  *                             window), after waiting up to 3 s for the pongs and acks in flight;
  *   {"event":"final",...}     on SIGTERM/SIGINT or after --duration seconds, then it exits 0.
  * Counts of connections and errors are since start; pings, pongs and workload figures are per
- * window. Latencies use log-linear buckets (64 per power of two: at most 1.6 % high).
+ * window. Latencies use log-linear buckets (64 per power of two: at most 1.6 % high), printed as
+ * [[bucket, count], ...] too (connect_buckets, delivery_buckets: microseconds) for merging.
  *
  * Build: cc -O2 -o mqtt-million mqtt-million.c   (Tools/million/run.sh does it.)
  */
@@ -575,6 +576,18 @@ static void print_errors(const char *name, const uint64_t *table, const char *sl
 
 static double ms(double us) { return us / 1000.0; }
 
+/* The non-empty buckets as [[index, count], ...], so several processes' histograms can be merged. */
+static void print_buckets(const char *name, const struct histogram *h) {
+    printf("\"%s\":[", name);
+    int first = 1;
+    for (int i = 0; i < BUCKETS; i++) {
+        if (!h->counts[i]) continue;
+        printf("%s[%d,%llu]", first ? "" : ",", i, (unsigned long long)h->counts[i]);
+        first = 0;
+    }
+    printf("],\"%s_max_us\":%llu,", name, (unsigned long long)h->max);
+}
+
 static void report(const char *event, uint64_t now) {
     double elapsed = (double)(now - start_ns) / 1e9;
     double window = (double)(now - window_start_ns) / 1e9;
@@ -611,6 +624,8 @@ static void report(const char *event, uint64_t now) {
            window > 0 ? (double)delivered / window : 0.0, ms(quantile(&delivery_latency_us, .5)),
            ms(quantile(&delivery_latency_us, .99)), ms(quantile(&delivery_latency_us, .999)),
            ms((double)delivery_latency_us.max), ms(quantile(&ack_latency_us, .5)), ms(quantile(&ack_latency_us, .99)));
+    print_buckets("connect_buckets", &connect_latency_us);
+    print_buckets("delivery_buckets", &delivery_latency_us);
     printf("\"clean_session\":%d,\"keepalive_s\":%d,\"ping_interval_s\":%g,\"sources\":%d,\"first_source\":\"%s\","
            "\"state_bytes_per_connection\":%zu,\"rss_bytes\":%ld}\n",
            opt_clean, opt_keepalive, opt_ping_interval, opt_sources, opt_first_source, sizeof(struct conn),
