@@ -272,6 +272,12 @@ def netstat_counters():
     return {}
 
 
+def counters_since(before):
+    """TcpExt counters since `before` (system-wide: other processes' connections count too)."""
+    now = netstat_counters()
+    return {k: now[k] - before.get(k, 0) for k in now}
+
+
 def process_memory(pid):
     out = {}
     with open(f"/proc/{pid}/status") as f:
@@ -565,7 +571,7 @@ def run(args, limits, workdir):
                               "mem_available_bytes": base["kernel"]["MemAvailable"]}
         log(f"irisd pid {server.pid} on MQTT {mqtt_port}; ramping {n} connections "
             f"({workload_clients} in the workload, {sources} source addresses) at {args.rate}/s")
-        ramp_started = time.monotonic()
+        ramp_started, ramp_counters = time.monotonic(), netstat_counters()
         ramps = []
         if workload_clients:
             if workload_clients > per_process:
@@ -582,6 +588,7 @@ def run(args, limits, workdir):
         result["ramp"] = merged_ramps(ramps)
         result["ramp"]["wall_s"] = round(time.monotonic() - ramp_started, 3)
         result["ramp"]["generator_processes"] = len(generators)
+        result["ramp"]["tcp_counters_delta"] = counters_since(ramp_counters)
         result["connect_p99_ms"] = result["ramp"]["connect_p99_ms"]
         peak, _ = counts(mqtt_port, metrics_port, generators)
         result["peak"] = peak
@@ -672,12 +679,13 @@ def run(args, limits, workdir):
             f"{storm['server_cpu_s']} s CPU")
 
         # Reconnect: the same client IDs (clean session 0 resumes them), as fast as allowed.
-        cpu_before, started = cpu_seconds(server.pid), time.monotonic()
+        cpu_before, started, reconnect_counters = cpu_seconds(server.pid), time.monotonic(), netstat_counters()
         again = start_idle(workdir, common, idle_clients, per_process, args.reconnect_rate, 0, "reconnect")
         generators.extend(again)
         back = merged_ramps([g.wait_event("ramped", idle_clients / args.reconnect_rate * 4 + 120) for g in again])
         back["wall_s"] = round(time.monotonic() - started, 3)
         back["server_cpu_s"] = round(cpu_seconds(server.pid) - cpu_before, 2)
+        back["tcp_counters_delta"] = counters_since(reconnect_counters)
         after, after_snaps = counts(mqtt_port, metrics_port, generators)
         back["counts"] = after
         if workload_clients:
@@ -687,8 +695,7 @@ def run(args, limits, workdir):
             failures.append(f"reconnect: {back['connacks']} of {idle_clients} got CONNACK ({back['connect_errors']})")
         if not agree(after):
             failures.append(f"the three counts disagree after the reconnect: {after}")
-        counters = netstat_counters()
-        result["tcp_counters_delta"] = {k: counters[k] - base["netstat"].get(k, 0) for k in counters}
+        result["tcp_counters_delta"] = counters_since(base["netstat"])
     finally:
         for generator in generators:
             generator.stop()
