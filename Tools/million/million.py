@@ -33,6 +33,9 @@ BUILD_LOCK = "/tmp/iris-swift-build.lock"
 # Descriptors irisd holds besides its MQTT connections (logs, listeners, epoll, eventfds), with room
 # to spare; the run checks the real count once irisd is up.
 SERVER_FDS_BASE = 512
+# Descriptors irisd must keep free while serving N connections (log segments, checkpoints, metrics
+# scrapes): at a full table libdispatch traps (SIGILL) when its monitor cannot open /proc/TID/stat.
+SERVER_FDS_SPARE = 256
 # Descriptors a generator process holds besides its connections.
 GENERATOR_FDS_BASE = 64
 # The slab caches that grow by a fixed count per socket (dentry is left out of the sum: other
@@ -554,7 +557,7 @@ def run(args, limits, workdir):
                               "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
                               "loadavg_at_start": open("/proc/loadavg").read().split()[:3],
                               "transport": "loopback, both ends on this host, no TLS"}}
-    server, _ = start_irisd(irisd, workdir, mqtt_port, metrics_port)
+    server, server_log = start_irisd(irisd, workdir, mqtt_port, metrics_port)
     generators, failures = [], []
     try:
         time.sleep(1)
@@ -563,8 +566,12 @@ def run(args, limits, workdir):
         limits.applied["irisd_nofile"] = nofile_of(server.pid)
         limits.applied["irisd_fds_at_start"] = server_fds
         result["limits"] = limits.applied
-        if n + server_fds > nofile:
-            raise HarnessError(f"irisd holds {server_fds} descriptors at start: {n} more exceed RLIMIT_NOFILE {nofile}")
+        irisd_nofile = limits.applied["irisd_nofile"][0]
+        if n + server_fds + SERVER_FDS_SPARE > irisd_nofile:
+            raise HarnessError(
+                f"irisd (pid {server.pid}) holds {server_fds} descriptors at start and has RLIMIT_NOFILE {irisd_nofile}: "
+                f"{n} connections would leave fewer than {SERVER_FDS_SPARE} spare, and a Swift process whose "
+                "descriptor table fills up dies (libdispatch's worker monitor traps when it cannot open /proc)")
         base = {"process": process_memory(server.pid), "kernel": meminfo(), "slabs": slabinfo(),
                 "netstat": netstat_counters()}
         result["baseline"] = {"server_rss_bytes": base["process"]["VmRSS"], "slab_bytes": base["kernel"]["Slab"],
@@ -696,6 +703,12 @@ def run(args, limits, workdir):
         if not agree(after):
             failures.append(f"the three counts disagree after the reconnect: {after}")
         result["tcp_counters_delta"] = counters_since(base["netstat"])
+    except (HarnessError, OSError) as error:
+        if server.poll() is not None:
+            with open(server_log) as f:
+                tail = " | ".join(f.read().strip().splitlines()[-5:])
+            raise HarnessError(f"{error}; irisd had exited with status {server.returncode}: {tail}") from error
+        raise
     finally:
         for generator in generators:
             generator.stop()
