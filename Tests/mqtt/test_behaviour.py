@@ -384,6 +384,48 @@ def test_retain_flag_is_0_when_forwarded_live_and_1_on_new_subscription(clients,
     publisher.publish(topic, b"", qos=1, retain=True)
 
 
+RETAINED_MANY = 3_000
+
+
+@pytest.mark.xfail_for_mosquitto(
+    reason="Mosquitto 2.0.11 sends 1,020 of the 3,000: max_inflight_messages (20) plus "
+    "max_queued_messages (1,000), retained messages on SUBSCRIBE included; the rest are dropped "
+    "(mosquitto.conf(5))")
+def test_thousands_of_retained_messages_all_reach_a_new_subscriber(broker, prefix):
+    """Every retained message of a filter is sent, however many ([MQTT-3.3.1-6]); irisd streams
+    them in pages within the subscriber's window (SPEC.md §16.5)."""
+    topics = [f"{prefix}/many/{index:05}" for index in range(RETAINED_MANY)]
+    with raw_client(broker) as publisher:
+        assert publisher.connect(unique_id("retainer"))[0] == 0
+        publisher.send(b"".join(
+            raw.publish(topic, topic.encode(), qos=1, packet_id=index + 1, retain=True)
+            for index, topic in enumerate(topics)))
+        acknowledged = set()
+        deadline = time.monotonic() + 60
+        while len(acknowledged) < RETAINED_MANY:
+            received = publisher.read(max(0.0, deadline - time.monotonic()))
+            if received.type == raw.PUBACK:
+                acknowledged.add(received.packet_id)
+        publisher.disconnect()
+    with raw_client(broker) as subscriber:
+        assert subscriber.connect(unique_id("newcomer"))[0] == 0
+        assert subscribe_raw(subscriber, 1, [(f"{prefix}/many/+", 1)]) == [1]
+        received = []
+        deadline = time.monotonic() + 60
+        while len(received) < RETAINED_MANY and time.monotonic() < deadline:
+            try:
+                packet = subscriber.read(min(WAIT_SECONDS, max(0.0, deadline - time.monotonic())))
+            except socket.timeout:
+                break  # nothing more is coming
+            if packet.type == raw.PUBLISH:
+                received.append(packet)
+                subscriber.send(raw.acknowledgement(raw.PUBACK, packet.packet_id))
+        assert sorted(p.topic for p in received) == topics
+        assert all(p.retain and p.qos == 1 and p.payload == p.topic.encode() for p in received)
+        assert publishes(subscriber.read_all(QUIET_SECONDS)) == []
+        subscriber.disconnect()
+
+
 # --- Will [MQTT-3.1.2-8, 3.1.2-24, 3.14.4-3]
 
 

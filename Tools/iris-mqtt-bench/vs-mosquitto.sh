@@ -4,6 +4,8 @@
 # a fresh broker and data directory; the server's CPU time per message comes from /proc/PID/stat (utime+stime).
 # Prints a table and appends one JSON line per level to Tools/iris-mqtt-bench/results/DATE.jsonl.
 #   vs-mosquitto.sh [--duration S] [--json] [--smoke]
+# IRISD=PATH benches that irisd binary instead of this tree's (an earlier build, for before/after in one session);
+# IRISD_ARGS="..." adds flags to irisd (e.g. "--partitions 2"; word-split).
 # --smoke: 2 s per level, pairs 1 and 16 only, no fan-out; exits 1 if any message is lost or duplicated or any
 # error is counted.
 set -euo pipefail
@@ -26,6 +28,7 @@ flock /tmp/iris-swift-build.lock sh -c 'swift build -c release --product irisd >
     swift build -c release --product iris-log >&2 && swift build -c release --product iris-mqtt-bench >&2'
 BIN=$(swift build -c release --show-bin-path)
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
+IRISD=${IRISD:-$BIN/irisd}
 WORK=$(mktemp -d "${IRIS_BENCH_TMP:-/var/tmp}/iris-vs-mosquitto.XXXXXX")
 RESULTS="$ROOT/Tools/iris-mqtt-bench/results"
 mkdir -p "$RESULTS"
@@ -69,8 +72,8 @@ CONF
 }
 
 start_irisd() {  # DIR PORT METRICS_PORT
-    "$BIN/irisd" --data "$1" --mqtt "127.0.0.1:$2" --cluster "1=127.0.0.1:$(free_port)" --id 1 \
-        --metrics "127.0.0.1:$3" > "$1.log" 2>&1 &
+    "$IRISD" --data "$1" --mqtt "127.0.0.1:$2" --cluster "1=127.0.0.1:$(free_port)" --id 1 \
+        --metrics "127.0.0.1:$3" ${IRISD_ARGS:-} > "$1.log" 2>&1 &
     BROKER_PID=$!
     wait_port "$2" "$1.log"
 }

@@ -65,7 +65,9 @@ enum PartitionSet {
             throw .identity(error)
         }
         var replicas: [PartitionID: PartitionReplica] = [:]
-        for partition in placement.partitions(on: configuration.nodeID) {
+        let hosted = placement.partitions(on: configuration.nodeID)
+        let recentFramesBytes = PartitionReplica.recentFramesNodeBytes / max(1, hosted.count)
+        for partition in hosted {
             let directory = "\(partitionsDirectory)/\(partition.rawValue)"
             let log: Log
             do {
@@ -91,7 +93,7 @@ enum PartitionSet {
                     partition: partition, configuration: replicaConfiguration, log: log, hardStateFile: hardState,
                     preferredLeader: placement.preferredLeader(of: partition),
                     balanceIntervalTicks: configuration.leaderBalanceIntervalTicks,
-                    sender: sender, mailboxCapacity: 4096, metrics: metrics,
+                    sender: sender, mailboxCapacity: 4096, recentFramesBytes: recentFramesBytes, metrics: metrics,
                     logger: logger)
             } catch {
                 throw .replica(partition: partition, error)

@@ -40,14 +40,20 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     // Shared state.
     private let shared: Mutex<ReplicaStatus>
     private let readWaiters: ReadWaiters
+    /// The frames this replica wrote last, for reads of what just committed (SPEC.md §14.2).
+    let recent: RecentFrames
+    /// Stored bytes of recent frames a node keeps in memory, shared evenly by the replicas it
+    /// hosts (8 MiB each with the default 8 partitions; each keeps at least its newest frame).
+    static let recentFramesNodeBytes = 64 << 20
     /// The producer window a new leader rebuilds from: this many records back from its log's end.
     let producerWindowRecords: UInt64 = 16_384
 
-    /// Opens the replica from its durable state: the hard-state file and the recovered log.
+    /// Opens the replica from its durable state: the hard-state file and the recovered log. It
+    /// keeps up to `recentFramesBytes` of the frames it writes in memory for reads.
     init(
         partition: PartitionID, configuration: ReplicaConfiguration, log: Log, hardStateFile: HardStateFile,
         preferredLeader: NodeID, balanceIntervalTicks: Int,
-        sender: any PeerSender, mailboxCapacity: Int, metrics: NodeMetrics, logger: Logger
+        sender: any PeerSender, mailboxCapacity: Int, recentFramesBytes: Int, metrics: NodeMetrics, logger: Logger
     ) throws(ReplicaFault) {
         self.preferredLeader = preferredLeader
         self.balanceIntervalTicks = balanceIntervalTicks
@@ -60,8 +66,10 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
         self.logger = logger
         self.shared = Mutex(ReplicaStatus())
         self.readWaiters = ReadWaiters()
+        let recent = RecentFrames(capacityBytes: recentFramesBytes)
+        self.recent = recent
         self.driver = try ReplicaDriver(
-            configuration: configuration, hardState: hardStateFile.state, log: LogReplicaView(log: log),
+            configuration: configuration, hardState: hardStateFile.state, log: CachingReplicaLog(view: LogReplicaView(log: log), recent: recent),
             timeoutSource: SystemElectionTimeouts(), shell: self)
         publishStatus()
     }
@@ -352,8 +360,17 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
             commit = await readWaiters.wait(beyond: offset, ticks: waitTicks, current: { [self] in status.commitOffset })
         }
         guard commit.rawValue > offset.rawValue else { return ([], commit) }
-        let records = try log.read(from: offset, maxBytes: maxBytes).filter { $0.offset.rawValue < commit.rawValue }
+        let end = Offset(commit.rawValue)
+        if let records = recent.records(from: offset, below: end, maxBytes: maxBytes) { return (records, commit) }
+        let records = try log.read(from: offset, maxBytes: maxBytes).filter { $0.offset < end }
         return (records, commit)
+    }
+
+    /// Records from `offset` on, at most about `maxBytes` of them, as `Log.read(from:maxBytes:)`
+    /// returns them, from the recent frames when they still hold `offset`.
+    func read(from offset: Offset, maxBytes: Int) throws(LogError) -> [LogRecord] {
+        if let records = recent.records(from: offset, below: log.nextOffset, maxBytes: maxBytes) { return records }
+        return try log.read(from: offset, maxBytes: maxBytes)
     }
 }
 

@@ -171,9 +171,9 @@ final class PartitionFeed: Sendable {
         return (found, nil)
     }
 
-    /// Retained entries of this partition whose topic `filter` matches.
-    func retained(matching filter: TopicFilter, limit: Int) -> [(topic: String, entry: RetainedTable.Entry)] {
-        state.withLock { $0.retained.matching(filter, limit: limit) }
+    /// Retained entries of this partition whose topic `filter` matches, after the topic `after`, at most `limit`.
+    func retained(matching filter: TopicFilter, after: String?, limit: Int) -> [(topic: String, entry: RetainedTable.Entry)] {
+        state.withLock { $0.retained.matching(filter, after: after, limit: limit) }
     }
 
     /// Indexed messages and the index's memory: for the metric of bytes per indexed message.

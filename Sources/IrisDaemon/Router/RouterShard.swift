@@ -1,7 +1,9 @@
+import IrisLog
 import IrisMQTT
 import IrisReplication
 import IrisRouter
 import Logging
+import NIOCore
 import Synchronization
 
 /// The shell of one shard: its `ShardCore` behind a lock, and the actions it asks for carried
@@ -11,6 +13,8 @@ import Synchronization
 final class RouterShard: Sendable {
     let partition: Int
     private let core: Mutex<ShardCore>
+    /// Actions the core asked for and not yet carried out, in the order it asked.
+    private let outbox = SerialOutbox<ShardAction>()
     /// Taken inside `core`'s lock, or alone (an append's answer may come inside `handle`).
     private let admission: Mutex<AppendAdmission>
     /// The same shard, only replaying: what a checkpoint holds (SPEC.md §16.8). It gets every
@@ -31,13 +35,14 @@ final class RouterShard: Sendable {
     /// acknowledged) and their connections closed, as the core closes its own.
     func deactivate() {
         activeState.store(false, ordering: .releasing)
-        core.withLock { core in
+        let drains = core.withLock { core -> Bool in
             for token in admission.withLock({ $0.dropHeld() }) {
                 router.connections.entry(for: token.rawValue)?.connection.close(
                     reason: "this node no longer leads the session's partition; reconnect")
             }
-            run(.resigned, in: &core)
+            return decide(.resigned, in: &core)
         }
+        if drains { outbox.drain(execute) }
     }
     private let router: RouterContext
 
@@ -72,8 +77,11 @@ final class RouterShard: Sendable {
         admission.withLock { ($0.pausedCount, $0.recordsInFlight, $0.recordsInFlightPeak) }
     }
 
-    /// Runs one event through the core and carries out its actions before the next event:
-    /// appends are queued in order, packets written in order. An event from a connection goes
+    /// Runs one event through the core and carries out its actions in the order the core asked
+    /// for them: appends are queued in order, packets written in order. The core's lock is held
+    /// only while it decides; the actions (writes, appends: each may wake another thread) are
+    /// carried out after, by one thread at a time (`SerialOutbox`), so an edge event loop and a
+    /// partition's feed do not wait on each other's writes. An event from a connection goes
     /// through admission first: held (and the connection paused) while the bound is reached.
     func handle(_ event: ShardEvent) {
         if case .committed = event {
@@ -82,31 +90,44 @@ final class RouterShard: Sendable {
                 assert(actions.isEmpty, "a shard with no connection has nothing to do but replay")
             }
         }
-        core.withLock { core in
+        let drains = core.withLock { core -> Bool in
             if let (token, isClose) = event.sender {
                 let decision = admission.withLock { $0.offer(event, from: token, isClose: isClose) }
                 if case .hold(let pause) = decision {
                     if pause { router.connections.entry(for: token.rawValue)?.connection.pauseReading() }
-                    return
+                    return false
                 }
             }
-            run(event, in: &core)
+            return decide(event, in: &core)
         }
+        if drains { outbox.drain(execute) }
     }
 
-    private func run(_ event: ShardEvent, in core: inout ShardCore) {
-        for action in core.handle(event) { execute(action) }
+    /// Runs `event` through the core and queues its actions, counting its appends in flight at
+    /// once (under the core's lock, so admission sees them before the next event). True when
+    /// the caller must carry out the queue.
+    private func decide(_ event: ShardEvent, in core: inout ShardCore) -> Bool {
+        let actions = core.handle(event)
+        for case .append(let records, _) in actions {
+            admission.withLock { $0.started(records: records.count, bytes: Self.bytes(of: records)) }
+        }
+        return outbox.enqueue(actions)
     }
+
+    private static func bytes(of records: [Record]) -> Int { records.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) } }
 
     /// Runs held events, in arrival order, until none is left or the bound is reached again;
     /// resumes each connection whose held events have all run.
     private func release() {
-        core.withLock { core in
+        let drains = core.withLock { core -> Bool in
+            var drains = false
             while let release = admission.withLock({ $0.nextRelease() }) {
-                run(release.event, in: &core)
+                if decide(release.event, in: &core) { drains = true }
                 if release.resume { router.connections.entry(for: release.token.rawValue)?.connection.resumeReading() }
             }
+            return drains
         }
+        if drains { outbox.drain(execute) }
     }
 
     private func execute(_ action: ShardAction) {
@@ -116,15 +137,14 @@ final class RouterShard: Sendable {
         case .close(let token, let reason):
             router.connections.entry(for: token.rawValue)?.connection.close(reason: reason)
         case .append(let records, let tokens):
-            let bytes = records.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) }
-            admission.withLock { $0.started(records: records.count, bytes: bytes) }
+            let bytes = Self.bytes(of: records)
             router.node.enqueueAppend(partition: PartitionID(UInt32(partition)), records: records) { [self] answer in
                 if admission.withLock({ $0.finished(records: records.count, bytes: bytes) }) {
                     // Not on this shard's lock, as below.
                     Task { self.release() }
                 }
                 if case .appended = answer { return }
-                // Not on this shard's lock (the answer may come at once, inside `handle`).
+                // Not from inside `handle` (the answer may come at once, while its actions run).
                 Task { self.handle(.appendFailed(connections: tokens, reason: "\(answer)")) }
             }
         case .catchUp(let clientID, let epoch, let ranges, let filters, let limit):
@@ -146,12 +166,28 @@ final class RouterShard: Sendable {
                 }
                 self.handle(.fetched(clientID: clientID, epoch: epoch, messages: messages))
             }
-        case .fetchRetained(let clientID, let epoch, let subscriptions):
-            let feeds = router.feeds
-            Task {
-                let (messages, granted) = await RetainedLookup.find(subscriptions, in: feeds)
-                self.handle(.retained(clientID: clientID, epoch: epoch, messages: messages, granted: granted))
+        case .fetchRetained(let clientID, let epoch, let token, let stream, let filter, let after, let limit):
+            readRetained(clientID: clientID, epoch: epoch, token: token, stream: stream, filter: filter, after: after, limit: limit)
+        }
+    }
+
+    /// Reads a page of a retained stream once the connection's outbox is below its high-water mark
+    /// (checked again every 20 ms while it is not), so a stream of QoS 0 messages, which no window
+    /// bounds, waits for a slow reader (SPEC.md §16.5). A connection that is gone ended its stream.
+    private func readRetained(
+        clientID: String, epoch: UInt64, token: ConnectionToken, stream: UInt64, filter: TopicFilter, after: String?, limit: Int
+    ) {
+        guard let connection = router.connections.entry(for: token.rawValue)?.connection else { return }
+        guard connection.isWritable else {
+            connection.eventLoop.scheduleTask(in: .milliseconds(20)) { [self] in
+                readRetained(clientID: clientID, epoch: epoch, token: token, stream: stream, filter: filter, after: after, limit: limit)
             }
+            return
+        }
+        let feeds = router.feeds
+        Task {
+            let page = await RetainedLookup.page(filter, after: after, limit: limit, in: feeds)
+            self.handle(.retained(clientID: clientID, epoch: epoch, stream: stream, page: page))
         }
     }
 }

@@ -22,6 +22,8 @@ struct Session {
     var lagging: [Int: UInt64] = [:]
     /// A catch-up read is outstanding.
     var catchingUp = false
+    /// Retained messages of new subscriptions still to send, oldest subscription first.
+    var retainedStreams: [RetainedStream] = []
     /// Outbound QoS 1 and 2 deliveries by packet ID.
     var flights: [UInt16: Flight] = [:]
     /// The messages of `flights` (catch-up skips them).

@@ -24,6 +24,8 @@ public struct ShardCore: Sendable {
     /// Per partition, the end of what this shard has read.
     private(set) var feedPositions: [UInt64]
     private var recovered = false
+    /// The identifier of the next retained stream (`RetainedStream.id`).
+    private var nextRetainedStream: UInt64 = 1
 
     /// A shard with no session: replay its partition (`committed`) before serving.
     public init(configuration: ShardConfiguration) {
@@ -85,6 +87,8 @@ public struct ShardCore: Sendable {
             precondition(start == feedPositions[partition], "a partition's records reach a shard in order, once")
             for entry in records {
                 let reference = MessageReference(partition: partition, offset: entry.offset)
+                // What is below this record is read: a session that connects here starts at it.
+                feedPositions[partition] = entry.offset
                 if partition == configuration.partition {
                     apply(entry.record, clientID: entry.clientID, into: &actions)
                 }
@@ -97,12 +101,8 @@ public struct ShardCore: Sendable {
             caughtUp(clientID: clientID, epoch: epoch, pages: pages, into: &actions)
         case .fetched(let clientID, let epoch, let messages):
             fetched(clientID: clientID, epoch: epoch, messages: messages, into: &actions)
-        case .retained(let clientID, let epoch, let messages, let granted):
-            guard var session = connectedSession(clientID, epoch: epoch) else { break }
-            for (message, qos) in zip(messages, granted) {
-                deliver(message, qos: min(message.message.qos, qos), retained: true, in: &session, into: &actions)
-            }
-            sessions[clientID] = session
+        case .retained(let clientID, let epoch, let stream, let page):
+            retained(clientID: clientID, epoch: epoch, stream: stream, page: page, into: &actions)
         case .appendFailed(let tokens, let reason):
             for token in tokens where connections[token] != nil {
                 actions.append(.close(token, reason: "the log refused a write: \(reason)"))
@@ -138,6 +138,7 @@ public struct ShardCore: Sendable {
             session.connection = nil
             session.lagging = [:]
             session.catchingUp = false
+            session.retainedStreams = []
             session.waiting = []
             session.unrecordedAcks = 0
             // QoS 1 deliveries are not in the log: the recorded cursors cover them.
@@ -223,6 +224,7 @@ public struct ShardCore: Sendable {
         sessions[clientID] = session
         if session.unrecordedAcks >= configuration.acksPerCursorRecord { recordCursor(clientID, into: &actions) }
         resumeCatchUp(clientID, into: &actions)
+        resumeRetained(clientID, into: &actions)
     }
 
     private mutating func close(_ token: ConnectionToken, graceful: Bool, into actions: inout [ShardAction]) {
@@ -239,6 +241,7 @@ public struct ShardCore: Sendable {
         session.connection = nil
         session.lagging = [:]
         session.catchingUp = false
+        session.retainedStreams = []
         session.waiting = []
         session.unrecordedAcks = 0
         trie.removeAll(subscriber: state.clientID)
@@ -294,25 +297,32 @@ public struct ShardCore: Sendable {
             sessions[clientID] = session
         case .subscribe(let epoch, let packetID, let subscriptions):
             guard var session = sessions[clientID], session.epoch == epoch else { return }
-            var granted: [Subscription] = []
             for subscription in subscriptions {
                 guard case .granted(let qos) = subscription.granted else { continue }
                 session.subscriptions[subscription.filter] = qos
-                granted.append(Subscription(filter: subscription.filter, qos: qos))
-                if session.connection != nil { trie.insert(filter: subscription.filter.value, subscriber: clientID, qos: qos.rawValue) }
+                guard session.connection != nil else { continue }
+                trie.insert(filter: subscription.filter.value, subscriber: clientID, qos: qos.rawValue)
+                // Subscribing again sends the filter's retained messages again: from the start.
+                session.retainedStreams.removeAll { $0.filter == subscription.filter }
+                session.retainedStreams.append(RetainedStream(id: nextRetainedStream, filter: subscription.filter, qos: qos))
+                nextRetainedStream += 1
             }
             sessions[clientID] = session
             if let token = session.connection {
                 actions.append(.send(token, [.suback(packetID: packetID, returnCodes: subscriptions.map(\.granted))]))
-                if !granted.isEmpty { actions.append(.fetchRetained(clientID: clientID, epoch: epoch, subscriptions: granted)) }
+                resumeRetained(clientID, into: &actions)
             }
         case .unsubscribe(let epoch, let packetID, let filters):
             guard var session = sessions[clientID], session.epoch == epoch else { return }
             for filter in filters where session.subscriptions.removeValue(forKey: filter) != nil {
                 trie.remove(filter: filter.value, subscriber: clientID)
             }
+            session.retainedStreams.removeAll { filters.contains($0.filter) }
             sessions[clientID] = session
-            if let token = session.connection { actions.append(.send(token, [.unsuback(packetID: packetID)])) }
+            if let token = session.connection {
+                actions.append(.send(token, [.unsuback(packetID: packetID)]))
+                resumeRetained(clientID, into: &actions)
+            }
         case .assigned(let epoch, let assignments):
             guard var session = sessions[clientID], session.epoch == epoch else { return }
             for assignment in assignments {
@@ -376,6 +386,7 @@ public struct ShardCore: Sendable {
             kept.waiting = []
             kept.lagging = [:]
             kept.catchingUp = false
+            kept.retainedStreams = []
             if previous!.connection != nil { kept.cursors = previous!.snapshot(feedPositions: feedPositions).cursors }
             for (id, flight) in kept.flights where flight.stage == .assigning {
                 // Its assigned record names the older epoch and is ignored when read back: the
@@ -560,6 +571,49 @@ public struct ShardCore: Sendable {
         }
         sessions[clientID] = session
         resumeCatchUp(clientID, into: &actions)
+    }
+
+    /// Asks for the next page of the session's first retained stream once half its window is free
+    /// (a page at most as large as the room, so pages do not shrink to one message at a time).
+    private mutating func resumeRetained(_ clientID: String, into actions: inout [ShardAction]) {
+        guard var session = sessions[clientID], let token = session.connection, var stream = session.retainedStreams.first, !stream.reading
+        else { return }
+        let room = configuration.flightsMax - session.flights.count
+        guard stream.qos == .atMostOnce || room >= max(1, min(configuration.catchUpLimit, configuration.flightsMax) / 2) else { return }
+        let limit = stream.qos == .atMostOnce ? configuration.catchUpLimit : min(configuration.catchUpLimit, room)
+        stream.reading = true
+        session.retainedStreams[0] = stream
+        sessions[clientID] = session
+        actions.append(.fetchRetained(
+            clientID: clientID, epoch: session.epoch, connection: token, stream: stream.id, filter: stream.filter, after: stream.after,
+            limit: limit))
+    }
+
+    /// Delivers a page of a retained stream with RETAIN=1 while the window has room; the stream
+    /// resumes after the last topic sent, and ends when the page says there are no more.
+    private mutating func retained(clientID: String, epoch: UInt64, stream id: UInt64, page: RetainedPage, into actions: inout [ShardAction]) {
+        guard var session = connectedSession(clientID, epoch: epoch), var stream = session.retainedStreams.first, stream.id == id,
+            stream.reading
+        else { return }
+        stream.reading = false
+        var stopped = false
+        for stored in page.messages {
+            let qos = min(stored.message.qos, stream.qos)
+            if qos != .atMostOnce && session.flights.count >= configuration.flightsMax {
+                stopped = true
+                break
+            }
+            deliver(stored, qos: qos, retained: true, in: &session, into: &actions)
+            stream.after = stored.message.topic.value
+        }
+        if stopped || page.next != nil {
+            if !stopped { stream.after = page.next }
+            session.retainedStreams[0] = stream
+        } else {
+            session.retainedStreams.removeFirst()
+        }
+        sessions[clientID] = session
+        resumeRetained(clientID, into: &actions)
     }
 
     private mutating func fetched(clientID: String, epoch: UInt64, messages: [StoredMessage], into actions: inout [ShardAction]) {

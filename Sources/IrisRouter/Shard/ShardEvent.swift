@@ -66,6 +66,20 @@ public struct CatchUpPage: Sendable, Equatable {
     }
 }
 
+/// A page of retained messages for a new subscription (SPEC.md §16.5).
+public struct RetainedPage: Sendable, Equatable {
+    /// The retained message of each topic of the page that has one, in byte order of topics.
+    public var messages: [StoredMessage]
+    /// The topic the next page starts after; nil when the filter has no more.
+    public var next: String?
+
+    /// A page; see the properties.
+    public init(messages: [StoredMessage], next: String?) {
+        self.messages = messages
+        self.next = next
+    }
+}
+
 /// What a shard's core is told, one event at a time, in order.
 public enum ShardEvent: Sendable {
     /// A CONNECT for a client ID placed in this shard; `epoch` is a fresh random number the shell drew.
@@ -81,8 +95,8 @@ public enum ShardEvent: Sendable {
     case caughtUp(clientID: String, epoch: UInt64, pages: [CatchUpPage])
     /// Messages read back by reference (a `fetch` action).
     case fetched(clientID: String, epoch: UInt64, messages: [StoredMessage])
-    /// Retained messages for a new subscription (a `fetchRetained` action), with the QoS granted.
-    case retained(clientID: String, epoch: UInt64, messages: [StoredMessage], granted: [QoS])
+    /// The page a `fetchRetained` action of retained stream `stream` asked for.
+    case retained(clientID: String, epoch: UInt64, stream: UInt64, page: RetainedPage)
     /// An append of this shard failed: the partition refused or lost it.
     case appendFailed(connections: [ConnectionToken], reason: String)
     /// The shard's own partition has been read to its end at start: sessions that were connected
@@ -109,6 +123,9 @@ public enum ShardAction: Sendable, Equatable {
     case catchUp(clientID: String, epoch: UInt64, ranges: [CatchUpRange], filters: [TopicFilter], limit: Int)
     /// Read these messages back; answer with `fetched`.
     case fetch(clientID: String, epoch: UInt64, references: [MessageReference])
-    /// Find the retained messages matching each filter; answer with `retained`.
-    case fetchRetained(clientID: String, epoch: UInt64, subscriptions: [Subscription])
+    /// Read the next page of retained messages whose topics `filter` matches: in byte order of
+    /// topics, after the topic `after` (from the first when nil), at most `limit` topics from each
+    /// partition's table, once `connection` can take more bytes; answer with `retained`.
+    case fetchRetained(
+        clientID: String, epoch: UInt64, connection: ConnectionToken, stream: UInt64, filter: TopicFilter, after: String?, limit: Int)
 }

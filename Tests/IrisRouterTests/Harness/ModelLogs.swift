@@ -72,31 +72,6 @@ struct ModelLogs {
         return (page, next)
     }
 
-    /// The `fetchRetained` answer over what the feeds have read (`readEnd` per partition): per topic the
-    /// latest retained publish by timestamp, then partition, then offset; an empty payload clears.
-    func retained(for subscriptions: [Subscription], readEnd: [UInt64]) -> (messages: [StoredMessage], granted: [QoS]) {
-        var latest: [String: (key: (Int64, Int, UInt64), stored: StoredMessage)] = [:]
-        for partition in records.indices {
-            for stored in messages(partition, in: 0..<readEnd[partition]) where stored.message.retain {
-                let offset = stored.reference.offset
-                let key = (records[partition][Int(offset)].timestampMicroseconds, partition, offset)
-                if let current = latest[stored.message.topic.value], current.key > key { continue }
-                latest[stored.message.topic.value] = (key, stored)
-            }
-        }
-        var found: [StoredMessage] = []
-        var granted: [QoS] = []
-        for subscription in subscriptions {
-            for topic in latest.keys.sorted() {
-                let stored = latest[topic]!.stored
-                guard !stored.message.payload.isEmpty, subscription.filter.matches(stored.message.topic) else { continue }
-                found.append(stored)
-                granted.append(subscription.qos)
-            }
-        }
-        return (found, granted)
-    }
-
     /// Committed message records of `clientID` with this packet ID and QoS (any epoch).
     func hasCommittedMessage(clientID: String, partition: Int, packetID: UInt16, qos: QoS) -> Bool {
         (0..<committedEnd[partition]).contains { offset in

@@ -239,7 +239,21 @@ struct RandomRun {
         if !found.isEmpty { failures.append("seed \(seed), step \(step): \(found.joined(separator: "; "))" + tail) }
     }
 
-    private var tail: String { trace.isEmpty ? "" : "\n  " + trace.joined(separator: "\n  ") }
+    private var tail: String { trace.isEmpty ? "" : "\n  " + trace.joined(separator: "\n  ") + logDump }
+
+    /// Every record of every partition, decoded, when the whole trace is kept (`traceLines` over 1,000).
+    private var logDump: String {
+        guard traceLines > 1_000 else { return "" }
+        var lines: [String] = []
+        for partition in 0..<harness.partitionCount {
+            for offset in 0..<UInt64(harness.logs.records[partition].count) {
+                let state = offset < harness.logs.committedEnd[partition] ? "committed" : "uncommitted"
+                let record = harness.logs.decoded(partition, offset).map { "\($0.clientID) \($0.record)" } ?? "not a router record"
+                lines.append("log \(partition)@\(offset) \(state): \(record)")
+            }
+        }
+        return "\n" + lines.joined(separator: "\n")
+    }
 
     private mutating func checkEnd() {
         var stored: [String: Int] = [:]

@@ -30,6 +30,10 @@ final class RouterHarness {
     private var edgeClosures: [ConnectionToken] = []
     private var nextToken: UInt64 = 1
     private var nextEpoch: UInt64 = 0x5EED
+    /// The retained messages the feeds have read.
+    private var retained = ModelRetained()
+    /// Retained pages asked for and answered: a metric for tests.
+    private(set) var retainedReads = 0
     /// Broken rules seen while carrying out actions (an acknowledgement before its commit, a loop
     /// that did not settle).
     private(set) var violations: [String] = []
@@ -94,6 +98,17 @@ final class RouterHarness {
         handle(.closed(token, graceful: graceful), on: partition(of: connection.clientID))
     }
 
+    /// Stores retained messages as a publisher's would be (message records without a session,
+    /// spread over the partitions in turn), committed: many at once without a client's round trips.
+    func storeRetained(_ messages: [(topic: String, payload: String)], qos: QoS) {
+        for (index, message) in messages.enumerated() {
+            let record = RouterRecord.message(MessageRecord(
+                epoch: 0, packetID: 0, qos: qos, retain: true, topic: topic(message.topic), payload: Array(message.payload.utf8)))
+            logs.append([record.logRecord(clientID: "retainer")], to: index % partitionCount)
+        }
+        commitAll()
+    }
+
     // MARK: - The shell's steps
 
     func tick() {
@@ -122,6 +137,9 @@ final class RouterHarness {
         var decoded: [(offset: UInt64, timestampMicroseconds: Int64, clientID: String, record: RouterRecord)] = []
         for offset in start..<end {
             guard let (clientID, record) = logs.decoded(partition, offset) else { continue }
+            if case .message(let message) = record, message.retain, let stored = logs.message(at: MessageReference(partition: partition, offset: offset)) {
+                retained.add(stored)
+            }
             decoded.append((offset, logs.records[partition][Int(offset)].timestampMicroseconds, clientID, record))
         }
         let messagesOnly = decoded.filter { if case .message = $0.record { true } else { false } }
@@ -147,9 +165,10 @@ final class RouterHarness {
             case .fetch(let clientID, let epoch, let references):
                 let messages = references.sorted().compactMap { logs.message(at: $0) }
                 handle(.fetched(clientID: clientID, epoch: epoch, messages: messages), on: shard)
-            case .fetchRetained(let clientID, let epoch, let subscriptions):
-                let (messages, granted) = logs.retained(for: subscriptions, readEnd: readEnd)
-                handle(.retained(clientID: clientID, epoch: epoch, messages: messages, granted: granted), on: shard)
+            case .fetchRetained(let clientID, let epoch, _, let stream, let filter, let after, let limit):
+                retainedReads += 1
+                let page = retained.page(matching: filter, after: after, limit: limit)
+                handle(.retained(clientID: clientID, epoch: epoch, stream: stream, page: page), on: shard)
             default:
                 preconditionFailure("only reads are queued")
             }
@@ -179,6 +198,7 @@ final class RouterHarness {
         }
         reads = []
         edgeClosures = []
+        retained = ModelRetained()
         if keepUncommitted { commitAll() } else { logs.truncateUncommitted() }
         shards = (0..<partitionCount).map { ShardCore(configuration: configuration($0)) }
         readEnd = Array(repeating: 0, count: partitionCount)
