@@ -410,18 +410,25 @@ def start_irisd(path, workdir, mqtt_port, metrics_port):
 
 # ---- the run -----------------------------------------------------------------------------------
 
-def counts(port, metrics_port, generators):
-    """N three ways, taken together: kernel (ss, sockstat), server (metric), client (CONNACKed and open)."""
+def counts(port, metrics_port, generators, attempts=3):
+    """N three ways: kernel (ss, sockstat), server (metric), client (CONNACKed and open).
+
+    The three are read one after another, and ss's netlink dump is not atomic, so when they
+    disagree the kernel and server counts are read again (at most `attempts` in all, 1 s apart);
+    the disagreeing samples are kept in the result ("earlier_samples") rather than hidden."""
     snaps = snapshots(generators)
-    server, sessions, _ = server_metrics(metrics_port)
-    kernel = kernel_established(port)
-    return {
-        "connections_kernel": kernel,
-        "sockstat_tcp_inuse": sockstat().get("inuse"),
-        "connections_server": server,
-        "sessions_server": sessions,
-        "connections_client": sum(s["connected_now"] for s in snaps.values()),
-    }, snaps
+    client = sum(s["connected_now"] for s in snaps.values())
+    earlier = []
+    while True:
+        server, sessions, _ = server_metrics(metrics_port)
+        figures = {"connections_kernel": kernel_established(port), "sockstat_tcp_inuse": sockstat().get("inuse"),
+                   "connections_server": server, "sessions_server": sessions, "connections_client": client}
+        if agree(figures) or len(earlier) + 1 >= attempts:
+            if earlier:
+                figures["earlier_samples"] = earlier
+            return figures, snaps
+        earlier.append(figures)
+        time.sleep(1)
 
 
 def per_connection(delta, n):
