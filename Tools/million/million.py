@@ -174,7 +174,7 @@ def stop_irisd(server):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="Tools/million/run.sh", description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, required=True, help="N, the connections to hold")
     parser.add_argument("--json", action="store_true", help="print only the JSON object (one line)")
     parser.add_argument("--clean", type=int, choices=(0, 1), default=1, help="clean session flag (default 1)")
