@@ -170,6 +170,7 @@ def test_harness_small_run_agrees_and_restores_the_sysctls():
     assert result["connections_kernel"] == result["connections_server"] == result["connections_client"] == 1000
     assert result["pings_sent"] == result["pongs_received"] > 0
     assert result["hold"]["silent_closed_by_server"] == 4
+    assert result["storm"]["wills_received"] == result["storm"]["killed_connections"] > 0
     assert result["reconnect"]["counts"]["connections_client"] == 1000
     assert result["workload_p99_ms"] is not None and result["server_user_bytes_per_connection"] is not None
     assert {k: sysctl(k) for k in before} == before

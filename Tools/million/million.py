@@ -106,7 +106,7 @@ def describe(args, workload_clients, ping_interval, sources):
             "clean_session": args.clean, "keepalive_s": args.keepalive, "ping_interval_s": ping_interval,
             "hold_s": args.hold, "rate_per_s": args.rate, "reconnect_rate_per_s": args.reconnect_rate,
             "workload_clients": workload_clients, "workload_message_interval_ms": args.message_interval_ms,
-            "workload_payload_bytes": 16, "silent_clients": args.silent, "sources": sources,
+            "workload_payload_bytes": 16, "silent_clients": args.silent, "wills": args.wills, "sources": sources,
             "environment": {"kernel": platform.release(), "cores": os.cpu_count(),
                             "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
                             "loadavg_at_start": open("/proc/loadavg").read().split()[:3],
@@ -186,6 +186,8 @@ def main():
     parser.add_argument("--pending-max", type=int, default=10000, help="connections awaiting CONNACK at once, at most")
     parser.add_argument("--workload-fraction", type=float, default=0.01, help="clients in 1:1 QoS 1 pairs (0.01)")
     parser.add_argument("--message-interval-ms", type=int, default=1000, help="each publisher's message interval")
+    parser.add_argument("--wills", type=int, choices=(0, 1), default=1,
+                        help="idle clients have a QoS 0 will, counted by a workload subscriber as the storm publishes them (default 1)")
     parser.add_argument("--silent", type=int, default=10, help="clients that never ping (keep-alive enforcement)")
     parser.add_argument("--sources", type=int, help="source addresses from 127.0.0.2 (default: N / half the port range, at least 4)")
     parser.add_argument("--port-range", help="set net.ipv4.ip_local_port_range to 'LOW HIGH' for the run (restored after)")

@@ -11,7 +11,9 @@
  * subscribes (QoS 1) to "million/PREFIX<index>", the odd one publishes a 16-byte payload
  * (send time, sequence) there every --message-interval-ms, one message in flight at a time;
  * the subscriber acknowledges and records publish-to-delivery latency. --silent K connections
- * (taken from the end) never ping, to show the broker's keep-alive enforcement.
+ * (taken from the end) never ping, to show the broker's keep-alive enforcement. --will 1 gives
+ * every client a QoS 0 will on "million/will/CLIENT_ID"; --count-wills 1 has the first workload
+ * subscriber count the wills it receives on "million/will/#" ("wills_received", since start).
  *
  * Output (stdout), one JSON object a line:
  *   {"event":"ramped",...}    once every connection has its CONNACK or has failed;
@@ -132,6 +134,8 @@ static long opt_silent = 0;
 static double opt_duration = 0;
 static double opt_connect_timeout = 30;
 static int opt_sockbuf = 4096;
+static int opt_will = 0;
+static int opt_count_wills = 0;
 
 /* State. */
 static struct conn *conns;
@@ -157,6 +161,7 @@ static uint64_t other_closed_after_up;
 
 static uint64_t pings_sent, pongs_received, pings_skipped, unexpected_pongs;
 static uint64_t published, acked, delivered, duplicates, subscribe_refused;
+static uint64_t wills_received; /* since start, on "million/will/#" (--count-wills 1) */
 static struct histogram connect_latency_us;
 static struct histogram delivery_latency_us;
 static struct histogram ack_latency_us;
@@ -182,7 +187,7 @@ static void usage(const char *message) {
             "usage: mqtt-million [--host H] [--port P] [--connections N] [--rate PER_S] [--pending-max N]\n"
             "  [--sources K] [--first-source A.B.C.D] [--keepalive S] [--ping-interval S] [--clean 0|1]\n"
             "  [--prefix ID_PREFIX] [--workload-fraction F] [--message-interval-ms MS] [--silent K]\n"
-            "  [--duration S] [--connect-timeout S] [--sockbuf BYTES]\n",
+            "  [--duration S] [--connect-timeout S] [--sockbuf BYTES] [--will 0|1] [--count-wills 0|1]\n",
             message);
     exit(2);
 }
@@ -221,6 +226,8 @@ static void parse(int argc, char **argv) {
         else if (!strcmp(name, "--duration")) opt_duration = number(name, value, 0, 864000);
         else if (!strcmp(name, "--connect-timeout")) opt_connect_timeout = number(name, value, 0.1, 3600);
         else if (!strcmp(name, "--sockbuf")) opt_sockbuf = (int)number(name, value, 0, 1 << 24);
+        else if (!strcmp(name, "--will")) opt_will = (int)number(name, value, 0, 1);
+        else if (!strcmp(name, "--count-wills")) opt_count_wills = (int)number(name, value, 0, 1);
         else usage("unknown option");
     }
     if (strlen(opt_prefix) > 40) usage("--prefix is longer than 40 bytes");
@@ -272,37 +279,50 @@ static size_t topic_of(long subscriber, char *out) {
     return (size_t)sprintf(out, "million/%s%ld", opt_prefix, subscriber);
 }
 
+/* A fixed header: the type byte and the remaining length (at most 2 bytes here: bodies < 16,384). */
+static size_t put_header(uint8_t *out, uint8_t type, size_t body) {
+    out[0] = type;
+    if (body < 128) { out[1] = (uint8_t)body; return 2; }
+    out[1] = (uint8_t)(body % 128) | 128;
+    out[2] = (uint8_t)(body / 128);
+    return 3;
+}
+
+/* CONNECT; with --will 1 a QoS 0 will "gone" on "million/will/CLIENT_ID". */
 static int send_connect(long index) {
-    char id[64];
+    char id[64], will_topic[96];
     size_t id_length = client_id(index, id);
-    uint8_t packet[128];
-    size_t body = 10 + 2 + id_length;
+    size_t will_length = opt_will ? (size_t)sprintf(will_topic, "million/will/%s", id) : 0;
+    uint8_t body[256];
     size_t n = 0;
-    packet[n++] = 0x10;
-    packet[n++] = (uint8_t)body; /* body < 128 */
-    n += put_string(packet + n, "MQTT", 4);
-    packet[n++] = 4;                          /* protocol level 3.1.1 */
-    packet[n++] = opt_clean ? 0x02 : 0x00;    /* clean session flag */
-    packet[n++] = (uint8_t)(opt_keepalive >> 8);
-    packet[n++] = (uint8_t)opt_keepalive;
-    n += put_string(packet + n, id, id_length);
-    return send_all(&conns[index], packet, n);
+    n += put_string(body + n, "MQTT", 4);
+    body[n++] = 4;                                                        /* protocol level 3.1.1 */
+    body[n++] = (uint8_t)((opt_clean ? 0x02 : 0x00) | (opt_will ? 0x04 : 0x00)); /* clean session, will */
+    body[n++] = (uint8_t)(opt_keepalive >> 8);
+    body[n++] = (uint8_t)opt_keepalive;
+    n += put_string(body + n, id, id_length);
+    if (opt_will) {
+        n += put_string(body + n, will_topic, will_length);
+        n += put_string(body + n, "gone", 4);
+    }
+    uint8_t packet[260];
+    size_t header = put_header(packet, 0x10, n);
+    memcpy(packet + header, body, n);
+    return send_all(&conns[index], packet, header + n);
 }
 
 static int is_workload(long index) { return index < workload_count; }
 static int is_subscriber(long index) { return is_workload(index) && index % 2 == 0; }
 
-static int send_subscribe(long index) {
-    char topic[80];
-    size_t topic_length = topic_of(index, topic);
+static int send_subscribe(long index, const char *filter, size_t filter_length, uint8_t packet_id, uint8_t qos) {
     uint8_t packet[128];
     size_t n = 0;
     packet[n++] = 0x82;
-    packet[n++] = (uint8_t)(2 + 2 + topic_length + 1);
+    packet[n++] = (uint8_t)(2 + 2 + filter_length + 1);
     packet[n++] = 0;
-    packet[n++] = 1; /* packet ID 1 */
-    n += put_string(packet + n, topic, topic_length);
-    packet[n++] = 1; /* QoS 1 */
+    packet[n++] = packet_id;
+    n += put_string(packet + n, filter, filter_length);
+    packet[n++] = qos;
     return send_all(&conns[index], packet, n);
 }
 
@@ -414,7 +434,10 @@ static void on_connack(long index, const uint8_t *packet, uint64_t now) {
     c->flags |= F_EVER_UP;
     record(&connect_latency_us, (now - c->started_ns) / 1000);
     if (is_subscriber(index)) {
-        int error = send_subscribe(index);
+        char topic[80];
+        size_t topic_length = topic_of(index, topic);
+        int error = send_subscribe(index, topic, topic_length, 1, 1);
+        if (!error && index == 0 && opt_count_wills) error = send_subscribe(index, "million/will/#", 14, 2, 0);
         if (error) close_conn(index, error);
     }
 }
@@ -423,6 +446,10 @@ static void on_publish_received(long index, const uint8_t *packet, size_t length
     size_t at = header;
     if (length < at + 2) { protocol_errors++; return; }
     size_t topic_length = ((size_t)packet[at] << 8) | packet[at + 1];
+    if (topic_length >= 13 && length >= at + 2 + 13 && !memcmp(packet + at + 2, "million/will/", 13)) {
+        wills_received++;
+        if (!((packet[0] >> 1) & 3)) return;
+    }
     at += 2 + topic_length;
     int qos = (packet[0] >> 1) & 3;
     uint16_t packet_id = 0;
@@ -626,6 +653,7 @@ static void report(const char *event, uint64_t now) {
            ms((double)delivery_latency_us.max), ms(quantile(&ack_latency_us, .5)), ms(quantile(&ack_latency_us, .99)));
     print_buckets("connect_buckets", &connect_latency_us);
     print_buckets("delivery_buckets", &delivery_latency_us);
+    printf("\"wills_received\":%llu,", (unsigned long long)wills_received);
     printf("\"clean_session\":%d,\"keepalive_s\":%d,\"ping_interval_s\":%g,\"sources\":%d,\"first_source\":\"%s\","
            "\"state_bytes_per_connection\":%zu,\"rss_bytes\":%ld}\n",
            opt_clean, opt_keepalive, opt_ping_interval, opt_sources, opt_first_source, sizeof(struct conn),

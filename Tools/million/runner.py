@@ -78,11 +78,12 @@ class Run:
             rate = min(args.rate, 2000)
             self.workload = Generator("workload", self.workdir, [
                 *self.common, "--connections", str(self.workload_clients), "--prefix", "mw-",
-                "--workload-fraction", "1", "--rate", str(rate), "--message-interval-ms", str(args.message_interval_ms)])
+                "--workload-fraction", "1", "--rate", str(rate), "--message-interval-ms", str(args.message_interval_ms),
+                "--count-wills", str(args.wills)])
             self.generators.append(self.workload)
             ramps.append(self.workload.wait_event("ramped", self.workload_clients / rate * 4 + 60))
-        self.idle = start_idle(self.workdir, self.common, self.idle_clients, self.per_process, args.rate, args.silent,
-                               "idle")
+        self.idle = start_idle(self.workdir, [*self.common, "--will", str(args.wills)], self.idle_clients,
+                               self.per_process, args.rate, args.silent, "idle")
         self.generators.extend(self.idle)
         ramps.extend(g.wait_event("ramped", self.idle_clients / args.rate * 4 + 120) for g in self.idle)
         result["ramp"] = merged_ramps(ramps)
@@ -174,16 +175,35 @@ class Run:
         self.check(server_now is not None and server_now <= remaining,
                    f"the server still counts {server_now} connections {self.args.storm_timeout} s after the kill")
         if self.workload:
-            snap = snapshots([self.workload])["workload"]
-            storm["workload"] = snap["workload"]
-            storm["workload_closed"] = snap["others_closed_after_connack"]
-            self.result["storm_workload_p99_ms"] = snap["workload"]["p99_ms"]
+            self.storm_workload(storm, snaps["workload"]["wills_received"], killed, started)
         time.sleep(2)
         storm["memory_2s_after"] = {k: v for k, v in self.memory(self.args.connections).items() if k in (
             "server_rss_bytes", "sockstat_tcp", "slab_objects_delta", "mem_available_bytes")}
         self.result["storm"] = storm
         log(f"storm: {killed} dropped, the server released them in {storm['server_release_s']} s, "
             f"{storm['server_cpu_s']} s CPU")
+
+    def storm_workload(self, storm, wills_before, killed, started):
+        """The workload during the storm, and (with --wills 1) the wills of the killed clients
+        arriving: snapshots every 0.5 s until all are in or --storm-timeout has passed."""
+        windows = []
+        while True:
+            windows.append(snapshots([self.workload])["workload"])
+            wills = windows[-1]["wills_received"] - wills_before
+            if not self.args.wills or wills >= killed or time.monotonic() - started > self.args.storm_timeout:
+                break
+            time.sleep(0.5)
+        latency = merged_percentiles(windows, "delivery_buckets")
+        storm["workload"] = {"delivered": sum(w["workload"]["delivered"] for w in windows),
+                             "published": sum(w["workload"]["published"] for w in windows),
+                             "acked": sum(w["workload"]["acked"] for w in windows), **latency,
+                             "seconds": round(sum(w["window_s"] for w in windows), 3)}
+        storm["workload_closed"] = windows[-1]["others_closed_after_connack"]
+        self.result["storm_workload_p99_ms"] = latency["p99_ms"]
+        if self.args.wills:
+            storm["wills_received"] = wills
+            storm["wills_all_in_s"] = round(time.monotonic() - started, 3) if wills >= killed else None
+            self.check(wills == killed, f"{wills} wills received for {killed} clients killed")
 
     def reconnect(self):
         """The same client IDs again (clean session 0 resumes them) at --reconnect-rate."""
