@@ -8,6 +8,10 @@ from probes import (counters_since, cpu_seconds, kernel_established, memory_figu
                     process_memory, server_metrics, slabinfo, sockstat)
 
 
+# How long the storm waits for the killed clients' wills once the server has dropped them.
+WILLS_WAIT_S = 30
+
+
 def agree(figures):
     """Whether the kernel, the server and the client count the same connections."""
     return figures["connections_kernel"] == figures["connections_server"] == figures["connections_client"]
@@ -185,12 +189,13 @@ class Run:
 
     def storm_workload(self, storm, wills_before, killed, started):
         """The workload during the storm, and (with --wills 1) the wills of the killed clients
-        arriving: snapshots every 0.5 s until all are in or --storm-timeout has passed."""
+        arriving: snapshots every 0.5 s until all are in, or for at most WILLS_WAIT_S more."""
         windows = []
+        deadline = time.monotonic() + WILLS_WAIT_S
         while True:
             windows.append(snapshots([self.workload])["workload"])
             wills = windows[-1]["wills_received"] - wills_before
-            if not self.args.wills or wills >= killed or time.monotonic() - started > self.args.storm_timeout:
+            if not self.args.wills or wills >= killed or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
         latency = merged_percentiles(windows, "delivery_buckets")
