@@ -54,6 +54,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("mqtt-checkpoint-interval"), help: "Seconds between checkpoints of a partition's router state while records come (also every 64 MiB read, and at shutdown; default 30).")
     var mqttCheckpointInterval: Int = 30
 
+    @Option(name: .customLong("mqtt-max-connections"), help: "Most MQTT connections open at once; more are closed as soon as they are accepted (default: what the open-file limit leaves after the node's own descriptors and the client port's).")
+    var mqttMaxConnections: Int?
+
+    @Option(name: .customLong("mqtt-listen-backlog"), help: "The MQTT listener's backlog, 1 ... 65535; the kernel caps it at net.core.somaxconn (default 1024).")
+    var mqttListenBacklog: Int = 1_024
+
+    @Option(name: .customLong("max-client-connections"), help: "Most connections open at once on the client port, clients and peers (default 1024, or less when the open-file limit is low).")
+    var maxClientConnections: Int?
+
     func run() async throws {
         var logger = Logger(label: "irisd")
         logger.logLevel = .info
@@ -128,6 +137,10 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.mqttDenyFilters = mqttDenySubscribe
         guard mqttCheckpointInterval >= 1 else { throw ValidationError("--mqtt-checkpoint-interval: at least 1 second, got \(mqttCheckpointInterval)") }
         configuration.mqttCheckpointInterval = .seconds(mqttCheckpointInterval)
+        guard (1...65_535).contains(mqttListenBacklog) else { throw ValidationError("--mqtt-listen-backlog: 1 ... 65535, got \(mqttListenBacklog)") }
+        configuration.mqttListenBacklog = mqttListenBacklog
+        configuration.mqttMaxConnections = mqttMaxConnections
+        configuration.clientMaxConnections = maxClientConnections
         return configuration
     }
 

@@ -5,6 +5,10 @@ import Testing
 
 /// A server on 127.0.0.1 and an ephemeral port, with the router double and a log recorder; torn
 /// down (server stopped, event loops shut down) when the body returns or throws.
+///
+/// The connect timeout is an hour unless a test sets its own: under a loaded CI run a test's task
+/// can wait many seconds between opening a connection and sending on it, and the default 10 s
+/// would close the connection under it (seen once as "I/O on closed channel").
 struct EdgeHarness {
     let server: MQTTServer
     let router: RecordingRouterDouble
@@ -17,7 +21,7 @@ struct EdgeHarness {
         _ body: (EdgeHarness) async throws -> Void
     ) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        var configuration = MQTTServer.Configuration(port: 0)
+        var configuration = MQTTServer.Configuration(port: 0, connectTimeoutSeconds: 3_600)
         configure(&configuration)
         let router = RecordingRouterDouble()
         let logs = LogRecorder()

@@ -45,6 +45,8 @@ class Broker:
         self.data_dir = data_dir
         self.process = None
         self.log_path = os.path.join(data_dir, f"{self.kind}.out")
+        # Run in the child before exec (e.g. to lower its open-file limit); None for nothing.
+        self.preexec = None
         os.makedirs(data_dir, exist_ok=True)
 
     def command(self):
@@ -62,7 +64,7 @@ class Broker:
             raise BrokerError(f"{self.kind} is already running as PID {self.process.pid}")
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+                self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, preexec_fn=self.preexec
             )
 
     def wait_ready(self):

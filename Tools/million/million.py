@@ -65,13 +65,17 @@ def ensure_irisd(path):
     return path
 
 
-def start_irisd(path, workdir, mqtt_port, metrics_port):
+def start_irisd(path, workdir, mqtt_port, metrics_port, connections):
+    """irisd with room for `connections` MQTT connections (its cap, SPEC.md §14.7), a few client-port
+    connections and the kernel's largest listen backlog here (somaxconn is raised to 4096)."""
     data = os.path.join(workdir, "data")
     client_port = free_port()
     log_path = os.path.join(workdir, "irisd.log")
     process = subprocess.Popen(
         [path, "serve", "--data", data, "--id", "1", "--cluster", f"1=127.0.0.1:{client_port}",
-         "--mqtt", f"127.0.0.1:{mqtt_port}", "--metrics", f"127.0.0.1:{metrics_port}"],
+         "--mqtt", f"127.0.0.1:{mqtt_port}", "--metrics", f"127.0.0.1:{metrics_port}",
+         "--mqtt-max-connections", str(connections + 16), "--max-client-connections", "64",
+         "--mqtt-listen-backlog", "4096"],
         stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -130,7 +134,7 @@ def run(args, limits, workdir):
               "--clean", str(args.clean), "--sources", str(sources), "--pending-max", str(args.pending_max),
               "--connect-timeout", "60", "--first-source", "127.0.0.2"]
     result = describe(args, workload_clients, ping_interval, sources)
-    server, server_log = start_irisd(irisd, workdir, mqtt_port, metrics_port)
+    server, server_log = start_irisd(irisd, workdir, mqtt_port, metrics_port, args.connections)
     phases = None
     try:
         time.sleep(1)

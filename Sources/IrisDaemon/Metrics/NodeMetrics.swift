@@ -18,6 +18,11 @@ struct NodeMetrics: Sendable {
     let mqttSessions = Gauge(label: "iris_mqtt_sessions")
     /// MQTT connections whose reading is paused by their shard's admission control (SPEC.md §16.3).
     let mqttPausedConnections = Gauge(label: "iris_mqtt_paused_connections")
+    /// MQTT connections closed on accept because the cap was reached, as a running total.
+    let mqttRefusedConnections = Gauge(label: "iris_mqtt_refused_connections")
+    /// Client-port connections (clients and peers) closed on accept because the cap was
+    /// reached, as a running total.
+    let clientRefusedConnections = Gauge(label: "iris_client_refused_connections")
     /// Messages in the router's topic indexes, and the indexes' bytes (bytes per indexed message
     /// is their ratio).
     let mqttIndexedMessages = Gauge(label: "iris_mqtt_indexed_messages")

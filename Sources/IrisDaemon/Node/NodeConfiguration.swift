@@ -32,6 +32,14 @@ package struct NodeConfiguration: Sendable {
     package var mqttDenyFilters: [String] = []
     /// How often a partition's router state is checkpointed while records come (`--mqtt-checkpoint-interval`).
     package var mqttCheckpointInterval: Duration = .seconds(30)
+    /// The most MQTT connections open at once (`--mqtt-max-connections`); nil: what the
+    /// open-file limit leaves (`DescriptorBudget`).
+    package var mqttMaxConnections: Int?
+    /// The MQTT listener's backlog (`--mqtt-listen-backlog`), capped by `net.core.somaxconn`.
+    package var mqttListenBacklog: Int = 1_024
+    /// The most connections open at once on the client port, clients and peers
+    /// (`--max-client-connections`); nil: 1,024 or less (`DescriptorBudget`).
+    package var clientMaxConnections: Int?
 
     /// A node configuration; see the properties.
     package init(dataDirectory: String, nodeID: NodeID, members: [NodeID: Endpoint], partitionCount: Int, replicaCount: Int) {

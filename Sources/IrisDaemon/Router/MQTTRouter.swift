@@ -19,6 +19,10 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         var peers: [NodeID: Endpoint] = [:]
         var denyFilters: [TopicFilter] = []
         var maxPacketBytes = 1 << 20
+        /// The most connections open at once (`DescriptorBudget`); nil: the edge's default.
+        var maxConnections: Int?
+        /// The listener's backlog.
+        var listenBacklog = 1_024
         /// Each shard's bound on appends in flight (SPEC.md §16.3, admission control).
         var admission = AppendAdmission.Limits()
         /// When each partition's router state is checkpointed (SPEC.md §16.8).
@@ -119,7 +123,8 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         do throws(NodeError) {
             try await recover()
             let configuration = MQTTServer.Configuration(
-                host: settings.endpoint.host, port: settings.endpoint.port, maxPacketBytes: settings.maxPacketBytes)
+                host: settings.endpoint.host, port: settings.endpoint.port, maxPacketBytes: settings.maxPacketBytes,
+                listenBacklog: settings.listenBacklog, maxConnections: settings.maxConnections)
             server = MQTTServer(configuration: configuration, delegate: self, group: group, logger: logger)
             do {
                 port = try await server.start()
@@ -401,6 +406,9 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
 
     /// Connections paused by admission control, over every shard: a metric.
     var pausedConnections: Int { hostedShards.reduce(0) { $0 + $1.admissionFigures.paused } }
+
+    /// Connections the edge closed on accept because its cap was reached (a metric).
+    var refusedConnections: Int { server.withLock { $0 }?.refusedConnectionCount ?? 0 }
 
     /// Connections past CONNECT and sessions kept: metrics.
     var counts: (connections: Int, sessions: Int) {

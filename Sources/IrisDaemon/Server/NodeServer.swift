@@ -3,6 +3,7 @@ import IrisLog
 import IrisMQTT
 import IrisNode
 import IrisReplication
+import IrisRouterEdge
 import IrisTransport
 import Logging
 import NIOCore
@@ -22,6 +23,8 @@ package final class NodeServer: Service, Sendable {
     let logger: Logger
     private let tls: PeerTLSContexts?
     private let listener = Mutex<(any Channel)?>(nil)
+    /// Connections to the client port, clients and peers alike.
+    let clientCap: ConnectionCap
     /// The MQTT broker, when the configuration names an MQTT address.
     let router: MQTTRouter?
 
@@ -58,6 +61,13 @@ package final class NodeServer: Service, Sendable {
         let node = try Node(configuration: configuration, sender: TransportSender(transport: transport), logger: logger)
         nodeBox.node = node
         self.node = node
+        let limit = DescriptorLimit.raiseSoftToHard()
+        let budget = try DescriptorBudget(
+            limit: limit, hostedPartitions: node.replicas.count, clientConnections: configuration.clientMaxConnections,
+            mqttConnections: configuration.mqttMaxConnections, servesMQTT: configuration.mqttEndpoint != nil)
+        logger.info(
+            "open-file limit \(limit.soft) (hard \(limit.hard)): \(budget.reserve) kept for the node, at most \(budget.clientConnections) client\(budget.mqttConnections.map { " and \($0) MQTT" } ?? "") connections")
+        clientCap = ConnectionCap(limit: budget.clientConnections, name: "client port", logger: logger)
         if let endpoint = configuration.mqttEndpoint {
             var filters: [TopicFilter] = []
             for text in configuration.mqttDenyFilters {
@@ -69,6 +79,8 @@ package final class NodeServer: Service, Sendable {
             }
             var settings = MQTTRouter.Settings(endpoint: endpoint, peers: configuration.mqttPeers, denyFilters: filters)
             settings.checkpointPolicy.interval = configuration.mqttCheckpointInterval
+            settings.maxConnections = budget.mqttConnections
+            settings.listenBacklog = configuration.mqttListenBacklog
             router = try MQTTRouter(node: node, settings: settings, clientTLS: contexts?.client, group: group, logger: logger)
         } else {
             router = nil
@@ -127,7 +139,9 @@ package final class NodeServer: Service, Sendable {
         node.metrics.leaders.record(leaders)
         for (peer, bytes) in transport.queuedBytes { NodeMetrics.peerQueueBytes(peer).record(bytes) }
         for (peer, dropped) in transport.droppedMessages { NodeMetrics.peerDropped(peer).record(dropped) }
+        node.metrics.clientRefusedConnections.record(clientCap.refusedCount)
         if let router {
+            node.metrics.mqttRefusedConnections.record(router.refusedConnections)
             let counts = router.counts
             node.metrics.mqttConnections.record(counts.connections)
             node.metrics.mqttSessions.record(counts.sessions)
@@ -146,6 +160,7 @@ package final class NodeServer: Service, Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    guard try clientCap.admit(channel) else { return }
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.server))
                     }

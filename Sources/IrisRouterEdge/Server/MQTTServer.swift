@@ -20,6 +20,7 @@ public final class MQTTServer: Sendable {
     private let logger: Logger
     private let counters = EdgeCounters()
     private let state = Mutex(ServerState())
+    private let cap = Mutex<ConnectionCap?>(nil)
 
     /// A server that serves nothing until `start()`. It does not own `group`: shut the group
     /// down after `stop()`.
@@ -42,6 +43,8 @@ public final class MQTTServer: Sendable {
             state.phase = .starting
         }
         let edge = EdgeContext(configuration: configuration, delegate: delegate, logger: logger, counters: counters)
+        let cap = ConnectionCap(limit: configuration.connectionLimit, name: "MQTT", logger: logger)
+        self.cap.withLock { $0 = cap }
         let watermark = ChannelOptions.Types.WriteBufferWaterMark(
             low: configuration.outboxLowWaterBytes, high: configuration.outboxHighWaterBytes)
         let bootstrap = ServerBootstrap(group: group)
@@ -53,6 +56,7 @@ public final class MQTTServer: Sendable {
             .childChannelOption(.writeBufferWaterMark, value: watermark)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    guard try cap.admit(channel) else { return }
                     guard let loop = edgeLoop(for: channel.eventLoop) else { throw ChannelError.ioOnClosedChannel }
                     try channel.pipeline.syncOperations.addHandler(MQTTConnectionHandler(edge: edge, loop: loop))
                 }
@@ -71,7 +75,7 @@ public final class MQTTServer: Sendable {
         }
         if stoppedMeanwhile { try? await listener.close().get() }
         let port = listener.localAddress?.port ?? configuration.port
-        logger.info("MQTT listening on \(configuration.host):\(port)")
+        logger.info("MQTT listening on \(configuration.host):\(port), at most \(cap.limit) connections")
         return port
     }
 
@@ -92,6 +96,12 @@ public final class MQTTServer: Sendable {
 
     /// Connections past CONNECT whose `closed` has not been reported yet (a metric).
     public var connectionCount: Int { counters.connected.load(ordering: .relaxed) }
+
+    /// The most connections open at once (`Configuration.connectionLimit`, fixed by `start()`).
+    public var connectionLimit: Int? { cap.withLock { $0?.limit } }
+
+    /// Connections closed at once because `connectionLimit` were open (a metric).
+    public var refusedConnectionCount: Int { cap.withLock { $0?.refusedCount ?? 0 } }
 
     /// Connections accepted and not yet closed, past CONNECT or not.
     var openConnectionCount: Int { counters.open.load(ordering: .relaxed) }

@@ -25,12 +25,19 @@ extension MQTTServer {
         /// The listen backlog (connections accepted by the kernel, not yet by the server); the
         /// kernel caps it at `net.core.somaxconn`. 1,024 by default.
         public var listenBacklog: Int
+        /// The most connections open at once (`ConnectionCap`); more are closed as soon as they
+        /// are accepted. Nil by default: the process's open-file soft limit less
+        /// `descriptorReserve`, read by `start()`.
+        public var maxConnections: Int?
+
+        /// Descriptors the default `maxConnections` leaves for everything else the process opens.
+        public static let descriptorReserve = 256
 
         /// A configuration with the defaults above for every value not given.
         public init(
             host: String = "127.0.0.1", port: Int = 1883, maxPacketBytes: Int = 1 << 20, connectTimeoutSeconds: Int = 10,
             outboxHighWaterBytes: Int = 256 << 10, outboxLowWaterBytes: Int = 64 << 10, closeFlushSeconds: Int = 5,
-            wheelTickMilliseconds: Int = 250, listenBacklog: Int = 1024
+            wheelTickMilliseconds: Int = 250, listenBacklog: Int = 1024, maxConnections: Int? = nil
         ) {
             self.host = host
             self.port = port
@@ -41,10 +48,17 @@ extension MQTTServer {
             self.closeFlushSeconds = closeFlushSeconds
             self.wheelTickMilliseconds = wheelTickMilliseconds
             self.listenBacklog = listenBacklog
+            self.maxConnections = maxConnections
         }
 
         /// The largest packet MQTT 3.1.1 can express: 1 type byte, 4 length bytes, 268,435,455 more.
         public static let maxPacketBytesLimit = 268_435_460
+
+        /// `maxConnections`, or the default it stands for: the open-file soft limit less
+        /// `descriptorReserve` (at least 1).
+        public var connectionLimit: Int {
+            maxConnections ?? max(1, DescriptorLimit.current().soft - Self.descriptorReserve)
+        }
 
         /// Checks every value and the relations between them.
         ///
@@ -66,6 +80,7 @@ extension MQTTServer {
             try check((1...3_600).contains(closeFlushSeconds), "closeFlushSeconds \(closeFlushSeconds) is not in 1...3600")
             try check((10...1_000).contains(wheelTickMilliseconds), "wheelTickMilliseconds \(wheelTickMilliseconds) is not in 10...1000")
             try check((1...65_535).contains(listenBacklog), "listenBacklog \(listenBacklog) is not in 1...65535")
+            if let maxConnections { try check(maxConnections >= 1, "maxConnections \(maxConnections) is below 1") }
         }
     }
 }
