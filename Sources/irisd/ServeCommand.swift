@@ -6,8 +6,9 @@ import Logging
 import ServiceLifecycle
 
 /// `irisd [serve] --data DIR [--id N --cluster 1=HOST:PORT,...] [--partitions P] [--replicas R]
-/// [--tls-dir DIR] [--metrics HOST:PORT] [--mqtt HOST:PORT|none] [--mqtt-deny-subscribe FILTER]...`
-/// (ARCHITECTURE §6).
+/// [--tls-dir DIR] [--metrics HOST:PORT] [--mqtt HOST:PORT|none] [--mqtt-deny-subscribe FILTER]...
+/// [--mqtt-checkpoint-interval S] [--mqtt-max-connections N] [--mqtt-listen-backlog N]
+/// [--max-client-connections N]` (ARCHITECTURE §6; the caps: SPEC.md §14.7).
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
