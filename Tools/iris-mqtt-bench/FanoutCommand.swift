@@ -36,8 +36,8 @@ struct FanoutCommand: AsyncParsableCommand {
         let publisher = BenchPublisher(
             loop: group.next(), clientID: "bench-\(runID)-p", topic: try TopicName(validating: topic), qos: load.qosLevel,
             payloadBytes: load.size, inflightMax: inflight)
-        try await LoadRun.connect(clients, host: load.host, port: load.port)
-        try await LoadRun.connect([publisher], host: load.host, port: load.port)
+        try await LoadRun.connect(clients, host: load.host, ports: load.portList)
+        try await LoadRun.connect([publisher], host: load.host, ports: load.portList, shift: 1)
         let window = LoadRun.window(warmupSeconds: load.warmup, durationSeconds: load.duration)
         for subscriber in clients { try await LoadRun.onLoop(subscriber) { $0.arm(window) } }
         publisher.loop.execute { publisher.begin(window) }
@@ -72,7 +72,7 @@ struct FanoutCommand: AsyncParsableCommand {
         var report = RunReport()
         report.add("mode", "fanout")
         report.add("host", load.host)
-        report.add("port", load.port)
+        report.add("ports", load.portList.map(String.init).joined(separator: ","))
         report.add("subscribers", subscribers)
         report.add("inflight", inflight)
         report.add("qos", Int(load.qos))

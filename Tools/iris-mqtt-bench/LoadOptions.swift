@@ -9,6 +9,15 @@ struct LoadOptions: ParsableArguments {
     @Option(help: "Broker MQTT port.")
     var port = 1883
 
+    @Option(help: "Several brokers' ports on --host (a cluster's nodes), comma-separated: overrides --port; clients are spread over them round-robin, and a pair's publisher uses the port after its subscriber's.")
+    var ports: String?
+
+    /// The ports clients connect to: `--ports`, or `--port` alone.
+    var portList: [Int] {
+        guard let ports else { return [port] }
+        return ports.split(separator: ",").compactMap { Int($0) }
+    }
+
     @Option(help: "QoS of publishes and subscriptions: 0, 1 or 2.")
     var qos: UInt8 = 1
 
@@ -33,6 +42,12 @@ struct LoadOptions: ParsableArguments {
             throw ValidationError("--size must be 16...262144 bytes, got \(size)")
         }
         guard duration > 0, duration <= 3600 else { throw ValidationError("--duration must be in (0, 3600] seconds") }
+        if let ports {
+            let list = ports.split(separator: ",")
+            guard !list.isEmpty, list.allSatisfy({ Int($0).map { (1...65_535).contains($0) } ?? false }) else {
+                throw ValidationError("--ports: expected PORT,PORT,... (1...65535), got \(ports)")
+            }
+        }
         guard warmup >= 0, warmup <= 600 else { throw ValidationError("--warmup must be in [0, 600] seconds") }
     }
 }

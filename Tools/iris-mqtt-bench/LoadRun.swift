@@ -10,11 +10,15 @@ enum LoadRun {
     static let drainSecondsMax: Int64 = 10
 
     /// Connects every client and waits until each is ready; throws the first failure.
-    static func connect(_ clients: [BenchClient], host: String, port: Int) async throws {
+    static func connect(_ clients: [BenchClient], host: String, ports: [Int], shift: Int = 0) async throws {
+        precondition(!ports.isEmpty)
         var start = 0
         while start < clients.count {
             let batch = clients[start..<min(start + connectBatchMax, clients.count)]
-            for client in batch { client.loop.execute { client.start(host: host, port: port) } }
+            for (index, client) in zip(batch.indices, batch) {
+                let port = ports[(index + shift) % ports.count]
+                client.loop.execute { client.start(host: host, port: port) }
+            }
             for client in batch { try await client.ready.futureResult.get() }
             start += batch.count
         }

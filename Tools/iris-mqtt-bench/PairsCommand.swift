@@ -35,8 +35,8 @@ struct PairsCommand: AsyncParsableCommand {
                     loop: group.next(), clientID: "bench-\(runID)-p\(index)", topic: try TopicName(validating: topic),
                     qos: load.qosLevel, payloadBytes: load.size, inflightMax: 1))
         }
-        try await LoadRun.connect(subscribers, host: load.host, port: load.port)
-        try await LoadRun.connect(publishers, host: load.host, port: load.port)
+        try await LoadRun.connect(subscribers, host: load.host, ports: load.portList)
+        try await LoadRun.connect(publishers, host: load.host, ports: load.portList, shift: 1)
         let window = LoadRun.window(warmupSeconds: load.warmup, durationSeconds: load.duration)
         for subscriber in subscribers { try await LoadRun.onLoop(subscriber) { $0.arm(window) } }
         for publisher in publishers { publisher.loop.execute { publisher.begin(window) } }
@@ -90,7 +90,7 @@ struct PairsCommand: AsyncParsableCommand {
         var report = RunReport()
         report.add("mode", "pairs")
         report.add("host", load.host)
-        report.add("port", load.port)
+        report.add("ports", load.portList.map(String.init).joined(separator: ","))
         report.add("pairs", pairs)
         report.add("qos", Int(load.qos))
         report.add("size_bytes", load.size)

@@ -3,9 +3,12 @@
 # 1:1 pairs (QoS 1, 1 KiB) at 1, 16 and 256 pairs, then fan-out (1 publisher, 1,000 subscribers). Each level gets
 # a fresh broker and data directory; the server's CPU time per message comes from /proc/PID/stat (utime+stime).
 # Prints a table and appends one JSON line per level to Tools/iris-mqtt-bench/results/DATE.jsonl.
-#   vs-mosquitto.sh [--duration S] [--json] [--smoke]
+#   vs-mosquitto.sh [--duration S] [--json] [--smoke] [--nodes N]
+# --nodes N (3 or 5): irisd is a cluster of N nodes on loopback (R = 3, every node serving MQTT, PUBACK once
+# the publish is fsynced on a quorum); clients are spread over the nodes round-robin, a pair's publisher on
+# the node after its subscriber's. The server CPU is the sum over the nodes. Pairs only (no fan-out).
 # IRISD=PATH benches that irisd binary instead of this tree's (an earlier build, for before/after in one session);
-# IRISD_ARGS="..." adds flags to irisd (e.g. "--partitions 2"; word-split).
+# IRISD_ARGS="..." adds flags to irisd (e.g. "--partitions 2"; word-split). SKIP_BUILD=1 skips the release build.
 # --smoke: 2 s per level, pairs 1 and 16 only, no fan-out; exits 1 if any message is lost or duplicated or any
 # error is counted.
 set -euo pipefail
@@ -13,19 +16,25 @@ set -euo pipefail
 DURATION=10
 JSON=0
 SMOKE=0
+NODES=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --duration) DURATION="$2"; shift 2 ;;
         --json) JSON=1; shift ;;
         --smoke) SMOKE=1; DURATION=2; shift ;;
-        *) echo "usage: vs-mosquitto.sh [--duration S] [--json] [--smoke]" >&2; exit 2 ;;
+        --nodes) NODES="$2"; shift 2 ;;
+        *) echo "usage: vs-mosquitto.sh [--duration S] [--json] [--smoke] [--nodes N]" >&2; exit 2 ;;
     esac
 done
 
+case "$NODES" in 1|3|5) ;; *) echo "--nodes must be 1, 3 or 5" >&2; exit 2 ;; esac
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-flock /tmp/iris-swift-build.lock sh -c 'swift build -c release --product irisd >&2 &&
-    swift build -c release --product iris-log >&2 && swift build -c release --product iris-mqtt-bench >&2'
+# SKIP_BUILD=1: use the release binaries as they are (e.g. when the caller already holds the build lock).
+if [ "${SKIP_BUILD:-0}" != 1 ]; then
+    flock /tmp/iris-swift-build.lock sh -c 'swift build -c release --product irisd >&2 &&
+        swift build -c release --product iris-log >&2 && swift build -c release --product iris-mqtt-bench >&2'
+fi
 BIN=$(swift build -c release --show-bin-path)
 MOSQUITTO=${MOSQUITTO:-/usr/sbin/mosquitto}
 IRISD=${IRISD:-$BIN/irisd}
@@ -36,7 +45,8 @@ OUT="$RESULTS/$(date -u +%Y-%m-%d).jsonl"
 [ "$SMOKE" = 1 ] && OUT="$WORK/smoke.jsonl"
 CLK_TCK=$(getconf CLK_TCK)
 BROKER_PID=""
-trap 'if [ -n "$BROKER_PID" ]; then kill "$BROKER_PID" 2>/dev/null || true; fi' EXIT
+CLUSTER_PIDS=""
+trap 'for pid in $BROKER_PID $CLUSTER_PIDS; do kill "$pid" 2>/dev/null || true; done' EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
@@ -78,6 +88,58 @@ start_irisd() {  # DIR PORT METRICS_PORT
     wait_port "$2" "$1.log"
 }
 
+# A cluster of $NODES irisd nodes (R = 3): DIR; sets CLUSTER_PIDS and MQTT_PORTS (comma-separated).
+start_cluster() {
+    local cluster="" mqtt="" id pid port
+    for id in $(seq 1 "$NODES"); do
+        cluster="$cluster${cluster:+,}$id=127.0.0.1:$(free_port)"
+        mqtt="$mqtt${mqtt:+,}$id=127.0.0.1:$(free_port)"
+    done
+    MQTT_PORTS=$(echo "$mqtt" | tr ',' '\n' | sed 's/.*://' | paste -sd, -)
+    CLUSTER_PIDS=""
+    for id in $(seq 1 "$NODES"); do
+        "$IRISD" --data "$1/n$id" --id "$id" --cluster "$cluster" --mqtt "$mqtt" --replicas 3 ${IRISD_ARGS:-} \
+            > "$1/n$id.log" 2>&1 &
+        CLUSTER_PIDS="$CLUSTER_PIDS $!"
+    done
+    # Leadership settled: the same leader for every partition over 5 s (leaders are balanced onto their
+    # preferred nodes every 2 s, SPEC.md §14.5), so no leader transfer, which closes the moved shard's MQTT
+    # connections, lands in the run.
+    local clients previous="" current stable=0
+    clients=$(echo "$cluster" | tr ',' '\n' | sed 's/^[0-9]*=//' | paste -sd, -)
+    for attempt in $(seq 1 120); do
+        current=$("$BIN/iris-log" info --cluster "$clients" --json 2>/dev/null | python3 -c '
+import json, sys
+print(",".join(str(p["leader"]) for p in json.load(sys.stdin)["partitions"]))' 2>/dev/null || true)
+        if [ -n "$current" ] && [ "$current" = "$previous" ]; then stable=$((stable + 1)); else stable=0; fi
+        previous=$current
+        [ "$stable" -ge 10 ] && break
+        sleep 0.5
+    done
+    [ "$stable" -ge 10 ] || { echo "cluster leadership did not settle within 60 s; see $1/n*.log" >&2; return 1; }
+    # Ready when every node answers a QoS 1 publish (its partitions have leaders and settled).
+    for port in $(echo "$MQTT_PORTS" | tr ',' ' '); do
+        for attempt in $(seq 1 120); do
+            if timeout 5 mosquitto_pub -h 127.0.0.1 -p "$port" -q 1 -t ready -m x -i "ready-$port" 2>/dev/null; then break; fi
+            [ "$attempt" = 120 ] && { echo "cluster node on $port not ready within 60 s; see $1/n*.log" >&2; return 1; }
+            sleep 0.5
+        done
+    done
+}
+
+stop_cluster() {
+    local pid
+    for pid in $CLUSTER_PIDS; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in $CLUSTER_PIDS; do wait "$pid" || true; done
+    CLUSTER_PIDS=""
+}
+
+cluster_cpu_ticks() {
+    local pid total=0
+    for pid in $CLUSTER_PIDS; do total=$((total + $(cpu_ticks "$pid"))); done
+    echo "$total"
+}
+
 stop_broker() {
     kill -TERM "$BROKER_PID"
     wait "$BROKER_PID" || true
@@ -89,6 +151,14 @@ run_level() {
     local broker=$1 level=$2; shift 2
     local dir="$WORK/$broker-$level" port metrics="" ticks0 ticks1 line index_metrics="{}" storage="{}"
     port=$(free_port)
+    if [ "$broker" = iris-cluster ]; then
+        mkdir -p "$dir"; start_cluster "$dir"
+        ticks0=$(cluster_cpu_ticks)
+        line=$("$BIN/iris-mqtt-bench" "$@" --ports "$MQTT_PORTS" --duration "$DURATION" --json | tail -n 1) || {
+            echo "iris-mqtt-bench failed against $broker at $level" >&2; stop_cluster; return 1; }
+        ticks1=$(cluster_cpu_ticks)
+        stop_cluster
+    else
     if [ "$broker" = mosquitto ]; then
         mkdir -p "$dir"; start_mosquitto "$dir" "$port"
     else
@@ -108,6 +178,7 @@ for row in sys.stdin:
 print(json.dumps(sums))')
     fi
     stop_broker
+    fi
     if [ "$broker" = irisd ]; then
         storage=$(for partition in "$dir"/partitions/*/; do "$BIN/iris-log" info "$partition" --json; done | python3 -c '
 import json, sys
@@ -139,12 +210,14 @@ ROWS="$WORK/rows.jsonl"
 : > "$ROWS"
 WARMUP=1
 [ "$SMOKE" = 1 ] && WARMUP=0.5
+IRIS_BROKER=irisd
+[ "$NODES" != 1 ] && IRIS_BROKER=iris-cluster
 for pairs in $LEVELS; do
-    for broker in mosquitto irisd; do
+    for broker in mosquitto "$IRIS_BROKER"; do
         run_level "$broker" "pairs-$pairs" pairs --pairs "$pairs" --qos 1 --size 1024 --warmup "$WARMUP" >> "$ROWS"
     done
 done
-if [ "$SMOKE" = 0 ]; then
+if [ "$SMOKE" = 0 ] && [ "$NODES" = 1 ]; then
     for broker in mosquitto irisd; do
         run_level "$broker" fanout-1000 fanout --subscribers 1000 --inflight 64 --qos 1 --size 1024 --warmup "$WARMUP" >> "$ROWS"
     done
