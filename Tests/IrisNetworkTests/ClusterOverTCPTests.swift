@@ -96,22 +96,10 @@ struct ClusterOverTCPTests {
 
     @Test("with --tls-dir, nodes replicate over mutual TLS and a client with the cluster's client certificate appends")
     func threeNodesOverMutualTLS() async throws {
-        let ports = try freePorts(3)
-        let members = Dictionary(uniqueKeysWithValues: (0..<3).map { (NodeID(UInt64($0 + 1)), Endpoint(host: "127.0.0.1", port: ports[$0])) })
-        let certificates = TestNodes.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: certificates) }
-        try DevelopmentCertificates.mint(directory: certificates, nodes: members.keys.sorted(), hosts: ["127.0.0.1"], overwrite: true)
-        let configurations = (1...3).map { id in
-            var configuration = NodeConfiguration(
-                dataDirectory: TestNodes.temporaryDirectory(), nodeID: NodeID(UInt64(id)), members: members,
-                partitionCount: 1, replicaCount: 3)
-            configuration.tlsDirectory = certificates
-            return configuration
-        }
-        defer { for configuration in configurations { try? FileManager.default.removeItem(atPath: configuration.dataDirectory) } }
-        let nodes = try configurations.map { try ServedNode.start($0) }
-        let tls = try IrisTLS.clientContext(directory: TLSDirectory(path: certificates), role: .client)
-        let client = try IrisClient(endpoints: members.values.map(\.description), tls: tls)
+        let cluster = try MutualTLSCluster.start()
+        let members = cluster.members
+        let tls = try IrisTLS.clientContext(directory: TLSDirectory(path: cluster.certificates), role: .client)
+        let client = try IrisClient(endpoints: cluster.addresses, tls: tls)
         var offsets: [Offset] = []
         for index in 0..<10 {
             offsets.append(try await client.append(partition: 0, records: [Record(value: Array("tls-\(index)".utf8))]))
@@ -126,6 +114,6 @@ struct ClusterOverTCPTests {
         await #expect(throws: IrisClientError.self) { _ = try await plain.append(partition: 0, records: [Record(value: [1])]) }
         await plain.close()
         await client.close()
-        for node in nodes { await node.stop() }
+        await cluster.stop()
     }
 }

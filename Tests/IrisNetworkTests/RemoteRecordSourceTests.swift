@@ -156,21 +156,9 @@ struct RemoteRecordSourceTests {
 
     @Test("with --tls-dir, a node reads another's partition over the client protocol with its own node certificate")
     func readsOverMutualTLS() async throws {
-        let ports = try freePorts(3)
-        let members = Dictionary(uniqueKeysWithValues: (0..<3).map { (NodeID(UInt64($0 + 1)), Endpoint(host: "127.0.0.1", port: ports[$0])) })
-        let certificates = TestNodes.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: certificates) }
-        try DevelopmentCertificates.mint(directory: certificates, nodes: members.keys.sorted(), hosts: ["127.0.0.1"], overwrite: true)
-        let configurations = (1...3).map { id in
-            var configuration = NodeConfiguration(
-                dataDirectory: TestNodes.temporaryDirectory(), nodeID: NodeID(UInt64(id)), members: members,
-                partitionCount: 1, replicaCount: 3)
-            configuration.tlsDirectory = certificates
-            return configuration
-        }
-        defer { for configuration in configurations { try? FileManager.default.removeItem(atPath: configuration.dataDirectory) } }
-        let nodes = try configurations.map { try ServedNode.start($0) }
-        let addresses = members.keys.sorted().map { members[$0]!.description }
+        let cluster = try MutualTLSCluster.start()
+        let certificates = cluster.certificates
+        let addresses = cluster.addresses
         let writer = try IrisClient(endpoints: addresses, tls: IrisTLS.clientContext(directory: TLSDirectory(path: certificates), role: .client))
         _ = try await writer.append(partition: 0, records: (0..<5).map { Record(value: Array("tls-\($0)".utf8)) })
 
@@ -187,6 +175,6 @@ struct RemoteRecordSourceTests {
         source.stop()
         await client.close()
         await writer.close()
-        for node in nodes { await node.stop() }
+        await cluster.stop()
     }
 }

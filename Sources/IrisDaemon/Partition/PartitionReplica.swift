@@ -213,14 +213,13 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     }
 
     func syncLog(_ ticket: LogSyncTicket) {
-        let log = self.log
+        // Answered from the log's writer thread straight into the mailbox: no task per sync.
         let mailbox = self.mailbox
-        Task {
-            do throws(LogError) {
-                try await log.sync()
-                mailbox.deliver(.logSynced(ticket))
-            } catch {
+        log.sync { error in
+            if let error {
                 mailbox.deliver(.stop(.logFailed(error)))
+            } else {
+                mailbox.deliver(.logSynced(ticket))
             }
         }
     }

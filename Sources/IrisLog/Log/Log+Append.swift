@@ -94,6 +94,21 @@ extension Log {
         try await maintain { .sync($0) }
     }
 
+    /// `sync()` for a caller that is not a task: `completion` is called once, on the log's
+    /// writer thread once everything appended so far is durable (with nil), or with the error
+    /// (`.readOnly`, `.closed`, an I/O error that also stops the log). It must return quickly
+    /// and never wait for the log: the writer waits for it.
+    public func sync(then completion: @escaping @Sendable (LogError?) -> Void) {
+        guard !configuration.readOnly else { return completion(.readOnly) }
+        let rejection: LogError? = lock.withLock { state in
+            if let failure = state.failure { return Log.errorAfterFailure(failure) }
+            if state.closing { return .closed }
+            state.maintenance.append(.syncThen(completion))
+            return nil
+        }
+        if let rejection { completion(rejection) } else { lock.signal() }
+    }
+
     /// What an append gets once the log has failed: a full disk stays "no space", any other
     /// failure becomes `.failed` naming the cause.
     static func errorAfterFailure(_ failure: LogError) -> LogError {

@@ -27,12 +27,15 @@ enum MaintenanceRequest: Sendable {
     case deleteSegments(before: Offset?, Resumption<Int>)
     /// Syncs everything written (`Durability.none` leaves writes unsynced).
     case sync(Resumption<Void>)
+    /// The same, answered by calling a function on the writer's thread (nil: synced).
+    case syncThen(@Sendable (LogError?) -> Void)
 
     func fail(_ error: LogError) {
         switch self {
         case .truncate(_, let continuation): continuation.resume(failing: error)
         case .deleteSegments(_, let continuation): continuation.resume(failing: error)
         case .sync(let continuation): continuation.resume(failing: error)
+        case .syncThen(let completion): completion(error)
         }
     }
 }

@@ -60,6 +60,9 @@ extension LogWriter {
             case .sync(let continuation):
                 try syncWritten()
                 continuation.resume(returning: .success(()))
+            case .syncThen(let completion):
+                try syncWritten()
+                completion(nil)
             }
         } catch {
             // An I/O error: the request fails with everything else that was pending.
