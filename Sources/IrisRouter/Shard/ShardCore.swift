@@ -26,6 +26,10 @@ public struct ShardCore: Sendable {
     private var recovered = false
     /// The identifier of the next retained stream (`RetainedStream.id`).
     private var nextRetainedStream: UInt64 = 1
+    /// The cursors a session was restored with last: sessions restored with equal cursors share
+    /// its storage (a replaying shard meets the connect-time cursor records of every session
+    /// that connected while the feeds stood at the same positions, one array each otherwise).
+    private var lastCursors: [UInt64] = []
 
     /// A shard with no session: replay its partition (`committed`) before serving.
     public init(configuration: ShardConfiguration) {
@@ -83,6 +87,10 @@ public struct ShardCore: Sendable {
             }
         case .closed(let token, let graceful):
             close(token, graceful: graceful, into: &actions)
+        case .closedMany(let closes):
+            var closing: [ShardAction] = []
+            for close in closes { self.close(close.token, graceful: close.graceful, into: &closing) }
+            actions += Self.mergingAppends(closing, recordsMax: Self.closingRecordsPerAppend)
         case .committed(let partition, let start, let end, let records):
             precondition(start == feedPositions[partition], "a partition's records reach a shard in order, once")
             for entry in records {
@@ -248,6 +256,34 @@ public struct ShardCore: Sendable {
         sessions[state.clientID] = session
     }
 
+    /// The most records in one append of a batch of closes.
+    static let closingRecordsPerAppend = 1_024
+
+    /// `actions` with each run of adjacent appends merged into appends of at most `recordsMax`
+    /// records (more when one append alone has more), in order.
+    static func mergingAppends(_ actions: [ShardAction], recordsMax: Int) -> [ShardAction] {
+        var merged: [ShardAction] = []
+        var records: [Record] = []
+        var connections: [ConnectionToken] = []
+        func flush() {
+            if !records.isEmpty { merged.append(.append(records, connections: connections)) }
+            records = []
+            connections = []
+        }
+        for action in actions {
+            guard case .append(let more, let moreConnections) = action else {
+                flush()
+                merged.append(action)
+                continue
+            }
+            if !records.isEmpty && records.count + more.count > recordsMax { flush() }
+            records += more
+            connections += moreConnections
+        }
+        flush()
+        return merged
+    }
+
     /// The will (unless the client said DISCONNECT) and the closed record, in one append.
     private func closingAppend(for session: Session, graceful: Bool, connections: [ConnectionToken]) -> ShardAction {
         var records: [Record] = []
@@ -268,6 +304,13 @@ public struct ShardCore: Sendable {
         session.completedAbove = Set(snapshot.completedAbove)
         sessions[clientID] = session
         actions.append(.append([RouterRecord.cursor(epoch: session.epoch, snapshot).logRecord(clientID: clientID)], connections: []))
+    }
+
+    /// `cursors`, sharing `lastCursors`' storage when equal.
+    private mutating func interned(_ cursors: [UInt64]) -> [UInt64] {
+        if cursors == lastCursors { return lastCursors }
+        lastCursors = cursors
+        return cursors
     }
 
     // MARK: - Committed records of this shard's partition
@@ -352,8 +395,11 @@ public struct ShardCore: Sendable {
             sessions[clientID] = session
             if let token = session.connection, !releases.isEmpty { actions.append(.send(token, releases)) }
         case .cursor(let epoch, let snapshot):
-            guard !recovered, var session = sessions[clientID], session.epoch == epoch else { return }
+            // A clean session's delivery state is not kept while replaying: it is never resumed,
+            // and recovery closes it (its closed record removes it whatever its cursors).
+            guard !recovered, var session = sessions[clientID], session.epoch == epoch, !session.cleanSession else { return }
             session.restore(snapshot)
+            session.cursors = interned(session.cursors)
             sessions[clientID] = session
         case .closed(let epoch, _, let snapshot):
             guard var session = sessions[clientID], session.epoch == epoch else { return }
