@@ -30,11 +30,14 @@ public struct ShardCore: Sendable {
     /// its storage (a replaying shard meets the connect-time cursor records of every session
     /// that connected while the feeds stood at the same positions, one array each otherwise).
     private var lastCursors: [UInt64] = []
+    /// The cursors every clean session holds (zeros): one array, not one per session.
+    private let cleanCursors: [UInt64]
 
     /// A shard with no session: replay its partition (`committed`) before serving.
     public init(configuration: ShardConfiguration) {
         self.configuration = configuration
         self.feedPositions = Array(repeating: 0, count: configuration.partitionCount)
+        self.cleanCursors = feedPositions
     }
 
     /// A shard with no session that has read every partition up to `feedPositions` (the other
@@ -50,6 +53,7 @@ public struct ShardCore: Sendable {
         self.configuration = configuration
         self.sessions = sessions
         self.feedPositions = feedPositions
+        self.cleanCursors = Array(repeating: 0, count: configuration.partitionCount)
     }
 
     /// Replaying, with no connection: the state is a function of the records read (a checkpoint
@@ -442,7 +446,9 @@ public struct ShardCore: Sendable {
             }
             session = kept
         } else {
-            session = Session(clientID: clientID, epoch: epoch, cleanSession: clean, will: will, cursors: feedPositions)
+            // A clean session is never resumed: its cursors are never read (a connected session's
+            // snapshot is taken at the feeds' positions), so clean sessions share one array.
+            session = Session(clientID: clientID, epoch: epoch, cleanSession: clean, will: will, cursors: clean ? cleanCursors : feedPositions)
         }
         let token = pendingConnects.removeValue(forKey: epoch)
         guard let token, connections[token]?.epoch == epoch else {
@@ -466,7 +472,8 @@ public struct ShardCore: Sendable {
                 if let publish = flight.publish(duplicate: true) { resend.append(publish) } else { unknown.append(flight.reference) }
             }
         }
-        for partition in 0..<configuration.partitionCount where session.cursors[partition] < feedPositions[partition] {
+        // A new session starts at the feeds' positions; a resumed one lags where it stopped.
+        for partition in 0..<configuration.partitionCount where resumes && session.cursors[partition] < feedPositions[partition] {
             session.lagging[partition] = session.cursors[partition]
         }
         sessions[clientID] = session
