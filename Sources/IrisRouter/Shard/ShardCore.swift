@@ -495,6 +495,8 @@ public struct ShardCore: Sendable {
 
     /// A committed message: to every connected session here with a matching subscription.
     private mutating func route(_ stored: StoredMessage, into actions: inout [ShardAction]) {
+        // A shard with no subscriber (a replaying one, for one) does not even split the topic.
+        guard trie.count > 0 else { return }
         let message = stored.message
         let reference = stored.reference
         let matches = trie.matches(topic: message.topic.value)
