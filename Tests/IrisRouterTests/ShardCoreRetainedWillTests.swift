@@ -1,5 +1,6 @@
+import IrisLog
 import IrisMQTT
-import IrisRouter
+@testable import IrisRouter
 import Testing
 
 /// Retained messages and wills, through `RouterHarness`.
@@ -58,6 +59,41 @@ import Testing
         harness.drop(token)
         harness.settle()
         #expect(harness.takeInbox(watcher).publishes.map(\.text) == ["bye"])
+    }
+
+    @Test func connectionsClosedTogetherPublishTheirWillsInOrderExceptAfterDisconnect() {
+        let harness = RouterHarness()
+        let watcher = Self.willWatcher(harness)
+        let names = clientIDs("mass", in: 1, count: 6) + clientIDs("other", in: 2, count: 2)
+        let tokens = names.map { name in
+            harness.connect(name, clean: true, will: Will(topic: topic("wills/\(name)"), payload: Array(name.utf8), qos: .atLeastOnce, retain: false))
+        }
+        harness.settle()
+        harness.dropTogether(tokens, polite: [tokens[2]])
+        harness.settle()
+        let wills = harness.takeInbox(watcher).publishes.map(\.text)
+        let expected = names.enumerated().filter { $0.offset != 2 }.map(\.element)
+        #expect(wills.sorted() == expected.sorted())
+        // Within a partition, in the order the connections closed.
+        #expect(wills.filter { $0.hasPrefix("mass") } == expected.filter { $0.hasPrefix("mass") })
+        #expect(harness.shards.reduce(0) { $0 + $1.connectionCount } == 1)
+        #expect(harness.shards.reduce(0) { $0 + $1.sessionCount } == 1)
+    }
+
+    @Test func closingAppendsMergeUpToTheLimitAndKeepOtherActionsInPlace() {
+        func append(_ count: Int, _ tag: String) -> ShardAction {
+            .append((0..<count).map { Record(value: [UInt8($0)], key: Array(tag.utf8)) }, connections: [])
+        }
+        let token = ConnectionToken(7)
+        let merged = ShardCore.mergingAppends(
+            [append(2, "a"), append(2, "b"), .close(token, reason: "x"), append(3, "c"), append(2, "d"), append(1, "e")], recordsMax: 4)
+        let shapes = merged.map { action -> String in
+            switch action {
+            case .append(let records, _): return records.map { String(decoding: $0.key!, as: UTF8.self) }.joined()
+            default: return "close"
+            }
+        }
+        #expect(shapes == ["aabb", "close", "ccc", "dde"])
     }
 
     @Test func willIsPublishedWhenTheShardClosesTheConnection() {

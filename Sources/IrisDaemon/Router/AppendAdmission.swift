@@ -6,7 +6,8 @@ import IrisRouter
 /// the core, and the connection that sent it is paused (the edge stops reading its socket); once
 /// the appends in flight drop to half the bound, held events are released in arrival order until
 /// the bound is reached again, and a connection whose events have all run is resumed. Nothing is
-/// dropped and no connection is closed for load. Pure: no lock, clock or I/O; the shell
+/// dropped and no connection is closed for load. The shell does not count the appends of closes
+/// (never held, bounded by the connections that close). Pure: no lock, clock or I/O; the shell
 /// (`RouterShard`) calls it under its lock and carries out the pauses and resumes.
 struct AppendAdmission {
     /// The bound. Each is at least 1; the mailbox of a partition holds 4,096 appends, so

@@ -14,7 +14,7 @@ final class RouterShard: Sendable {
     let partition: Int
     private let core: Mutex<ShardCore>
     /// Actions the core asked for and not yet carried out, in the order it asked.
-    private let outbox = SerialOutbox<ShardAction>()
+    private let outbox = SerialOutbox<ShellAction>()
     /// Taken inside `core`'s lock, or alone (an append's answer may come inside `handle`).
     private let admission: Mutex<AppendAdmission>
     /// The same shard, only replaying: what a checkpoint holds (SPEC.md §16.8). It gets every
@@ -91,6 +91,13 @@ final class RouterShard: Sendable {
             }
         }
         let drains = core.withLock { core -> Bool in
+            if case .closedMany(let closes) = event {
+                // Each close runs now unless it waits behind its own connection's held events.
+                let now = admission.withLock { admission in
+                    closes.filter { admission.offer(.closed($0.token, graceful: $0.graceful), from: $0.token, isClose: true) == .run }
+                }
+                return now.isEmpty ? false : decide(.closedMany(now), in: &core)
+            }
             if let (token, isClose) = event.sender {
                 let decision = admission.withLock { $0.offer(event, from: token, isClose: isClose) }
                 if case .hold(let pause) = decision {
@@ -106,12 +113,52 @@ final class RouterShard: Sendable {
     /// Runs `event` through the core and queues its actions, counting its appends in flight at
     /// once (under the core's lock, so admission sees them before the next event). True when
     /// the caller must carry out the queue.
+    ///
+    /// The appends of closes (wills, closed records) are not counted: closes are never held, so
+    /// counting them would only hold back live publishes behind a mass disconnect's wills; the
+    /// connections that close bound them. Packets for one connection decided together go out in
+    /// one send (a batch of committed messages for one subscriber: one write, not one per message).
     private func decide(_ event: ShardEvent, in core: inout ShardCore) -> Bool {
-        let actions = core.handle(event)
-        for case .append(let records, _) in actions {
-            admission.withLock { $0.started(records: records.count, bytes: Self.bytes(of: records)) }
+        let actions = Self.coalescingSends(core.handle(event))
+        let admitted = !event.isClose
+        if admitted {
+            for case .append(let records, _) in actions {
+                admission.withLock { $0.started(records: records.count, bytes: Self.bytes(of: records)) }
+            }
         }
-        return outbox.enqueue(actions)
+        return outbox.enqueue(actions.map { ShellAction(action: $0, admitted: admitted) })
+    }
+
+    /// `actions` with each send merged into the first earlier send to the same connection when
+    /// no close of that connection lies between them: per connection the packets keep their
+    /// order, and a packet never moves past its connection's close. A send moved ahead of an
+    /// append cannot be answered before that append is queued: the outbox carries out one
+    /// queue in order, and the answer's actions are queued behind it.
+    static func coalescingSends(_ actions: [ShardAction]) -> [ShardAction] {
+        guard actions.count > 1 else { return actions }
+        var result: [ShardAction] = []
+        result.reserveCapacity(actions.count)
+        /// Per connection, the index in `result` of its send that later packets join.
+        var openSend: [ConnectionToken: Int] = [:]
+        for action in actions {
+            switch action {
+            case .send(let token, let packets):
+                if let index = openSend[token], case .send(_, var earlier) = result[index] {
+                    result[index] = .send(token, [])
+                    earlier += packets
+                    result[index] = .send(token, earlier)
+                } else {
+                    openSend[token] = result.count
+                    result.append(action)
+                }
+            case .close(let token, _):
+                openSend[token] = nil
+                result.append(action)
+            default:
+                result.append(action)
+            }
+        }
+        return result
     }
 
     private static func bytes(of records: [Record]) -> Int { records.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) } }
@@ -130,16 +177,17 @@ final class RouterShard: Sendable {
         if drains { outbox.drain(execute) }
     }
 
-    private func execute(_ action: ShardAction) {
-        switch action {
+    private func execute(_ item: ShellAction) {
+        switch item.action {
         case .send(let token, let packets):
             router.connections.entry(for: token.rawValue)?.connection.send(packets)
         case .close(let token, let reason):
             router.connections.entry(for: token.rawValue)?.connection.close(reason: reason)
         case .append(let records, let tokens):
-            let bytes = Self.bytes(of: records)
+            let bytes = item.admitted ? Self.bytes(of: records) : 0
+            let admitted = item.admitted
             router.node.enqueueAppend(partition: PartitionID(UInt32(partition)), records: records) { [self] answer in
-                if admission.withLock({ $0.finished(records: records.count, bytes: bytes) }) {
+                if admitted, admission.withLock({ $0.finished(records: records.count, bytes: bytes) }) {
                     // Not on this shard's lock, as below.
                     Task { self.release() }
                 }
@@ -192,7 +240,21 @@ final class RouterShard: Sendable {
     }
 }
 
+/// An action of the core as the shell queues it: whether admission counts it (`decide`).
+private struct ShellAction: Sendable {
+    var action: ShardAction
+    var admitted: Bool
+}
+
 extension ShardEvent {
+    /// A close of one or more connections.
+    fileprivate var isClose: Bool {
+        switch self {
+        case .closed, .closedMany: true
+        default: false
+        }
+    }
+
     /// The connection an event comes from, and whether it is its close; nil for the others.
     fileprivate var sender: (token: ConnectionToken, isClose: Bool)? {
         switch self {

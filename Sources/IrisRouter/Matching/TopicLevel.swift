@@ -19,8 +19,21 @@ struct TopicLevel: Hashable, Sendable {
 
     /// Splits a topic name or filter into its levels; empty levels are levels ("a//b" has three).
     /// Splits on the byte `/` (never part of a multi-byte UTF-8 sequence), not on characters.
+    /// One pass over the bytes (a mass disconnect matches every will's topic in every shard).
     static func levels(of topic: String) -> [TopicLevel] {
-        topic.utf8.split(separator: slashByte, omittingEmptySubsequences: false).map { TopicLevel(Substring($0)) }
+        let utf8 = topic.utf8
+        var levels: [TopicLevel] = []
+        var start = utf8.startIndex
+        var index = start
+        while index != utf8.endIndex {
+            if utf8[index] == slashByte {
+                levels.append(TopicLevel(topic[start..<index]))
+                start = utf8.index(after: index)
+            }
+            utf8.formIndex(after: &index)
+        }
+        levels.append(TopicLevel(topic[start..<utf8.endIndex]))
+        return levels
     }
 
     /// True for the single-level wildcard `+`.

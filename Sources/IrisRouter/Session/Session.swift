@@ -2,39 +2,24 @@ import IrisMQTT
 
 /// One client's session as its shard holds it: rebuilt from the session's records in its
 /// partition (SPEC.md §16.3).
+///
+/// What only subscribing and delivering fill (`DeliveryState`) is kept out of line, copied on
+/// write, and absent while empty: a session that subscribes to nothing and has nothing in
+/// flight (an idle client's, and most sessions of a replaying shard) is its dictionary slot and
+/// its will, about half the slot it would be otherwise.
 struct Session {
     let clientID: String
     /// The epoch of the connect record that took the session last.
     var epoch: UInt64
-    var cleanSession: Bool
-    var will: Will?
-    /// A connect record applied and no closed record since.
-    var open = true
-    /// The connection here that holds the session, once its connect record is applied.
-    var connection: ConnectionToken?
-    /// Granted subscriptions (failures are not kept).
-    var subscriptions: [TopicFilter: QoS] = [:]
-    /// Inbound QoS 2 packet IDs stored and not yet released.
-    var inboundQoS2: Set<UInt16> = []
     /// Per partition: every matching message below is handled (except those in flight).
     var cursors: [UInt64]
-    /// Partitions the session is catching up on, from this offset; live on the others.
-    var lagging: [Int: UInt64] = [:]
-    /// A catch-up read is outstanding.
-    var catchingUp = false
-    /// Retained messages of new subscriptions still to send, oldest subscription first.
-    var retainedStreams: [RetainedStream] = []
-    /// Outbound QoS 1 and 2 deliveries by packet ID.
-    var flights: [UInt16: Flight] = [:]
-    /// The messages of `flights` (catch-up skips them).
-    var flightReferences = ReferenceCounts()
-    /// Completed QoS 2 deliveries above their partition's cursor (catch-up skips them).
-    var completedAbove: Set<MessageReference> = []
-    /// PUBLISH packets waiting behind a QoS 2 assignment that is not yet committed: sent in order.
-    var waiting: [WaitingSend] = []
-    var nextPacketID: UInt16 = 1
-    /// Acknowledgements since the last cursor record.
-    var unrecordedAcks = 0
+    private var delivery: DeliveryBox?
+    var will: Will?
+    /// The connection here that holds the session, once its connect record is applied.
+    var connection: ConnectionToken?
+    var cleanSession: Bool
+    /// A connect record applied and no closed record since.
+    var open = true
 
     init(clientID: String, epoch: UInt64, cleanSession: Bool, will: Will?, cursors: [UInt64]) {
         self.clientID = clientID
@@ -42,6 +27,73 @@ struct Session {
         self.cleanSession = cleanSession
         self.will = will
         self.cursors = cursors
+    }
+
+    /// Granted subscriptions (failures are not kept).
+    var subscriptions: [TopicFilter: QoS] {
+        get { delivery?.state.subscriptions ?? [:] }
+        _modify { yield &uniqueDelivery.state.subscriptions; dropEmptyDelivery() }
+    }
+    /// Inbound QoS 2 packet IDs stored and not yet released.
+    var inboundQoS2: Set<UInt16> {
+        get { delivery?.state.inboundQoS2 ?? [] }
+        _modify { yield &uniqueDelivery.state.inboundQoS2; dropEmptyDelivery() }
+    }
+    /// Partitions the session is catching up on, from this offset; live on the others.
+    var lagging: [Int: UInt64] {
+        get { delivery?.state.lagging ?? [:] }
+        _modify { yield &uniqueDelivery.state.lagging; dropEmptyDelivery() }
+    }
+    /// A catch-up read is outstanding.
+    var catchingUp: Bool {
+        get { delivery?.state.catchingUp ?? false }
+        _modify { yield &uniqueDelivery.state.catchingUp; dropEmptyDelivery() }
+    }
+    /// Retained messages of new subscriptions still to send, oldest subscription first.
+    var retainedStreams: [RetainedStream] {
+        get { delivery?.state.retainedStreams ?? [] }
+        _modify { yield &uniqueDelivery.state.retainedStreams; dropEmptyDelivery() }
+    }
+    /// Outbound QoS 1 and 2 deliveries by packet ID.
+    var flights: [UInt16: Flight] {
+        get { delivery?.state.flights ?? [:] }
+        _modify { yield &uniqueDelivery.state.flights; dropEmptyDelivery() }
+    }
+    /// The messages of `flights` (catch-up skips them).
+    var flightReferences: ReferenceCounts {
+        get { delivery?.state.flightReferences ?? ReferenceCounts() }
+        _modify { yield &uniqueDelivery.state.flightReferences; dropEmptyDelivery() }
+    }
+    /// Completed QoS 2 deliveries above their partition's cursor (catch-up skips them).
+    var completedAbove: Set<MessageReference> {
+        get { delivery?.state.completedAbove ?? [] }
+        _modify { yield &uniqueDelivery.state.completedAbove; dropEmptyDelivery() }
+    }
+    /// PUBLISH packets waiting behind a QoS 2 assignment that is not yet committed: sent in order.
+    var waiting: [WaitingSend] {
+        get { delivery?.state.waiting ?? [] }
+        _modify { yield &uniqueDelivery.state.waiting; dropEmptyDelivery() }
+    }
+    var nextPacketID: UInt16 {
+        get { delivery?.state.nextPacketID ?? 1 }
+        _modify { yield &uniqueDelivery.state.nextPacketID; dropEmptyDelivery() }
+    }
+    /// Acknowledgements since the last cursor record.
+    var unrecordedAcks: Int {
+        get { delivery?.state.unrecordedAcks ?? 0 }
+        _modify { yield &uniqueDelivery.state.unrecordedAcks; dropEmptyDelivery() }
+    }
+
+    /// The delivery state, made (or copied) so that this session alone holds it.
+    private var uniqueDelivery: DeliveryBox {
+        mutating get {
+            if !isKnownUniquelyReferenced(&delivery) { delivery = DeliveryBox(delivery?.state ?? DeliveryState()) }
+            return delivery!
+        }
+    }
+
+    private mutating func dropEmptyDelivery() {
+        if let delivery, delivery.state.isEmpty { self.delivery = nil }
     }
 
     /// The highest QoS granted by a subscription matching `topic`, nil when none matches.
@@ -150,4 +202,38 @@ struct ReferenceCounts {
     }
 
     func contains(_ reference: MessageReference) -> Bool { counts[reference] != nil }
+
+    /// No message is in flight.
+    var isEmpty: Bool { counts.isEmpty }
+}
+
+/// The part of a `Session` that subscribing and delivering fill; all empty for an idle client.
+struct DeliveryState {
+    var subscriptions: [TopicFilter: QoS] = [:]
+    var inboundQoS2: Set<UInt16> = []
+    var lagging: [Int: UInt64] = [:]
+    var catchingUp = false
+    var retainedStreams: [RetainedStream] = []
+    var flights: [UInt16: Flight] = [:]
+    var flightReferences = ReferenceCounts()
+    var completedAbove: Set<MessageReference> = []
+    var waiting: [WaitingSend] = []
+    var nextPacketID: UInt16 = 1
+    var unrecordedAcks = 0
+
+    /// Nothing to keep: every value is its initial one.
+    var isEmpty: Bool {
+        subscriptions.isEmpty && inboundQoS2.isEmpty && lagging.isEmpty && !catchingUp && retainedStreams.isEmpty && flights.isEmpty
+            && flightReferences.isEmpty && completedAbove.isEmpty && waiting.isEmpty && nextPacketID == 1 && unrecordedAcks == 0
+    }
+}
+
+/// A session's `DeliveryState` out of line. `Session` copies it before changing it unless it
+/// holds the only reference, so sessions keep value semantics (and the box is safe to send).
+final class DeliveryBox: @unchecked Sendable {
+    var state: DeliveryState
+
+    init(_ state: DeliveryState) {
+        self.state = state
+    }
 }

@@ -26,11 +26,18 @@ public struct ShardCore: Sendable {
     private var recovered = false
     /// The identifier of the next retained stream (`RetainedStream.id`).
     private var nextRetainedStream: UInt64 = 1
+    /// The cursors a session was restored with last: sessions restored with equal cursors share
+    /// its storage (a replaying shard meets the connect-time cursor records of every session
+    /// that connected while the feeds stood at the same positions, one array each otherwise).
+    private var lastCursors: [UInt64] = []
+    /// The cursors every clean session holds (zeros): one array, not one per session.
+    private let cleanCursors: [UInt64]
 
     /// A shard with no session: replay its partition (`committed`) before serving.
     public init(configuration: ShardConfiguration) {
         self.configuration = configuration
         self.feedPositions = Array(repeating: 0, count: configuration.partitionCount)
+        self.cleanCursors = feedPositions
     }
 
     /// A shard with no session that has read every partition up to `feedPositions` (the other
@@ -46,6 +53,7 @@ public struct ShardCore: Sendable {
         self.configuration = configuration
         self.sessions = sessions
         self.feedPositions = feedPositions
+        self.cleanCursors = Array(repeating: 0, count: configuration.partitionCount)
     }
 
     /// Replaying, with no connection: the state is a function of the records read (a checkpoint
@@ -83,6 +91,10 @@ public struct ShardCore: Sendable {
             }
         case .closed(let token, let graceful):
             close(token, graceful: graceful, into: &actions)
+        case .closedMany(let closes):
+            var closing: [ShardAction] = []
+            for close in closes { self.close(close.token, graceful: close.graceful, into: &closing) }
+            actions += Self.mergingAppends(closing, recordsMax: Self.closingRecordsPerAppend)
         case .committed(let partition, let start, let end, let records):
             precondition(start == feedPositions[partition], "a partition's records reach a shard in order, once")
             for entry in records {
@@ -248,6 +260,34 @@ public struct ShardCore: Sendable {
         sessions[state.clientID] = session
     }
 
+    /// The most records in one append of a batch of closes.
+    static let closingRecordsPerAppend = 1_024
+
+    /// `actions` with each run of adjacent appends merged into appends of at most `recordsMax`
+    /// records (more when one append alone has more), in order.
+    static func mergingAppends(_ actions: [ShardAction], recordsMax: Int) -> [ShardAction] {
+        var merged: [ShardAction] = []
+        var records: [Record] = []
+        var connections: [ConnectionToken] = []
+        func flush() {
+            if !records.isEmpty { merged.append(.append(records, connections: connections)) }
+            records = []
+            connections = []
+        }
+        for action in actions {
+            guard case .append(let more, let moreConnections) = action else {
+                flush()
+                merged.append(action)
+                continue
+            }
+            if !records.isEmpty && records.count + more.count > recordsMax { flush() }
+            records += more
+            connections += moreConnections
+        }
+        flush()
+        return merged
+    }
+
     /// The will (unless the client said DISCONNECT) and the closed record, in one append.
     private func closingAppend(for session: Session, graceful: Bool, connections: [ConnectionToken]) -> ShardAction {
         var records: [Record] = []
@@ -268,6 +308,13 @@ public struct ShardCore: Sendable {
         session.completedAbove = Set(snapshot.completedAbove)
         sessions[clientID] = session
         actions.append(.append([RouterRecord.cursor(epoch: session.epoch, snapshot).logRecord(clientID: clientID)], connections: []))
+    }
+
+    /// `cursors`, sharing `lastCursors`' storage when equal.
+    private mutating func interned(_ cursors: [UInt64]) -> [UInt64] {
+        if cursors == lastCursors { return lastCursors }
+        lastCursors = cursors
+        return cursors
     }
 
     // MARK: - Committed records of this shard's partition
@@ -352,8 +399,11 @@ public struct ShardCore: Sendable {
             sessions[clientID] = session
             if let token = session.connection, !releases.isEmpty { actions.append(.send(token, releases)) }
         case .cursor(let epoch, let snapshot):
-            guard !recovered, var session = sessions[clientID], session.epoch == epoch else { return }
+            // A clean session's delivery state is not kept while replaying: it is never resumed,
+            // and recovery closes it (its closed record removes it whatever its cursors).
+            guard !recovered, var session = sessions[clientID], session.epoch == epoch, !session.cleanSession else { return }
             session.restore(snapshot)
+            session.cursors = interned(session.cursors)
             sessions[clientID] = session
         case .closed(let epoch, _, let snapshot):
             guard var session = sessions[clientID], session.epoch == epoch else { return }
@@ -396,7 +446,9 @@ public struct ShardCore: Sendable {
             }
             session = kept
         } else {
-            session = Session(clientID: clientID, epoch: epoch, cleanSession: clean, will: will, cursors: feedPositions)
+            // A clean session is never resumed: its cursors are never read (a connected session's
+            // snapshot is taken at the feeds' positions), so clean sessions share one array.
+            session = Session(clientID: clientID, epoch: epoch, cleanSession: clean, will: will, cursors: clean ? cleanCursors : feedPositions)
         }
         let token = pendingConnects.removeValue(forKey: epoch)
         guard let token, connections[token]?.epoch == epoch else {
@@ -420,7 +472,8 @@ public struct ShardCore: Sendable {
                 if let publish = flight.publish(duplicate: true) { resend.append(publish) } else { unknown.append(flight.reference) }
             }
         }
-        for partition in 0..<configuration.partitionCount where session.cursors[partition] < feedPositions[partition] {
+        // A new session starts at the feeds' positions; a resumed one lags where it stopped.
+        for partition in 0..<configuration.partitionCount where resumes && session.cursors[partition] < feedPositions[partition] {
             session.lagging[partition] = session.cursors[partition]
         }
         sessions[clientID] = session
@@ -442,6 +495,8 @@ public struct ShardCore: Sendable {
 
     /// A committed message: to every connected session here with a matching subscription.
     private mutating func route(_ stored: StoredMessage, into actions: inout [ShardAction]) {
+        // A shard with no subscriber (a replaying one, for one) does not even split the topic.
+        guard trie.count > 0 else { return }
         let message = stored.message
         let reference = stored.reference
         let matches = trie.matches(topic: message.topic.value)

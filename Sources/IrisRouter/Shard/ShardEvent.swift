@@ -11,6 +11,20 @@ public struct ConnectionToken: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "connection \(rawValue)" }
 }
 
+/// A connection that ended; `graceful` when the client sent DISCONNECT.
+public struct ConnectionClose: Sendable, Equatable {
+    /// The connection.
+    public var token: ConnectionToken
+    /// The client sent DISCONNECT: its will is discarded.
+    public var graceful: Bool
+
+    /// A close; see the properties.
+    public init(_ token: ConnectionToken, graceful: Bool) {
+        self.token = token
+        self.graceful = graceful
+    }
+}
+
 /// A stored message read back from a partition, for delivery.
 public struct StoredMessage: Sendable, Equatable {
     /// Where it is stored.
@@ -88,6 +102,9 @@ public enum ShardEvent: Sendable {
     case packet(ConnectionToken, MQTTPacket)
     /// The connection ended; `graceful` when the client sent DISCONNECT.
     case closed(ConnectionToken, graceful: Bool)
+    /// Connections that ended, in order, handled as one: their wills and closed records go out
+    /// in one append.
+    case closedMany([ConnectionClose])
     /// Committed records of `partition` from `start` (inclusive) to `end` (exclusive), in order,
     /// already decoded (records that are not the router's are left out).
     case committed(partition: Int, start: UInt64, end: UInt64, records: [(offset: UInt64, timestampMicroseconds: Int64, clientID: String, record: RouterRecord)])

@@ -23,6 +23,20 @@ public protocol MQTTConnectionDelegate: Sendable {
     /// "malformed packet: …", "protocol violation: …", "closed by the router: …", "server stopping".
     func closed(_ connection: any MQTTConnection, graceful: Bool, reason: String)
 
+    /// Connections that ended, in the order they ended: what the edge calls. It gathers the
+    /// closes of one pass of an event loop (its I/O events) and reports them together once the
+    /// pass is done, so a router can handle a mass disconnect in bulk. Each connection that
+    /// reached `connected` is in exactly one batch, once. The default calls
+    /// `closed(_:graceful:reason:)` for each.
+    func closed(_ batch: [ClosedConnection])
+
     /// The connection's outbox fell below its low-water mark after `isWritable` was false.
     func writable(_ connection: any MQTTConnection)
+}
+
+extension MQTTConnectionDelegate {
+    /// Reports each close of the batch on its own, in order.
+    public func closed(_ batch: [ClosedConnection]) {
+        for closed in batch { self.closed(closed.connection, graceful: closed.graceful, reason: closed.reason) }
+    }
 }

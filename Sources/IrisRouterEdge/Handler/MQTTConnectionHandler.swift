@@ -106,7 +106,7 @@ final class MQTTConnectionHandler: ChannelDuplexHandler, TimingWheelMember {
             announced = false
             edge.counters.connected.subtract(1, ordering: .relaxed)
             edge.logger.debug("MQTT \(connection) closed: \(reason)")
-            edge.delegate.closed(connection, graceful: graceful, reason: reason)
+            loop.reportClosed(ClosedConnection(connection: connection, graceful: graceful, reason: reason))
         }
         context.fireChannelInactive()
     }

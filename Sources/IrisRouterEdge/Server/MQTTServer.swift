@@ -10,8 +10,9 @@ import Synchronization
 /// repeated task, for every connect timeout, keep-alive (1.5 x the client's, [MQTT-3.1.2-24])
 /// and close deadline of its connections; no connection has a timer, task or async sequence.
 /// Child channels read at most 2 buffers per read event (`maxMessagesPerRead`), from an
-/// adaptive receive allocator that starts at 512 bytes (64 B to 64 KiB): idle clients send
-/// 2-byte PINGREQs, and each channel keeps one receive buffer between reads.
+/// adaptive receive allocator that starts at 64 bytes (64 B to 64 KiB, doubling while reads fill
+/// it): each channel keeps its receive buffer between reads, and an idle client sends a CONNECT
+/// of a few dozen bytes, then 2-byte PINGREQs.
 public final class MQTTServer: Sendable {
     /// What `start()` listens on and enforces.
     public let configuration: Configuration
@@ -52,7 +53,7 @@ public final class MQTTServer: Sendable {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 2)
-            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 512, maximum: 65_536))
+            .childChannelOption(.recvAllocator, value: AdaptiveRecvByteBufferAllocator(minimum: 64, initial: 64, maximum: 65_536))
             .childChannelOption(.writeBufferWaterMark, value: watermark)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -113,11 +114,12 @@ public final class MQTTServer: Sendable {
     /// Called on `eventLoop`.
     private func edgeLoop(for eventLoop: any EventLoop) -> EdgeLoop? {
         let tick = configuration.wheelTickMilliseconds
+        let delegate = self.delegate
         let bound = state.withLock { state -> NIOLoopBound<EdgeLoop>? in
             if case .stopped = state.phase { return nil }
             let key = ObjectIdentifier(eventLoop)
             if let existing = state.loops[key] { return existing }
-            let made = NIOLoopBound(EdgeLoop(eventLoop: eventLoop, tickMilliseconds: tick), eventLoop: eventLoop)
+            let made = NIOLoopBound(EdgeLoop(eventLoop: eventLoop, tickMilliseconds: tick, delegate: delegate), eventLoop: eventLoop)
             state.loops[key] = made
             return made
         }

@@ -3,15 +3,19 @@ import NIOCore
 /// The edge's state for one event loop: the timing wheel that enforces every connect timeout,
 /// keep-alive and close deadline of the connections on that loop, and the list of those
 /// connections (so `stop()` can close them). One repeated task per loop advances the wheel;
-/// no connection has a timer of its own, and reading bytes only stores a tick number.
+/// no connection has a timer of its own, and reading bytes only stores a tick number. Closes are
+/// reported to the delegate in batches: those of one pass of the loop together, after the pass.
 /// Confined to its event loop.
 final class EdgeLoop {
     let eventLoop: any EventLoop
+    private let delegate: any MQTTConnectionDelegate
     /// The wheel's tick length in milliseconds.
     let tickMilliseconds: Int
     private var wheel = TimingWheel<MQTTConnectionHandler>(slotCount: EdgeLoop.slotCount)
     private var connections: [MQTTConnectionHandler] = []
     private var ticker: RepeatedTask?
+    /// Closes not yet reported, in the order they happened.
+    private var closedBatch: [ClosedConnection] = []
     /// Set by `stop`: connections that become active afterwards are closed at once.
     private(set) var isStopping = false
 
@@ -19,10 +23,11 @@ final class EdgeLoop {
     /// 30-120 s, so most connections are looked at only when their deadline comes.
     static let slotCount = 1024
 
-    /// State for `eventLoop`, whose wheel starts ticking at once. Call on `eventLoop`.
-    init(eventLoop: any EventLoop, tickMilliseconds: Int) {
+    /// State for `eventLoop`, whose wheel starts ticking at once; closes go to `delegate`. Call on `eventLoop`.
+    init(eventLoop: any EventLoop, tickMilliseconds: Int, delegate: any MQTTConnectionDelegate) {
         eventLoop.preconditionInEventLoop()
         self.eventLoop = eventLoop
+        self.delegate = delegate
         self.tickMilliseconds = tickMilliseconds
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         let interval = TimeAmount.milliseconds(Int64(tickMilliseconds))
@@ -70,15 +75,33 @@ final class EdgeLoop {
         connection.registryIndex = nil
     }
 
+    /// Queues the report of a connection that closed; the first close of a pass schedules the
+    /// batch's report, which runs once the loop has handled the pass's I/O events.
+    func reportClosed(_ closed: ClosedConnection) {
+        closedBatch.append(closed)
+        guard closedBatch.count == 1 else { return }
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.execute { bound.value.flushClosed() }
+    }
+
+    /// Reports the closes queued so far, as one batch.
+    private func flushClosed() {
+        guard !closedBatch.isEmpty else { return }
+        let batch = closedBatch
+        closedBatch = []
+        delegate.closed(batch)
+    }
+
     /// Stops the wheel and closes every connection on this loop; the future completes once all
-    /// have closed (and their delegates heard of it).
+    /// have closed and the delegate heard of it.
     func stop() -> EventLoopFuture<Void> {
         isStopping = true
         ticker?.cancel()
         ticker = nil
         let closing = connections.map { $0.closeFuture }
         for connection in connections { connection.stopServer() }
-        return EventLoopFuture.andAllComplete(closing, on: eventLoop)
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        return EventLoopFuture.andAllComplete(closing, on: eventLoop).map { bound.value.flushClosed() }
     }
 
     private func advance() {

@@ -82,6 +82,19 @@ final class RouterHarness {
     /// The connection breaks without DISCONNECT.
     func drop(_ token: ConnectionToken) { end(token, graceful: false, reason: "dropped") }
 
+    /// Connections that end together, as the edge reports one pass of its event loop: one
+    /// `closedMany` event per partition, in the order given; `graceful` for those in `polite`.
+    func dropTogether(_ tokens: [ConnectionToken], polite: Set<ConnectionToken> = []) {
+        var byPartition: [Int: [ConnectionClose]] = [:]
+        for token in tokens {
+            guard let connection = connections[token], !connection.closed else { continue }
+            connections[token]!.closed = true
+            connections[token]!.closeReason = polite.contains(token) ? "DISCONNECT" : "dropped"
+            byPartition[partition(of: connection.clientID), default: []].append(ConnectionClose(token, graceful: polite.contains(token)))
+        }
+        for partition in byPartition.keys.sorted() { handle(.closedMany(byPartition[partition]!), on: partition) }
+    }
+
     /// Packets the broker sent to `token` since the last call.
     func takeInbox(_ token: ConnectionToken) -> [MQTTPacket] {
         let inbox = connections[token]?.inbox ?? []
