@@ -158,8 +158,7 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
     /// partition hosted elsewhere, its feed's state.
     private func writeFinalCheckpoints() async {
         for (feed, shard) in zip(context.feeds, shards) {
-            guard let checkpoints = feed.checkpoints else { continue }
-            await checkpoints.writeFinal(shard.map { feed.checkpoint(ledger: $0.ledgerState) } ?? feed.feedCheckpoint())
+            await feed.checkpoints.writeFinal(shard.map { feed.checkpoint(ledger: $0.ledgerState) } ?? feed.feedCheckpoint())
         }
     }
 

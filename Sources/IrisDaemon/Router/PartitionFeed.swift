@@ -26,10 +26,10 @@ final class PartitionFeed: Sendable {
         var lastRecord: RecordStamp?
     }
 
-    /// Where this partition's router checkpoint is kept (SPEC.md §16.8); nil: none.
-    let checkpoints: RouterCheckpointFile?
+    /// Where this partition's router checkpoint is kept (SPEC.md §16.8).
+    let checkpoints: RouterCheckpointFile
 
-    init(partition: Int, partitionCount: Int, source: any CommittedRecordSource, checkpoints: RouterCheckpointFile?, logger: Logger) {
+    init(partition: Int, partitionCount: Int, source: any CommittedRecordSource, checkpoints: RouterCheckpointFile, logger: Logger) {
         self.partition = partition
         self.partitionCount = partitionCount
         self.source = source
@@ -37,10 +37,10 @@ final class PartitionFeed: Sendable {
         self.logger = logger
     }
 
-    /// The partition's checkpoint, if one is kept and the log still holds what it covers (checked
+    /// The partition's checkpoint, if there is one and the log still holds what it covers (checked
     /// through the source: the local log, or a replica on another node).
     func loadCheckpoint() async -> RouterCheckpoint? {
-        await checkpoints?.load { checkpoint throws(RouterCheckpointError) in try await source.check(checkpoint) }
+        await checkpoints.load { checkpoint throws(RouterCheckpointError) in try await source.check(checkpoint) }
     }
 
     /// Starts from `checkpoint`'s position, index and retained table. Before the first `step`.
@@ -115,7 +115,7 @@ final class PartitionFeed: Sendable {
     /// of the partition's shard among `shards`, or of the feed alone when this node does not host
     /// the partition.
     private func checkpointIfDue(afterReading records: Int, bytes: Int, shards: [RouterShard]) {
-        guard let checkpoints, checkpoints.isDue(afterReading: records, bytes: bytes) else { return }
+        guard checkpoints.isDue(afterReading: records, bytes: bytes) else { return }
         if let own = shards.first(where: { $0.partition == partition }) {
             checkpoints.write(checkpoint(ledger: own.ledgerState))
         } else {
