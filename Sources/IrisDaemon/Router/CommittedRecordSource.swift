@@ -1,4 +1,5 @@
 import IrisLog
+import IrisRouter
 
 /// Where a `PartitionFeed` reads its partition's records (SPEC.md §16.4): the node's own
 /// replica (`LocalRecordSource`) or, for a partition this node does not host, a replica on
@@ -12,6 +13,10 @@ protocol CommittedRecordSource: Sendable {
     /// Records from `offset` on, at most about `maxBytes`, for reading stored messages back
     /// (offsets the feed has already read, so committed).
     func records(from offset: UInt64, maxBytes: Int) async throws(FeedSourceError) -> [LogRecord]
+
+    /// Checks that the partition's log still holds what `checkpoint` covers: offset X - 1 is
+    /// committed and holds the record the checkpoint names (SPEC.md §16.8). Throws why not.
+    func check(_ checkpoint: RouterCheckpoint) async throws(RouterCheckpointError)
 
     /// The partition's commit end to read up to before serving, once known: for a local
     /// replica, once it has a leader and everything in its log at start is committed (a new

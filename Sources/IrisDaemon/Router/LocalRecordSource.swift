@@ -1,4 +1,5 @@
 import IrisLog
+import IrisRouter
 
 /// A partition this node hosts: its replica's committed records, read from the local log.
 struct LocalRecordSource: CommittedRecordSource {
@@ -19,6 +20,21 @@ struct LocalRecordSource: CommittedRecordSource {
         } catch {
             throw FeedSourceError(partition: partition, detail: "reading offset \(offset): \(error)")
         }
+    }
+
+    func check(_ checkpoint: RouterCheckpoint) async throws(RouterCheckpointError) {
+        guard checkpoint.position > 0 else { return }
+        let log = replica.log
+        let end = log.nextOffset.rawValue
+        var record: LogRecord?
+        if checkpoint.position <= end {
+            do throws(LogError) {
+                record = try log.read(at: Offset(checkpoint.position - 1))
+            } catch {
+                throw .logMismatch("reading offset \(checkpoint.position - 1): \(error)")
+            }
+        }
+        try checkpoint.check(logEnd: end, recordAtLast: record)
     }
 
     var settledCommitEnd: UInt64? {

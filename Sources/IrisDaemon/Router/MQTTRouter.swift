@@ -70,19 +70,21 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         var remoteSources: [RemoteRecordSource] = []
         for index in 0..<partitionCount {
             let source: any CommittedRecordSource
-            var checkpoints: RouterCheckpointFile?
-            if let replica = node.replicas[PartitionID(UInt32(index))] {
+            let hosted = node.replicas[PartitionID(UInt32(index))]
+            // A partition hosted elsewhere has no directory of its own here: its feed's checkpoint
+            // lives under remote-feeds (SPEC.md §16.8).
+            let checkpoints = RouterCheckpointFile(
+                directory: configuration.dataDirectory + (hosted == nil ? "/remote-feeds/\(index)" : "/partitions/\(index)"), partition: index,
+                partitionCount: partitionCount, policy: settings.checkpointPolicy, logger: logger)
+            if let replica = hosted {
                 source = LocalRecordSource(partition: index, replica: replica)
-                checkpoints = RouterCheckpointFile(
-                    partitionDirectory: configuration.dataDirectory + "/partitions/\(index)", log: replica.log, partition: index,
-                    partitionCount: partitionCount, policy: settings.checkpointPolicy, logger: logger)
             } else {
                 let remoteSource = RemoteRecordSource(
                     partition: index, client: client!, directory: directory!, tick: .milliseconds(configuration.tickMilliseconds), logger: logger)
                 remoteSources.append(remoteSource)
                 source = remoteSource
             }
-            feeds.append(PartitionFeed(partition: index, source: source, checkpoints: checkpoints, logger: logger))
+            feeds.append(PartitionFeed(partition: index, partitionCount: partitionCount, source: source, checkpoints: checkpoints, logger: logger))
         }
         let context = RouterContext(node: node, feeds: feeds, logger: logger)
         self.context = context
@@ -152,11 +154,11 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
     }
 
     /// Once the feeds have stopped: each partition's state as read, so a clean restart reads only
-    /// what was committed after (the records of the connections closed at shutdown, mostly).
+    /// what was committed after (the records of the connections closed at shutdown, mostly); of a
+    /// partition hosted elsewhere, its feed's state.
     private func writeFinalCheckpoints() async {
         for (feed, shard) in zip(context.feeds, shards) {
-            guard let checkpoints = feed.checkpoints, let shard else { continue }
-            await checkpoints.writeFinal(feed.checkpoint(ledger: shard.ledgerState))
+            await feed.checkpoints.writeFinal(shard.map { feed.checkpoint(ledger: $0.ledgerState) } ?? feed.feedCheckpoint())
         }
     }
 
@@ -170,16 +172,6 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
 
     private func recover() async throws(NodeError) {
         let started = ContinuousClock.now
-        let checkpoints = context.feeds.map { $0.loadCheckpoint() }
-        for (feed, checkpoint) in zip(context.feeds, checkpoints) {
-            if let checkpoint { feed.restore(checkpoint) }
-        }
-        let positions = context.feeds.map(\.position)
-        for (shard, checkpoint) in zip(shards, checkpoints) { shard?.restore(checkpoint, feedPositions: positions) }
-        let restored = checkpoints.compactMap { $0 }
-        if !restored.isEmpty {
-            logger.info("mqtt: \(restored.count) of \(checkpoints.count) partitions start from their checkpoints (\(restored.reduce(0) { $0 + $1.sessionCount }) sessions) after \(ContinuousClock.now - started)")
-        }
         var ends: [UInt64?] = Array(repeating: nil, count: context.feeds.count)
         while ends.contains(nil) {
             for (index, feed) in context.feeds.enumerated() where ends[index] == nil { ends[index] = feed.settledCommitEnd }
@@ -190,6 +182,24 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
                 try? await Task.sleep(for: .milliseconds(20))
             }
         }
+        // Once every partition has settled: a checkpoint of a partition hosted elsewhere is
+        // checked against a replica there, which READs only what it has committed.
+        let loading = ContinuousClock.now
+        let checkpoints = await loadCheckpoints()
+        for (feed, checkpoint) in zip(context.feeds, checkpoints) {
+            if let checkpoint { feed.restore(checkpoint) }
+        }
+        let positions = context.feeds.map(\.position)
+        for (shard, checkpoint) in zip(shards, checkpoints) { shard?.restore(checkpoint, feedPositions: positions) }
+        let restored = checkpoints.compactMap { $0 }
+        if !restored.isEmpty {
+            logger.info("mqtt: \(restored.count) of \(checkpoints.count) partitions start from their checkpoints (\(restored.reduce(0) { $0 + $1.sessionCount }) sessions) after \(ContinuousClock.now - loading)")
+        }
+        if !remoteSources.isEmpty {
+            let remote = remoteSources.map(\.partition)
+            let fromCheckpoints = remote.filter { checkpoints[$0] != nil }
+            logger.info("mqtt: \(fromCheckpoints.count) of \(remote.count) feeds of partitions hosted elsewhere start from their checkpoints (partitions \(fromCheckpoints), at offsets \(fromCheckpoints.map { positions[$0] }))")
+        }
         for (index, feed) in context.feeds.enumerated() {
             while feed.position < ends[index]! {
                 // Waits only for a feed read from another node: a local one has these records.
@@ -199,7 +209,20 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         followLeadership()
         let sessions = hostedShards.reduce(0) { $0 + $1.counts.sessions }
         let replayed = zip(context.feeds, positions).reduce(0) { $0 + $1.0.position - $1.1 }
-        logger.info("mqtt: rebuilt \(sessions) sessions in \(ContinuousClock.now - started), reading \(replayed) records past the checkpoints")
+        let replayedRemote = remoteSources.reduce(0) { $0 + context.feeds[$1.partition].position - positions[$1.partition] }
+        logger.info("mqtt: rebuilt \(sessions) sessions in \(ContinuousClock.now - started), reading \(replayed) records past the checkpoints (\(replayedRemote) of partitions hosted elsewhere)")
+    }
+
+    /// Every partition's checkpoint that its log still matches (nil for the others), all checked at once.
+    private func loadCheckpoints() async -> [RouterCheckpoint?] {
+        await withTaskGroup(of: (Int, RouterCheckpoint?).self) { tasks in
+            for (index, feed) in context.feeds.enumerated() {
+                tasks.addTask { (index, await feed.loadCheckpoint()) }
+            }
+            var checkpoints: [RouterCheckpoint?] = Array(repeating: nil, count: context.feeds.count)
+            for await (index, checkpoint) in tasks { checkpoints[index] = checkpoint }
+            return checkpoints
+        }
     }
 
     /// Serves the sessions of the partitions this node leads, once each shard has read its

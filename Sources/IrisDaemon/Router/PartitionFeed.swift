@@ -10,6 +10,8 @@ import Synchronization
 /// from a `CommittedRecordSource`: this node's replica, or another node's (SPEC.md §16.7).
 final class PartitionFeed: Sendable {
     let partition: Int
+    /// Partitions in the cluster.
+    let partitionCount: Int
     private let source: any CommittedRecordSource
     private let state = Mutex(FeedState())
     /// One `step` at a time: batches reach the shards in order, once.
@@ -24,18 +26,22 @@ final class PartitionFeed: Sendable {
         var lastRecord: RecordStamp?
     }
 
-    /// Where this partition's router checkpoint is kept (a partition this node hosts); nil: none.
-    let checkpoints: RouterCheckpointFile?
+    /// Where this partition's router checkpoint is kept (SPEC.md §16.8).
+    let checkpoints: RouterCheckpointFile
 
-    init(partition: Int, source: any CommittedRecordSource, checkpoints: RouterCheckpointFile?, logger: Logger) {
+    init(partition: Int, partitionCount: Int, source: any CommittedRecordSource, checkpoints: RouterCheckpointFile, logger: Logger) {
         self.partition = partition
+        self.partitionCount = partitionCount
         self.source = source
         self.checkpoints = checkpoints
         self.logger = logger
     }
 
-    /// The partition's checkpoint, if one is kept and the log still holds what it covers.
-    func loadCheckpoint() -> RouterCheckpoint? { checkpoints?.load() }
+    /// The partition's checkpoint, if there is one and the log still holds what it covers (checked
+    /// through the source: the local log, or a replica on another node).
+    func loadCheckpoint() async -> RouterCheckpoint? {
+        await checkpoints.load { checkpoint throws(RouterCheckpointError) in try await source.check(checkpoint) }
+    }
 
     /// Starts from `checkpoint`'s position, index and retained table. Before the first `step`.
     func restore(_ checkpoint: RouterCheckpoint) {
@@ -105,10 +111,16 @@ final class PartitionFeed: Sendable {
         return true
     }
 
-    /// Inside `step`: writes a checkpoint in the background when one is due.
+    /// Inside `step`: writes a checkpoint in the background when one is due: with the sessions
+    /// of the partition's shard among `shards`, or of the feed alone when this node does not host
+    /// the partition.
     private func checkpointIfDue(afterReading records: Int, bytes: Int, shards: [RouterShard]) {
-        guard let checkpoints, checkpoints.isDue(afterReading: records, bytes: bytes), let own = shards.first(where: { $0.partition == partition }) else { return }
-        checkpoints.write(checkpoint(ledger: own.ledgerState))
+        guard checkpoints.isDue(afterReading: records, bytes: bytes) else { return }
+        if let own = shards.first(where: { $0.partition == partition }) {
+            checkpoints.write(checkpoint(ledger: own.ledgerState))
+        } else {
+            checkpoints.write(feedCheckpoint())
+        }
     }
 
     /// The checkpoint of this partition now: between two steps, so the feed and its shard's
@@ -116,6 +128,16 @@ final class PartitionFeed: Sendable {
     func checkpoint(ledger: ShardCore) -> RouterCheckpoint {
         state.withLock { state in
             RouterCheckpoint(ledger: ledger, position: state.position, lastRecord: state.lastRecord, index: state.index, retained: state.retained)
+        }
+    }
+
+    /// The checkpoint of this feed alone now (a partition this node does not host): its index,
+    /// retained table and position.
+    func feedCheckpoint() -> RouterCheckpoint {
+        state.withLock { state in
+            RouterCheckpoint(
+                feedOf: partition, partitionCount: partitionCount, position: state.position, lastRecord: state.lastRecord, index: state.index,
+                retained: state.retained)
         }
     }
 

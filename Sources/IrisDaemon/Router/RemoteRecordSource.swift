@@ -1,5 +1,6 @@
 import IrisClient
 import IrisLog
+import IrisRouter
 import Logging
 import Synchronization
 
@@ -100,6 +101,37 @@ final class RemoteRecordSource: CommittedRecordSource {
         } catch {
             throw FeedSourceError(partition: partition, detail: "reading offset \(offset) from another node: \(error)")
         }
+    }
+
+    /// How long `check` tries to learn the partition's commit end and read the record a
+    /// checkpoint names (a whole-cluster restart: until the partition's leader commits its
+    /// term-start marker); the start's own wait for the partitions' leaders is as long.
+    static let checkTimeLimit = Duration.seconds(60)
+
+    /// Checks `checkpoint` against the partition's log on another node: once a STATUS round
+    /// after the start reports its commit end (§16.7), the checkpoint must lie below it, and the
+    /// record READ at X - 1 must be the one it names. A replica that has not committed X - 1 yet
+    /// or a failed READ is tried again, until `checkTimeLimit` (then `.notChecked`).
+    func check(_ checkpoint: RouterCheckpoint) async throws(RouterCheckpointError) {
+        guard checkpoint.position > 0 else { return }
+        let last = checkpoint.position - 1
+        let deadline = ContinuousClock.now + Self.checkTimeLimit
+        var why = "no STATUS round reported the partition's commit end"
+        while ContinuousClock.now < deadline, !isStopped {
+            if let end = settledCommitEnd {
+                guard end > last else { return try checkpoint.check(logEnd: end, recordAtLast: nil) }
+                var read: LogRecord?
+                do throws(FeedSourceError) {
+                    read = try await records(from: last, maxBytes: 1).first
+                    if read == nil { why = "the replica that answered had not committed offset \(last)" }
+                } catch {
+                    why = error.description
+                }
+                if let read { return try checkpoint.check(logEnd: end, recordAtLast: read) }
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        throw .notChecked(isStopped ? "the node is stopping" : "for \(Self.checkTimeLimit): \(why)")
     }
 
     /// The buffered records from its head, at most about `maxBytes` (at least one).

@@ -4,9 +4,11 @@ import IrisRouter
 import Logging
 import Synchronization
 
-/// The router checkpoint of one partition on this node, `DATA/partitions/K/router-checkpoint`
-/// (SPEC.md §16.8): loaded once at start and checked against the log, written again in the
-/// background after enough of the partition has been read.
+/// The router checkpoint of one partition on this node (SPEC.md §16.8):
+/// `DATA/partitions/K/router-checkpoint` for a partition it hosts,
+/// `DATA/remote-feeds/K/router-checkpoint` for one it follows on other nodes. Loaded once at start
+/// and checked against the partition's log, written again in the background after enough of the
+/// partition has been read.
 final class RouterCheckpointFile: Sendable {
     /// Read this many records or bytes since the last checkpoint, or for this long, and a new one
     /// is due. A restart reads at most about `records` records per partition past its checkpoint
@@ -17,13 +19,13 @@ final class RouterCheckpointFile: Sendable {
         var interval = Duration.seconds(30)
     }
 
+    /// The directory holding the file; created (with its parents) by the first write.
+    let directory: String
     let path: String
     private let partition: Int
     private let partitionCount: Int
     private let policy: Policy
     private let storage: any Storage
-    /// The partition's log, which the checkpoint must match.
-    private let log: Log
     private let logger: Logger
     /// Since the last checkpoint: records and bytes read, and when it was taken (or the file opened).
     private let progress: Mutex<(records: Int, bytes: Int, since: ContinuousClock.Instant)>
@@ -32,9 +34,10 @@ final class RouterCheckpointFile: Sendable {
     /// Checkpoints written: for tests and the log.
     private let writtenCount = Atomic<Int>(0)
 
-    init(partitionDirectory: String, log: Log, partition: Int, partitionCount: Int, policy: Policy = Policy(), logger: Logger) {
-        self.log = log
-        self.path = partitionDirectory + "/router-checkpoint"
+    /// The checkpoint of `partition` kept in `directory`.
+    init(directory: String, partition: Int, partitionCount: Int, policy: Policy = Policy(), logger: Logger) {
+        self.directory = directory
+        self.path = directory + "/router-checkpoint"
         self.partition = partition
         self.partitionCount = partitionCount
         self.policy = policy
@@ -46,9 +49,10 @@ final class RouterCheckpointFile: Sendable {
     /// Checkpoints written since start.
     var written: Int { writtenCount.load(ordering: .relaxed) }
 
-    /// The checkpoint, if there is one and the log still holds what it covers; nil (with a log line
-    /// saying why) otherwise: the partition is then read from offset 0.
-    func load() -> RouterCheckpoint? {
+    /// The checkpoint, if there is one and `check` accepts it (it checks that the partition's log
+    /// still holds what it covers); nil (with a log line saying why) otherwise: the partition is
+    /// then read from offset 0.
+    func load(checkedBy check: (RouterCheckpoint) async throws(RouterCheckpointError) -> Void) async -> RouterCheckpoint? {
         guard storage.fileExists(path) else { return nil }
         do throws(RouterCheckpointError) {
             let bytes: [UInt8]
@@ -59,27 +63,12 @@ final class RouterCheckpointFile: Sendable {
                 throw .logMismatch("cannot read \(path): \(error)")
             }
             let checkpoint = try RouterCheckpoint(deserializing: bytes, partition: partition, partitionCount: partitionCount)
-            try check(checkpoint)
+            try await check(checkpoint)
             return checkpoint
         } catch {
             logger.error("mqtt: partition \(partition): \(path): \(error)")
             return nil
         }
-    }
-
-    private func check(_ checkpoint: RouterCheckpoint) throws(RouterCheckpointError) {
-        guard let stamp = checkpoint.lastRecord else { return }
-        let last = checkpoint.position - 1
-        guard last < log.nextOffset.rawValue else {
-            throw .logMismatch("it covers offsets up to \(last), the log ends at \(log.nextOffset.rawValue)")
-        }
-        let record: LogRecord
-        do throws(LogError) {
-            record = try log.read(at: Offset(last))
-        } catch {
-            throw .logMismatch("reading offset \(last): \(error)")
-        }
-        guard RecordStamp(record) == stamp else { throw .logMismatch("the record at offset \(last) is not the one it covered") }
     }
 
     /// Counts `records` and `bytes` more read; true when a checkpoint is due and none is being written.
@@ -124,11 +113,25 @@ final class RouterCheckpointFile: Sendable {
         let started = ContinuousClock.now
         let bytes = checkpoint.serialized()
         do throws(StorageError) {
+            try makeDirectory(directory)
             try storage.replaceFile(path, with: bytes)
             writtenCount.add(1, ordering: .relaxed)
             logger.debug("mqtt: partition \(partition): checkpoint at offset \(checkpoint.position), \(checkpoint.sessionCount) sessions, \(bytes.count) bytes in \(ContinuousClock.now - started)")
         } catch {
             logger.error("mqtt: partition \(partition): writing \(path): \(error); the next checkpoint tries again")
         }
+    }
+
+    /// Creates `path` and its missing parents, each made durable in its parent.
+    private func makeDirectory(_ path: String) throws(StorageError) {
+        guard !storage.fileExists(path) else { return }
+        guard let slash = path.lastIndex(of: "/"), slash != path.startIndex else {
+            try storage.createDirectory(path)
+            return
+        }
+        let parent = String(path[..<slash])
+        try makeDirectory(parent)
+        try storage.createDirectory(path)
+        try storage.syncDirectory(parent)
     }
 }

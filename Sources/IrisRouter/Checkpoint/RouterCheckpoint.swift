@@ -38,6 +38,17 @@ public struct RouterCheckpoint: Sendable {
             index: index, retained: retained, sessions: ledger.sessions)
     }
 
+    /// The state of a feed alone, which has read `partition` up to `position`: the checkpoint of
+    /// a partition this node follows but does not host, so has no shard of (SPEC.md §16.8). It
+    /// holds no session; a node never restores a shard from it.
+    public init(feedOf partition: Int, partitionCount: Int, position: UInt64, lastRecord: RecordStamp?, index: TopicIndex, retained: RetainedTable) {
+        precondition((0..<partitionCount).contains(partition), "a checkpoint of one of the partitions")
+        precondition((position == 0) == (lastRecord == nil), "a checkpoint past offset 0 names its last record")
+        self.init(
+            partition: partition, partitionCount: partitionCount, position: position, lastRecord: lastRecord, index: index, retained: retained,
+            sessions: [:])
+    }
+
     init(
         partition: Int, partitionCount: Int, position: UInt64, lastRecord: RecordStamp?, index: TopicIndex, retained: RetainedTable,
         sessions: [String: Session]
@@ -49,6 +60,22 @@ public struct RouterCheckpoint: Sendable {
         self.index = index
         self.retained = retained
         self.sessions = sessions
+    }
+
+    /// Checks that a log still holds what this checkpoint covers (SPEC.md §16.8): the log's
+    /// committed records end at `logEnd` (exclusive), and `record` is what it holds at
+    /// `position - 1` (nil: nothing could be read there). Throws `.logMismatch` saying how the
+    /// log differs: shorter than the checkpoint, or another record at its last offset (the log
+    /// was repaired, truncated or replaced).
+    public func check(logEnd: UInt64, recordAtLast record: LogRecord?) throws(RouterCheckpointError) {
+        guard let stamp = lastRecord else { return }
+        let last = position - 1
+        guard last < logEnd else { throw .logMismatch("it covers offsets up to \(last), the log ends at \(logEnd)") }
+        guard let record else { throw .logMismatch("no record could be read at offset \(last)") }
+        guard record.offset.rawValue == last else {
+            throw .logMismatch("reading offset \(last) gave offset \(record.offset.rawValue)")
+        }
+        guard RecordStamp(record) == stamp else { throw .logMismatch("the record at offset \(last) is not the one it covered") }
     }
 
     /// Sessions held.

@@ -16,6 +16,8 @@ public enum RouterCheckpointError: Error, Equatable, Sendable, CustomStringConve
     /// The log no longer holds the records the checkpoint covers (shorter, or another record at
     /// the checkpoint's last offset).
     case logMismatch(String)
+    /// It could not be checked against the log (no replica answered in time); `detail` says why.
+    case notChecked(String)
     /// The topic index inside it was refused.
     case index(TopicIndexError)
 
@@ -32,6 +34,7 @@ public enum RouterCheckpointError: Error, Equatable, Sendable, CustomStringConve
         case .truncated(let position): "router checkpoint ends inside the field at byte \(position); \(next)"
         case .malformed(let position, let detail): "router checkpoint is malformed at byte \(position) (\(detail)); \(next)"
         case .logMismatch(let detail): "router checkpoint does not match the log (\(detail)); \(next)"
+        case .notChecked(let detail): "router checkpoint could not be checked against the log (\(detail)); \(next)"
         case .index(let error): "\(error)"
         }
     }
