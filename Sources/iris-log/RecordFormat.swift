@@ -107,13 +107,13 @@ enum RecordFormat {
             var read = 0
             while read < count {
                 if read + 8 <= count {
+                    // Copy eight bytes, then keep those before the first one that needs care.
                     let word = UnsafeRawPointer(input + read).loadUnaligned(as: UInt64.self)
-                    if isPlainASCII(word) {
-                        UnsafeMutableRawPointer(output + written).storeBytes(of: word, as: UInt64.self)
-                        read += 8
-                        written += 8
-                        continue
-                    }
+                    UnsafeMutableRawPointer(output + written).storeBytes(of: word, as: UInt64.self)
+                    let plain = plainASCIIPrefix(UInt64(littleEndian: word))
+                    read += plain
+                    written += plain
+                    if plain == 8 { continue }
                 }
                 let byte = input[read]
                 if byte < 0x80 {
@@ -135,17 +135,19 @@ enum RecordFormat {
 
     private static let quote = UInt8(ascii: "\"")
 
-    /// Whether none of the eight bytes of `word` is escaped or non-ASCII: each is at least
-    /// 0x20, below 0x7F, and neither `"` nor `\`.
+    /// How many of the eight bytes of `word` (first byte lowest) come before the first that is
+    /// escaped or not ASCII: below 0x20, 0x7F and above, `"` or `\`.
     @inline(__always)
-    private static func isPlainASCII(_ word: UInt64) -> Bool {
+    private static func plainASCIIPrefix(_ word: UInt64) -> Int {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        @inline(__always) func hasZeroByte(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
+        // Sets the high bit of a byte that is zero; bytes above the lowest zero byte may be
+        // flagged wrongly (borrows), never ones below it, so the lowest flag is exact.
+        @inline(__always) func zeroBytes(_ value: UInt64) -> UInt64 { (value &- ones) & ~value & highs }
         let nonASCII = word & highs
         let control = (word &- ones &* 0x20) & ~word & highs
-        let special = hasZeroByte(word ^ (ones &* 0x22)) | hasZeroByte(word ^ (ones &* 0x5C)) | hasZeroByte(word ^ (ones &* 0x7F))
-        return (nonASCII | control | special) == 0
+        let special = zeroBytes(word ^ (ones &* 0x22)) | zeroBytes(word ^ (ones &* 0x5C)) | zeroBytes(word ^ (ones &* 0x7F))
+        return (nonASCII | control | special).trailingZeroBitCount >> 3
     }
 
     /// Writes the ASCII `byte` as it appears in a JSON string; returns the bytes written.
@@ -203,6 +205,12 @@ enum RecordFormat {
 
     private static let base64Alphabet: StaticString = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
+    /// The two base64 characters of each 12-bit value, the first in the low byte.
+    private static let base64Pairs: [UInt16] = (0..<4096).map { value in
+        let alphabet = base64Alphabet.utf8Start
+        return UInt16(alphabet[value >> 6]) | UInt16(alphabet[value & 63]) << 8
+    }
+
     /// Writes `bytes` in standard base64 with `=` padding, as `Data.base64EncodedString()`.
     static func base64(_ bytes: UnsafeRawBufferPointer, into out: OutputBuffer) {
         let count = bytes.count
@@ -212,6 +220,17 @@ enum RecordFormat {
         let alphabet = base64Alphabet.utf8Start
         var read = 0
         var written = 0
+        base64Pairs.withUnsafeBufferPointer { pairs in
+            // Six bytes (read as eight) at a time: four 12-bit lookups, one 8-byte store.
+            while read + 8 <= count {
+                let bits = UInt64(bigEndian: UnsafeRawPointer(input + read).loadUnaligned(as: UInt64.self))
+                let text = UInt64(pairs[Int(bits >> 52)]) | UInt64(pairs[Int(bits >> 40 & 0xFFF)]) << 16
+                    | UInt64(pairs[Int(bits >> 28 & 0xFFF)]) << 32 | UInt64(pairs[Int(bits >> 16 & 0xFFF)]) << 48
+                UnsafeMutableRawPointer(output + written).storeBytes(of: text.littleEndian, as: UInt64.self)
+                read += 6
+                written += 8
+            }
+        }
         while read + 3 <= count {
             let group = UInt32(input[read]) << 16 | UInt32(input[read + 1]) << 8 | UInt32(input[read + 2])
             output[written] = alphabet[Int(group >> 18)]
