@@ -53,7 +53,7 @@ struct DumpFormatTests {
         let actualLines = actual.split(separator: "\n", omittingEmptySubsequences: false)
         let expectedLines = expected.split(separator: "\n", omittingEmptySubsequences: false)
         #expect(actualLines.count == expectedLines.count, "\(arguments): line count")
-        if let first = zip(actualLines, expectedLines).firstIndex(where: { $0 != $1 }) {
+        if let first = zip(actualLines, expectedLines).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
             Issue.record("\(arguments): line \(first) is\n\(actualLines[first])\nnot\n\(expectedLines[first])")
         }
     }
