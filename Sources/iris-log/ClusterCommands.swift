@@ -43,6 +43,7 @@ enum ClusterCommands {
         defer { Task { await client.close() } }
         var next = Offset(from ?? 0)
         var printed = 0
+        let out = OutputBuffer()
         while count.map({ printed < $0 }) ?? true {
             let batch: RecordBatch
             do throws(IrisClientError) {
@@ -51,13 +52,13 @@ enum ClusterCommands {
                 throw ToolFailure.io("reading partition \(options.partitionNumber) at offset \(next): \(error.description)")
             }
             if batch.records.isEmpty { break }
-            var text = ""
             for record in batch.records where !isSystemRecord(record) {
                 if let count, printed >= count { break }
-                text += (json ? recordJSON(record).text : recordLine(record, offsetWidth: 8)) + "\n"
+                if json { RecordFormat.json(record, into: out) } else { RecordFormat.line(record, offsetWidth: 8, into: out) }
                 printed += 1
+                try out.flushIfFull()
             }
-            try Output.out(text)
+            try out.flush()
             next = batch.nextOffset
         }
     }
@@ -79,7 +80,9 @@ enum ClusterCommands {
             }
             guard let record = next else { return }
             if isSystemRecord(record) { continue }
-            try Output.out((json ? recordJSON(record).text : recordLine(record, offsetWidth: 8)) + "\n")
+            let out = OutputBuffer(capacity: 4096)
+            if json { RecordFormat.json(record, into: out) } else { RecordFormat.line(record, offsetWidth: 8, into: out) }
+            try out.flush()
             printed += 1
             if let count, printed >= count { return }
         }

@@ -23,26 +23,22 @@ struct Dump: AsyncParsableCommand {
     func run() async throws {
         if count == 0 { return }
         guard let directory else { return try await ClusterCommands.dump(cluster, from: from, count: count, json: json) }
-        var buffer = ""
+        let out = OutputBuffer()
         var printed = 0
         var failure: ToolFailure? = nil
-        let width = 8
         let start = from ?? 0
         let report = try LogInspector.inspect(directory: directory, decodeRecords: true, checkIndexes: false, startOffset: from, onRecords: { records in
             for record in records where record.offset.rawValue >= start {
-                if json { buffer += recordJSON(record).text + "\n" } else { buffer += recordLine(record, offsetWidth: width) + "\n" }
+                if json { RecordFormat.json(record, into: out) } else { RecordFormat.line(record, offsetWidth: 8, into: out) }
                 printed += 1
                 if let count, printed >= count { break }
             }
-            if buffer.utf8.count >= 1 << 16 {
-                do throws(ToolFailure) { try Output.out(buffer) } catch { failure = error; return false }
-                buffer = ""
-            }
+            do throws(ToolFailure) { try out.flushIfFull() } catch { failure = error; return false }
             if let count, printed >= count { return false }
             return true
         })
         if let failure { throw failure }
-        try Output.out(buffer)
+        try out.flush()
         if !report.stoppedEarly, let cut = report.cut {
             let segment = report.segments[cut.segmentIndex]
             throw ToolFailure.corrupt("corruption in \(directory)/\(segment.name) at byte \(cut.position): \(cut.reason); records from offset \(report.nextOffset) on cannot be read")

@@ -38,7 +38,21 @@ enum Output {
     /// away (`dump | head`) ends the tool quietly with status 0, unless `ackRequired`
     /// (append: the offsets printed are acknowledgements, so losing them is an error).
     static func out(_ text: String, ackRequired: Bool = false) throws(ToolFailure) {
-        guard writeAll(1, Array(text.utf8)) else {
+        var text = text
+        let failure: ToolFailure? = text.withUTF8 { utf8 in
+            do throws(ToolFailure) {
+                try out(UnsafeRawBufferPointer(utf8), ackRequired: ackRequired)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Writes all of `bytes` to stdout, as `out(_:ackRequired:)` does a string.
+    static func out(_ bytes: UnsafeRawBufferPointer, ackRequired: Bool = false) throws(ToolFailure) {
+        guard writeAll(1, bytes) else {
             let error = errno
             if error == EPIPE && !ackRequired { exit(0) }
             throw ToolFailure(code: 2, message: "writing to stdout failed: \(String(cString: strerror(error)))")
@@ -56,10 +70,14 @@ enum Output {
 
     /// Writes all of `bytes`; false (errno set) when the write failed.
     static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> Bool {
-        do {
-            try bytes.withUnsafeBytes { buffer in
-                Result { () throws(StorageError) in try Syscall.writeFully(fd, buffer, at: nil, path: fd == 1 ? "stdout" : "stderr") }
-            }.get()
+        bytes.withUnsafeBytes { writeAll(fd, $0) }
+    }
+
+    /// Writes all of `bytes`; false (errno set) when the write failed.
+    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
+        guard !bytes.isEmpty else { return true }
+        do throws(StorageError) {
+            try Syscall.writeFully(fd, bytes, at: nil, path: fd == 1 ? "stdout" : "stderr")
             return true
         } catch {
             errno = error.errno
@@ -194,49 +212,6 @@ indirect enum JSON {
         }
         output += "\""
     }
-}
-
-extension Array where Element == UInt8 {
-    var base64: String { Data(self).base64EncodedString() }
-    var utf8String: String? { String(validating: self, as: UTF8.self) }
-}
-
-/// A record as one JSON line: offset, timestamp_us, key_base64/key, value_base64/value,
-/// headers (only when present). `key`, `value` and a header's `value` appear only when the
-/// bytes are valid UTF-8.
-func recordJSON(_ record: LogRecord) -> JSON {
-    var pairs: [(String, JSON)] = [("offset", .uint(record.offset.rawValue)), ("timestamp_us", .int(record.timestampMicroseconds))]
-    if let key = record.key {
-        pairs.append(("key_base64", .string(key.base64)))
-        if let text = key.utf8String { pairs.append(("key", .string(text))) }
-    }
-    pairs.append(("value_base64", .string(record.value.base64)))
-    if let text = record.value.utf8String { pairs.append(("value", .string(text))) }
-    if !record.headers.isEmpty {
-        pairs.append(("headers", .array(record.headers.map { header in
-            var fields: [(String, JSON)] = [("name", .string(header.name)), ("value_base64", .string(header.value.base64))]
-            if let text = header.value.utf8String { fields.append(("value", .string(text))) }
-            return .object(fields)
-        })))
-    }
-    return .object(pairs)
-}
-
-/// A record as one human-readable line: offset, time, key, value (quoted, escaped), headers.
-func recordLine(_ record: LogRecord, offsetWidth: Int) -> String {
-    func show(_ bytes: [UInt8]) -> String {
-        guard let text = bytes.utf8String else { return "base64:" + bytes.base64 }
-        var quoted = ""
-        JSON.quote(text, into: &quoted)
-        return quoted
-    }
-    let offset = String(record.offset.rawValue)
-    var line = String(repeating: " ", count: Swift.max(0, offsetWidth - offset.count)) + offset
-    line += "  " + formatTimestamp(record.timestampMicroseconds)
-    if let key = record.key { line += "  key=" + show(key) }
-    line += "  " + show(record.value)
-    for header in record.headers { line += "  [\(header.name)=\(show(header.value))]" }
-    return line
 }
 
 /// Left-aligned first column, right-aligned others.

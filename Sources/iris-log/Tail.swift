@@ -39,13 +39,14 @@ struct Tail: AsyncParsableCommand {
         while true {
             let records = try follower.poll()
             if !records.isEmpty {
-                var text = ""
+                let out = OutputBuffer()
                 for record in records {
-                    text += (json ? recordJSON(record).text : recordLine(record, offsetWidth: 8)) + "\n"
+                    if json { RecordFormat.json(record, into: out) } else { RecordFormat.line(record, offsetWidth: 8, into: out) }
                     printed += 1
                     if let count, printed >= count { break }
+                    try out.flushIfFull()
                 }
-                try Output.out(text)
+                try out.flush()
                 if let count, printed >= count { return }
                 continue
             }
