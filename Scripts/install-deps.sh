@@ -4,8 +4,9 @@ set -euo pipefail
 missing=()
 # python3 runs the independent SPEC reader in the tests; SQLite and RocksDB are the peers
 # Tools/iris-bench links (its smoke run is part of the tests). Mosquitto and its clients are the
-# reference broker and real clients of the MQTT suite (Tests/mqtt) and Tools/mqtt-durability.
-for package in liburing-dev libzstd-dev pkg-config libsqlite3-dev librocksdb-dev mosquitto mosquitto-clients; do
+# reference broker and real clients of the MQTT suite (Tests/mqtt) and Tools/mqtt-durability; iproute2's
+# `ss` reads a listener's backlog there.
+for package in liburing-dev libzstd-dev pkg-config libsqlite3-dev librocksdb-dev mosquitto mosquitto-clients iproute2; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
 command -v python3 >/dev/null || missing+=(python3)

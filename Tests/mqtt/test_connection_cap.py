@@ -25,10 +25,19 @@ pytestmark = pytest.mark.skipif(
 NOFILE = 600
 
 
-def limited_node(tmp_path, extra=()):
+def limited_node(tmp_path, extra=(), soft=NOFILE):
     node = brokers.IrisdBroker(os.environ["IRISD"], str(tmp_path), extra=list(extra))
-    node.preexec = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (NOFILE, NOFILE))
+    node.preexec = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (soft, NOFILE))
     return node
+
+
+def metric(port, name):
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as answer:
+        for line in answer.read().decode().splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                return float(line.split()[-1])
+    raise AssertionError(f"no {name} in /metrics")
 
 
 def budget_line(node):
@@ -40,7 +49,8 @@ def budget_line(node):
 
 
 def test_a_flood_past_the_cap_is_refused_and_the_node_keeps_serving(tmp_path):
-    node = limited_node(tmp_path)
+    metrics_port = brokers.free_port()
+    node = limited_node(tmp_path, extra=["--metrics", f"127.0.0.1:{metrics_port}"])
     node.start()
     try:
         (soft, hard, reserve, clients, mqtt), _ = budget_line(node)
@@ -68,6 +78,10 @@ def test_a_flood_past_the_cap_is_refused_and_the_node_keeps_serving(tmp_path):
             text = log.read()
         assert f"MQTT: {mqtt} connections open, the cap: refusing new connections" in text
         assert "SIGILL" not in text and "Fatal error" not in text
+        deadline = time.monotonic() + 10  # gauges are sampled: wait for the next sample
+        while metric(metrics_port, "iris_mqtt_refused_connections") != refused and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert metric(metrics_port, "iris_mqtt_refused_connections") == refused
         for client in opened:
             client.close()
         # Room again: a standard client connects, subscribes and gets its own message back.
@@ -100,3 +114,21 @@ def test_caps_that_the_limit_cannot_hold_are_refused_at_start(tmp_path):
         text = log.read()
     assert "35 client and 1000 MQTT connections need 1035 descriptors, but 280 are left" in text, text[-2000:]
     assert "ulimit -n" in text
+
+
+def test_the_soft_limit_is_raised_to_the_hard_one_and_the_backlog_flag_applies(tmp_path):
+    node = limited_node(tmp_path, extra=["--mqtt-listen-backlog", "77"], soft=400)
+    node.start()
+    try:
+        (soft, hard, reserve, clients, mqtt), _ = budget_line(node)
+        assert (soft, hard) == (NOFILE, NOFILE), "irisd did not raise its soft limit 400 to the hard 600"
+        with open(f"/proc/{node.process.pid}/limits") as limits:
+            row = next(line for line in limits if line.startswith("Max open files"))
+        assert row.split()[3:5] == [str(NOFILE), str(NOFILE)], row
+        # A listening socket's Send-Q in `ss -ltn` is its backlog (capped by net.core.somaxconn).
+        import subprocess
+        listing = subprocess.run(["ss", "-ltnH", f"sport = :{node.port}"], capture_output=True, text=True, check=True).stdout
+        somaxconn = int(open("/proc/sys/net/core/somaxconn").read())
+        assert listing.split()[2] == str(min(77, somaxconn)), listing
+    finally:
+        node.stop()

@@ -159,25 +159,25 @@ run_level() {
         ticks1=$(cluster_cpu_ticks)
         stop_cluster
     else
-    if [ "$broker" = mosquitto ]; then
-        mkdir -p "$dir"; start_mosquitto "$dir" "$port"
-    else
-        metrics=$(free_port); start_irisd "$dir" "$port" "$metrics"
-    fi
-    ticks0=$(cpu_ticks "$BROKER_PID")
-    line=$("$BIN/iris-mqtt-bench" "$@" --port "$port" --duration "$DURATION" --json | tail -n 1) || {
-        echo "iris-mqtt-bench failed against $broker at $level" >&2; stop_broker; return 1; }
-    ticks1=$(cpu_ticks "$BROKER_PID")
-    if [ "$broker" = irisd ]; then
-        index_metrics=$(curl -sf "http://127.0.0.1:$metrics/metrics" | python3 -c '
+        if [ "$broker" = mosquitto ]; then
+            mkdir -p "$dir"; start_mosquitto "$dir" "$port"
+        else
+            metrics=$(free_port); start_irisd "$dir" "$port" "$metrics"
+        fi
+        ticks0=$(cpu_ticks "$BROKER_PID")
+        line=$("$BIN/iris-mqtt-bench" "$@" --port "$port" --duration "$DURATION" --json | tail -n 1) || {
+            echo "iris-mqtt-bench failed against $broker at $level" >&2; stop_broker; return 1; }
+        ticks1=$(cpu_ticks "$BROKER_PID")
+        if [ "$broker" = irisd ]; then
+            index_metrics=$(curl -sf "http://127.0.0.1:$metrics/metrics" | python3 -c '
 import json, sys
 sums = {"iris_mqtt_index_bytes": 0.0, "iris_mqtt_indexed_messages": 0.0}
 for row in sys.stdin:
     name = row.split("{")[0].split(" ")[0]
     if name in sums: sums[name] += float(row.split()[-1])
 print(json.dumps(sums))')
-    fi
-    stop_broker
+        fi
+        stop_broker
     fi
     if [ "$broker" = irisd ]; then
         storage=$(for partition in "$dir"/partitions/*/; do "$BIN/iris-log" info "$partition" --json; done | python3 -c '
