@@ -39,10 +39,12 @@ package final class Node: Sendable {
     }
 
     /// Runs every partition's loop and the clock until `shutdown()`; then closes the logs.
-    func run() async {
+    /// Partition K's loop runs on `executors[K % executors.count]` (its feed runs there too,
+    /// `MQTTRouter`), on Swift's global executor when there is none.
+    func run(on executors: [EventLoopTaskExecutor] = []) async {
         await withTaskGroup(of: Void.self) { group in
             for replica in replicas.values {
-                group.addTask { await replica.run() }
+                group.addTask(executorPreference: executors.executor(for: Int(replica.partition.rawValue))) { await replica.run() }
             }
             group.addTask { [self] in await tick() }
         }

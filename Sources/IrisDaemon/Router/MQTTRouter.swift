@@ -143,8 +143,10 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         if stopping.load(ordering: .acquiring) { await server.stop() }
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { [self] in await watchLeadership() }
+            let executors = EventLoopTaskExecutor.all(of: group)
             for feed in context.feeds {
-                tasks.addTask { [hostedShards] in
+                // On its partition's event loop (`Node.run(on:)`): the commits that wake it come from there.
+                tasks.addTask(executorPreference: executors.executor(for: feed.partition)) { [hostedShards] in
                     while !feed.isStopped { _ = await feed.step(shards: hostedShards, waitTicks: 40) }
                 }
             }

@@ -101,7 +101,7 @@ package final class NodeServer: Service, Sendable {
         transport.start()
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { await self.node.run() }
+                tasks.addTask { await self.node.run(on: EventLoopTaskExecutor.all(of: self.group)) }
                 if let router {
                     tasks.addTask { [self] in
                         await router.run()
