@@ -2,7 +2,8 @@ import IrisLog
 
 /// An output of `ReplicaCore.step`.
 ///
-/// The shell MUST execute the actions of one step in order, and MUST have applied
+/// The shell MUST execute the actions of one step in order (a `send` may go out before
+/// the log writes that precede it are applied), and MUST have applied
 /// every log write (`truncateLog`, `appendToLog`) to its log - written, not
 /// necessarily fsynced - before the next call to `step`, so the injected
 /// `LogReader` reflects them. Positions are prefix ends (`LogEnd`, see `ReplicaCore`). Every `send` is safe to transmit immediately: the

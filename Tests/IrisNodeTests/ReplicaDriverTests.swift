@@ -192,3 +192,84 @@ struct ReplicaDriverTests {
         await harness.log.close()
     }
 }
+
+/// A replica's log that notes, at each append, how many messages the shell had sent by then.
+final class SendCountingLog: ReplicaLog, @unchecked Sendable {
+    let base: LogReplicaView
+    let shell: RecordingShell
+    /// `shell.sends.count` when each append began.
+    var sendsAtAppend: [Int] = []
+
+    init(base: LogReplicaView, shell: RecordingShell) {
+        self.base = base
+        self.shell = shell
+    }
+
+    var lastOffset: LogEnd { base.lastOffset }
+    func frame(holding offset: Offset) throws(LogError) -> SealedFrame { try base.frame(holding: offset) }
+    func frames(from offset: Offset, bytesMax: Int) throws(LogError) -> [SealedFrame] { try base.frames(from: offset, bytesMax: bytesMax) }
+    func append(frames: [SealedFrame]) async throws(LogError) {
+        sendsAtAppend.append(shell.sends.count)
+        try await base.append(frames: frames)
+    }
+    func truncate(from offset: Offset) async throws(LogError) { try await base.truncate(from: offset) }
+}
+
+@Suite("Replica driver: sends overlap the leader's write")
+struct ReplicaDriverSendOrderTests {
+    /// SPEC.md §9.1 rule 2: the sends that follow an append in a step go out before the append
+    /// is written, so followers write a frame while the leader writes it.
+    @Test func aLeadersAppendRequestsGoOutBeforeItsOwnWrite() async throws {
+        let disk = SimulatedDisk()
+        var configuration = LogConfiguration()
+        configuration.ioBackend = .simulated(disk)
+        configuration.durability = .none
+        configuration.segmentSizeBytes = 64 << 10
+        configuration.recordBytesMax = 4 << 10
+        configuration.batchBytesMax = 8 << 10
+        let log = try Log.open(directory: "/log", configuration: configuration)
+        let shell = RecordingShell()
+        let counting = SendCountingLog(base: LogReplicaView(log: log), shell: shell)
+        let driver = try ReplicaDriver(
+            configuration: try ReplicaConfiguration(nodeID: NodeID(1), members: [NodeID(1), NodeID(2), NodeID(3)]),
+            hardState: HardState(), log: counting,
+            timeoutSource: FixedElectionTimeout(ticks: DriverHarness.electionTimeoutTicks), shell: shell)
+        // Campaign: pre-vote and vote granted by node 2, the vote's hard state persisted.
+        var persisted = 0
+        for _ in 0..<(4 * DriverHarness.electionTimeoutTicks) where driver.core.role != .leader {
+            switch driver.core.role {
+            case .preCandidate:
+                let term = Term(driver.core.hardState.term.rawValue + 1)
+                await driver.handle(.receive(Envelope(from: NodeID(2), to: NodeID(1), message: .voteResponse(VoteResponse(isPreVote: true, term: term, granted: true)))))
+            case .candidate:
+                while persisted < shell.persistedHardStates.count {
+                    persisted += 1
+                    await driver.hardStatePersisted(shell.persistedHardStates[persisted - 1])
+                }
+                let term = driver.core.hardState.term
+                await driver.handle(.receive(Envelope(from: NodeID(2), to: NodeID(1), message: .voteResponse(VoteResponse(isPreVote: false, term: term, granted: true)))))
+            default:
+                await driver.handle(.tick)
+            }
+        }
+        #expect(driver.core.role == .leader)
+        // The term-start marker: its AppendRequests to nodes 2 and 3 were sent before it was written.
+        #expect(counting.sendsAtAppend.count == 1)
+        let requests = { shell.sends.filter { if case .appendRequest = $0.message { true } else { false } }.count }
+        #expect(requests() == 2)
+        #expect(counting.sendsAtAppend.last == shell.sends.count)
+
+        // Both followers have the marker: the leader replicates the next frame at once.
+        for follower in [NodeID(2), NodeID(3)] {
+            let response = AppendResponse(term: driver.core.hardState.term, success: true, matchOffset: LogEnd(1))
+            await driver.handle(.receive(Envelope(from: follower, to: NodeID(1), message: .appendResponse(response))))
+        }
+        let before = shell.sends.count
+        await driver.handle(.clientAppend(ClientRequestID(1), batch: try oneRecordBatch(5)))
+        #expect(counting.sendsAtAppend.count == 2)
+        #expect(shell.sends.count > before, "the client's frame is sent to the followers")
+        #expect(counting.sendsAtAppend.last == shell.sends.count, "every send of the step went out before the write")
+        #expect(log.nextOffset == Offset(2), "and the write is applied before the step returns")
+        await log.close()
+    }
+}

@@ -6,7 +6,8 @@ import IrisReplication
 /// with a simulated disk, network and clock, `irisd` with real logs and SwiftNIO (SPEC.md §9.1).
 ///
 /// The driver keeps the shell contract of SPEC.md §9.1-9.3: the actions of a step are executed
-/// in list order; every log write of a step is applied (written) before the next step, because
+/// in list order, except that the sends that directly follow an append are transmitted before
+/// that append is awaited (sends are safe at once); every log write of a step is applied (written) before the next step, because
 /// each step's writes are awaited; after an append it asks for a sync, one at a time, and
 /// reports `logPersisted` for what that sync covered; after `halt` or a log failure it stops
 /// and takes no more events.
@@ -48,8 +49,20 @@ public final class ReplicaDriver {
     public func handle(_ event: Event) async {
         guard stopReason == nil else { return }
         let actions = core.step(event, log: log)
-        for action in actions {
+        var next = 0
+        while next < actions.count {
             guard stopReason == nil else { return }
+            let action = actions[next]
+            next += 1
+            if case .appendToLog = action {
+                // The sends right after an append go out before it is written: every send is
+                // safe to transmit at once (SPEC.md §9.1 rule 2), so a leader's followers write
+                // while it writes, instead of one log write later.
+                while next < actions.count, case .send(let envelope) = actions[next] {
+                    shell.send(envelope)
+                    next += 1
+                }
+            }
             await execute(action)
         }
         guard stopReason == nil else { return }
