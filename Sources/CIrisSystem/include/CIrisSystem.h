@@ -20,4 +20,9 @@ int iris_crc32c_is_hardware(void);
 /// Glibc module does not declare fallocate (it needs _GNU_SOURCE).
 int iris_fallocate(int fd, int64_t offset, int64_t length);
 
+/// Names the calling thread (the first 15 bytes of `name`), as `top -H` and
+/// /proc/PID/task/TID/comm show it; returns 0 or an errno. A wrapper because Swift's Glibc
+/// module does not declare pthread_setname_np (it needs _GNU_SOURCE).
+int iris_set_thread_name(const char *name);
+
 #endif

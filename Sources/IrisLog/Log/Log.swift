@@ -120,7 +120,7 @@ public final class Log: Sendable {
         self.lock = ConditionLock(state)
         if !configuration.readOnly {
             let writer = try LogWriter(log: self, loaded: loaded)
-            OSThread.start { writer.run() }
+            OSThread.start(name: "iris-log-write") { writer.run() }
         }
     }
 

@@ -35,7 +35,7 @@ final class LogSyncer: @unchecked Sendable {
 
     /// Starts the syncer thread; it runs until `stop()`.
     func start() {
-        OSThread.start { self.run() }
+        OSThread.start(name: "iris-log-sync") { self.run() }
     }
 
     /// The writer wrote `file` up to `end` and those writes completed: the next sync covers them.
