@@ -43,14 +43,19 @@ final class DriverHarness {
     let shell = RecordingShell()
     let driver: ReplicaDriver
 
-    init(members: [UInt64], node: UInt64 = 1) throws {
+    /// A replica's log on `disk`, as the simulator configures one.
+    static func openLog(on disk: SimulatedDisk) throws -> Log {
         var configuration = LogConfiguration()
         configuration.ioBackend = .simulated(disk)
         configuration.durability = .none
         configuration.segmentSizeBytes = 64 << 10
         configuration.recordBytesMax = 4 << 10
         configuration.batchBytesMax = 8 << 10
-        log = try Log.open(directory: "/log", configuration: configuration)
+        return try Log.open(directory: "/log", configuration: configuration)
+    }
+
+    init(members: [UInt64], node: UInt64 = 1) throws {
+        log = try Self.openLog(on: disk)
         let replica = try ReplicaConfiguration(nodeID: NodeID(node), members: members.map { NodeID($0) })
         driver = try ReplicaDriver(
             configuration: replica, hardState: HardState(), log: LogReplicaView(log: log),
@@ -220,14 +225,7 @@ struct ReplicaDriverSendOrderTests {
     /// SPEC.md §9.1 rule 2: the sends that follow an append in a step go out before the append
     /// is written, so followers write a frame while the leader writes it.
     @Test func aLeadersAppendRequestsGoOutBeforeItsOwnWrite() async throws {
-        let disk = SimulatedDisk()
-        var configuration = LogConfiguration()
-        configuration.ioBackend = .simulated(disk)
-        configuration.durability = .none
-        configuration.segmentSizeBytes = 64 << 10
-        configuration.recordBytesMax = 4 << 10
-        configuration.batchBytesMax = 8 << 10
-        let log = try Log.open(directory: "/log", configuration: configuration)
+        let log = try DriverHarness.openLog(on: SimulatedDisk())
         let shell = RecordingShell()
         let counting = SendCountingLog(base: LogReplicaView(log: log), shell: shell)
         let driver = try ReplicaDriver(
