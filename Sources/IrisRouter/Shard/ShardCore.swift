@@ -225,16 +225,16 @@ public struct ShardCore: Sendable {
     private mutating func acknowledge(
         _ packetID: UInt16, clientID: String, epoch: UInt64, expecting qos: QoS, into actions: inout [ShardAction]
     ) {
-        guard var session = connectedSession(clientID, epoch: epoch), let flight = session.flights[packetID], flight.qos == qos else { return }
-        if qos == .exactlyOnce {
-            guard flight.stage == .pubrecReceived else { return }
-            if !flight.retained { session.completedAbove.insert(flight.reference) }
-        }
+        guard let flight = connectedSession(clientID, epoch: epoch)?.flights[packetID], flight.qos == qos else { return }
+        if qos == .exactlyOnce && flight.stage != .pubrecReceived { return }
+        var session = takeSession(clientID)!
+        if qos == .exactlyOnce && !flight.retained { session.completedAbove.insert(flight.reference) }
         session.flights[packetID] = nil
         session.flightReferences.remove(flight.reference)
         session.unrecordedAcks += 1
+        let recordNow = session.unrecordedAcks >= configuration.acksPerCursorRecord
         sessions[clientID] = session
-        if session.unrecordedAcks >= configuration.acksPerCursorRecord { recordCursor(clientID, into: &actions) }
+        if recordNow { recordCursor(clientID, into: &actions) }
         resumeCatchUp(clientID, into: &actions)
         resumeRetained(clientID, into: &actions)
     }
@@ -502,9 +502,10 @@ public struct ShardCore: Sendable {
         let matches = trie.matches(topic: message.topic.value)
         guard !matches.isEmpty else { return }
         for clientID in matches.keys.sorted() {
-            guard var session = sessions[clientID], session.connection != nil,
-                session.lagging[reference.partition] == nil, let granted = QoS(rawValue: matches[clientID]!)
+            guard sessions[clientID]?.connection != nil, sessions[clientID]?.lagging[reference.partition] == nil,
+                let granted = QoS(rawValue: matches[clientID]!)
             else { continue }
+            var session = takeSession(clientID)!
             let qos = min(message.qos, granted)
             if qos != .atMostOnce && session.flights.count >= configuration.flightsMax {
                 // The window is full: read the rest from the log once acknowledgements come.
@@ -684,6 +685,14 @@ public struct ShardCore: Sendable {
         }
         sessions[clientID] = session
         if !resend.isEmpty { actions.append(.send(token, resend)) }
+    }
+
+    /// The session of `clientID` moved out of the table, for a change the caller writes back with
+    /// `sessions[clientID] = session` on every path. A copy left in the table would share the
+    /// session's tables, so the first change of each (a delivery, an acknowledgement) would copy it
+    /// whole: with a full window of flights, most of a fan-out's CPU went to those copies.
+    private mutating func takeSession(_ clientID: String) -> Session? {
+        sessions.removeValue(forKey: clientID)
     }
 
     private func connectedSession(_ clientID: String, epoch: UInt64) -> Session? {
