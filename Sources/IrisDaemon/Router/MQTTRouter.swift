@@ -115,7 +115,9 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
 
     /// Rebuilds every shard from the log, then serves MQTT until `stop()`; on failure, logs it,
     /// sets `failure` and returns.
-    func run() async {
+    /// Partition K's feed runs on `executors.executor(for: K)`, the loop of partition K's replica
+    /// (`Node.run(on:)`); on Swift's global executor when there is none.
+    func run(on executors: [EventLoopTaskExecutor] = []) async {
         let port: Int
         let server: MQTTServer
         if let directory {
@@ -143,9 +145,8 @@ final class MQTTRouter: MQTTConnectionDelegate, Sendable {
         if stopping.load(ordering: .acquiring) { await server.stop() }
         await withTaskGroup(of: Void.self) { tasks in
             tasks.addTask { [self] in await watchLeadership() }
-            let executors = EventLoopTaskExecutor.all(of: group)
             for feed in context.feeds {
-                // On its partition's event loop (`Node.run(on:)`): the commits that wake it come from there.
+                // On its partition's event loop: the commits that wake it come from there.
                 tasks.addTask(executorPreference: executors.executor(for: feed.partition)) { [hostedShards] in
                     while !feed.isStopped { _ = await feed.step(shards: hostedShards, waitTicks: 40) }
                 }

@@ -100,11 +100,13 @@ package final class NodeServer: Service, Sendable {
         logger.info("node \(configuration.nodeID) serving peers and clients on \(configuration.address)\(tls == nil ? " (plain TCP: no --tls-dir given)" : " (mutual TLS)")")
         transport.start()
         await withGracefulShutdownHandler {
+            // One executor per event loop, shared by the partitions' loops and their feeds.
+            let executors = EventLoopTaskExecutor.all(of: group)
             await withTaskGroup(of: Void.self) { tasks in
-                tasks.addTask { await self.node.run(on: EventLoopTaskExecutor.all(of: self.group)) }
+                tasks.addTask { await self.node.run(on: executors) }
                 if let router {
                     tasks.addTask { [self] in
-                        await router.run()
+                        await router.run(on: executors)
                         if router.failure != nil {
                             // No MQTT, no node: the operator asked for both.
                             listener.withLock { $0 }?.close(promise: nil)
