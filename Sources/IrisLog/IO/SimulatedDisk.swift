@@ -47,6 +47,9 @@ public final class SimulatedDisk: Sendable {
     }
 
     let state: Mutex<SimulatedDiskState>
+    /// The path suffix whose fdatasyncs wait before they start (`holdSyncs`), for tests of
+    /// what goes on while a sync is in flight; nil: none wait.
+    private let syncGate = ConditionLock<String?>(nil)
 
     /// - Parameter capacityBytes: total bytes all files may hold before writes fail with ENOSPC.
     public init(capacityBytes: Int = Int.max) {
@@ -61,6 +64,21 @@ public final class SimulatedDisk: Sendable {
     /// Makes every later fdatasync of a path ending in `pathSuffix` fail; nil stops it.
     public func failSyncs(_ errno: Errno?, pathSuffix: String = "") {
         state.withLock { $0.syncFault = errno.map { ($0.rawValue, pathSuffix) } }
+    }
+
+    /// Makes every later fdatasync of a file whose path ends in `pathSuffix` wait before it
+    /// starts, until `releaseSyncs()`.
+    func holdSyncs(pathSuffix: String) { syncGate.withLock { $0 = pathSuffix } }
+
+    /// Lets held and later fdatasyncs run.
+    func releaseSyncs() {
+        syncGate.withLock { $0 = nil }
+        syncGate.broadcast()
+    }
+
+    /// Waits while syncs of `path` are held.
+    func waitForSyncGate(_ path: String) {
+        syncGate.wait { suffix in suffix.map { path.hasSuffix($0) } == true ? nil : () }
     }
 
     /// Sets the capacity; writes and allocations beyond it fail with ENOSPC.

@@ -129,7 +129,10 @@ final class SimulatedFile: StorageFile {
         try withNode("pwrite") { (state) throws(StorageError) in try state.write(node, bytes, at: position, path: path) }
     }
 
-    func sync() throws(StorageError) { try withNode("fdatasync") { (state) throws(StorageError) in try state.sync(node, path: path) } }
+    func sync() throws(StorageError) {
+        disk.waitForSyncGate(path)
+        try withNode("fdatasync") { (state) throws(StorageError) in try state.sync(node, path: path) }
+    }
 
     func size() throws(StorageError) -> Int { try withNode("fstat") { $0.nodes[node]!.current.count } }
 

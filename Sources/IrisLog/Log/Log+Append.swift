@@ -87,23 +87,31 @@ extension Log {
     }
 
     /// Makes every record appended so far durable: with `Durability.none` it syncs what was
-    /// written and not yet synced; with `.fsync` it returns once earlier appends are done.
+    /// written and not yet synced; with `.fsync` it returns once earlier appends are durable.
+    /// Appends made meanwhile are not held back.
     ///
     /// - Throws: `.readOnly`, `.closed`; an I/O error, which also stops the log.
     public func sync() async throws(LogError) {
-        try await maintain { .sync($0) }
+        guard !configuration.readOnly else { throw .readOnly }
+        let outcome = await withUnsafeContinuation { (continuation: Resumption<Void>) in
+            sync { error in continuation.resume(returning: error.map { .failure($0) } ?? .success(())) }
+        }
+        try outcome.get()
     }
 
-    /// `sync()` for a caller that is not a task: `completion` is called once, on the log's
-    /// writer thread once everything appended so far is durable (with nil), or with the error
+    /// `sync()` for a caller that is not a task: `completion` is called once, on one of the
+    /// log's threads, once everything appended so far is durable (with nil), or with the error
     /// (`.readOnly`, `.closed`, an I/O error that also stops the log). It must return quickly
-    /// and never wait for the log: the writer waits for it.
+    /// and never wait for the log: the log's threads wait for it.
+    ///
+    /// The request holds back no append (SPEC.md §7): the writer hands it to the syncer once
+    /// the frames admitted before it are written, and the fdatasync that covers them answers it.
     public func sync(then completion: @escaping @Sendable (LogError?) -> Void) {
         guard !configuration.readOnly else { return completion(.readOnly) }
         let rejection: LogError? = lock.withLock { state in
             if let failure = state.failure { return Log.errorAfterFailure(failure) }
             if state.closing { return .closed }
-            state.maintenance.append(.syncThen(completion))
+            state.syncRequests.append(SyncRequest(admittedFrames: state.admittedFrames, completion: completion))
             return nil
         }
         if let rejection { completion(rejection) } else { lock.signal() }

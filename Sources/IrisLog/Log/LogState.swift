@@ -25,19 +25,24 @@ enum MaintenanceRequest: Sendable {
     case truncate(from: Offset, Resumption<Void>)
     /// Deletes sealed segments wholly before `before`, or by the retention policy when nil.
     case deleteSegments(before: Offset?, Resumption<Int>)
-    /// Syncs everything written (`Durability.none` leaves writes unsynced).
-    case sync(Resumption<Void>)
-    /// The same, answered by calling a function on the writer's thread (nil: synced).
-    case syncThen(@Sendable (LogError?) -> Void)
 
     func fail(_ error: LogError) {
         switch self {
         case .truncate(_, let continuation): continuation.resume(failing: error)
         case .deleteSegments(_, let continuation): continuation.resume(failing: error)
-        case .sync(let continuation): continuation.resume(failing: error)
-        case .syncThen(let completion): completion(error)
         }
     }
+}
+
+/// A caller waiting until everything admitted before it asked is durable (`Log.sync`). It
+/// holds back no append: once the writer has written the frames admitted before it, the
+/// syncer's next fdatasync answers it (SPEC.md §7).
+struct SyncRequest: Sendable {
+    /// How many frames had been admitted when it was asked: it is due once the writer has
+    /// written that many.
+    let admittedFrames: UInt64
+    /// Called once, from one of the log's threads: nil when synced, else the error.
+    let completion: @Sendable (LogError?) -> Void
 }
 
 /// Everything the writer, producers and readers share; only touched under the log's lock.
@@ -59,6 +64,10 @@ struct LogState: Sendable {
     /// is pending.
     var waiting = Deque<[PendingAppend]>()
     var maintenance = Deque<MaintenanceRequest>()
+    /// Frames admitted since the log opened, counted so a sync request knows what it covers.
+    var admittedFrames: UInt64 = 0
+    /// Sync requests in arrival order, each waiting for the frames admitted before it.
+    var syncRequests = Deque<SyncRequest>()
     var failure: LogError?
     /// The syncer's progress in the active segment; the writer acknowledges what it covers.
     var syncProgress: SyncProgress
@@ -126,6 +135,7 @@ struct LogState: Sendable {
             if append.frame.presealed == nil { append.frame.baseOffset = nextOffset }
             nextOffset = append.frame.nextOffset
             admittedBytes += append.frame.paddedLength
+            admittedFrames += 1
             queue.append(append)
         }
         precondition(nextOffset == next)
@@ -162,14 +172,16 @@ struct LogState: Sendable {
     }
 
     /// Records a failure and takes every append and request that can no longer complete.
-    mutating func fail(_ error: LogError) -> (appends: [PendingAppend], maintenance: [MaintenanceRequest]) {
+    mutating func fail(_ error: LogError) -> (appends: [PendingAppend], maintenance: [MaintenanceRequest], syncs: [SyncRequest]) {
         if failure == nil { failure = error }
         let appends = Array(queue) + waiting.flatMap { $0 }
         let requests = Array(maintenance)
+        let syncs = Array(syncRequests)
         queue.removeAll()
         waiting.removeAll()
         maintenance.removeAll()
+        syncRequests.removeAll()
         admittedBytes = 0
-        return (appends, requests)
+        return (appends, requests, syncs)
     }
 }

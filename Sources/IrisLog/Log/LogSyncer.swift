@@ -6,19 +6,27 @@ struct SyncProgress: Sendable {
     var failure: (end: Int, error: any Error)?
 }
 
-/// The log's second thread: runs fdatasyncs of the active segment back to back while the
-/// writer goes on writing (SPEC.md §7). Each sync covers exactly the data whose writes had
-/// completed when it began (`writtenEnd`, which the writer advances after each write), so
-/// an append is acknowledged only after a sync that began after its write completed. At most
-/// one sync is in flight; after a failure, or once halted, no sync starts again.
+/// The log's second thread: runs fdatasyncs of the active segment while the writer goes on
+/// writing (SPEC.md §7). Each sync covers exactly the data the writer had told it of when it
+/// began (`written(_:through:)` after each write under `.fsync`; `request(_:through:then:)`
+/// under `.none` and for `Log.sync`), always data whose writes had completed, so an append is
+/// acknowledged only after a sync that began after its write completed. At most one sync is
+/// in flight; after a failure, or once halted, no sync starts again.
+///
+/// Callers waiting for a sync (`Log.sync`) are answered from this thread as soon as a sync
+/// covering their end completes, without a trip through the writer.
 final class LogSyncer: @unchecked Sendable {
     // @unchecked: `groupWriter` is used only by the syncer thread; the rest is under `state`.
     private struct State {
         var file: (any StorageFile)?
-        /// End of the data whose writes completed.
+        /// End of the data to sync: its writes completed.
         var writtenEnd = 0
         /// End the last started sync covers.
         var requestedEnd = 0
+        /// End the last completed sync covered.
+        var syncedEnd = 0
+        /// Callers told once a sync covers `end`, in the order they asked.
+        var waiters: [(end: Int, completion: @Sendable (LogError?) -> Void)] = []
         var syncing = false
         var halted = false
         var stopping = false
@@ -40,29 +48,51 @@ final class LogSyncer: @unchecked Sendable {
 
     /// The writer wrote `file` up to `end` and those writes completed: the next sync covers them.
     func written(_ file: any StorageFile, through end: Int) {
-        state.withLock { state in
+        request(file, through: end, then: [])
+    }
+
+    /// Syncs `file` through `end` (its writes completed) and then calls each of `completions`
+    /// with nil, on this thread; on a failure `halt()` hands them back instead.
+    /// A caller whose end a completed sync already covers is answered at once, on the caller's
+    /// thread.
+    func request(_ file: any StorageFile, through end: Int, then completions: [@Sendable (LogError?) -> Void]) {
+        let covered: Bool = state.withLock { state in
             precondition(state.file == nil || state.file === file, "the active segment changed without a restart")
-            precondition(end >= state.writtenEnd)
             state.file = file
-            state.writtenEnd = end
+            if end <= state.syncedEnd { return true }
+            state.writtenEnd = max(state.writtenEnd, end)
+            for completion in completions { state.waiters.append((end, completion)) }
+            return false
         }
-        state.signal()
+        if covered {
+            completions.forEach { $0(nil) }
+        } else {
+            state.signal()
+        }
     }
 
     /// Starts over in a new or truncated active segment whose data is durable up to `end`.
-    /// Called with no sync in flight and nothing written unsynced (the writer drained first).
+    /// Called with no sync in flight, nothing written unsynced and nobody waiting (the writer
+    /// drained first).
     func restart(at end: Int) {
         state.withLock { state in
             precondition(!state.syncing && state.requestedEnd == state.writtenEnd, "restart with a sync pending")
+            precondition(state.waiters.isEmpty, "restart with callers waiting for a sync")
             state.file = nil
             state.writtenEnd = end
             state.requestedEnd = end
+            state.syncedEnd = end
         }
     }
 
     /// No sync starts from now on (after a write failure: the page cache is not trusted).
-    func halt() {
-        state.withLock { $0.halted = true }
+    /// Returns the callers still waiting, for the writer to fail.
+    func halt() -> [@Sendable (LogError?) -> Void] {
+        state.withLock { state in
+            state.halted = true
+            defer { state.waiters.removeAll() }
+            return state.waiters.map(\.completion)
+        }
     }
 
     /// Ends the thread once no sync runs.
@@ -85,9 +115,16 @@ final class LogSyncer: @unchecked Sendable {
             var failure: (any Error)? = nil
             do { try groupWriter.sync(file) } catch { failure = error }
             log.metrics.syncDuration.recordNanoseconds(Int64(WallClock.monotonicNanoseconds() - started))
-            state.withLock { state in
+            let answered: [@Sendable (LogError?) -> Void] = state.withLock { state in
                 state.syncing = false
-                if failure != nil { state.halted = true }
+                guard failure == nil else {
+                    state.halted = true
+                    return []
+                }
+                state.syncedEnd = end
+                let due = state.waiters.prefix { $0.end <= end }.map(\.completion)
+                state.waiters.removeFirst(due.count)
+                return due
             }
             log.lock.withLock { state in
                 if let failure {
@@ -98,6 +135,7 @@ final class LogSyncer: @unchecked Sendable {
                 }
             }
             log.lock.signal()
+            answered.forEach { $0(nil) }
         }
     }
 }

@@ -22,9 +22,7 @@ extension LogWriter {
         let handle = SegmentHandle(baseOffset: nextBase, name: name, file: file)
         active = handle
         position = 0
-        syncedPosition = 0
-        syncer.restart(at: 0)
-        log.lock.withLock { $0.syncProgress.syncedEnd = 0 }
+        restartSyncing(at: 0)
         try writeCheckpoint()
         log.lock.withLock { state in
             state.segments[state.segments.count - 1].sealed = true
@@ -57,12 +55,6 @@ extension LogWriter {
                 }
             case .deleteSegments(let before, let continuation):
                 continuation.resume(returning: .success(try deleteSegments(before: before)))
-            case .sync(let continuation):
-                try syncWritten()
-                continuation.resume(returning: .success(()))
-            case .syncThen(let completion):
-                try syncWritten()
-                completion(nil)
             }
         } catch {
             // An I/O error: the request fails with everything else that was pending.
@@ -156,12 +148,10 @@ extension LogWriter {
 
         active = handle
         position = kept.position
-        syncedPosition = kept.position
         chainCRC = kept.previousCRC
         bytesSinceCheckpoint = 0
-        syncer.restart(at: kept.position)
+        restartSyncing(at: kept.position)
         log.lock.withLock { state in
-            state.syncProgress.syncedEnd = kept.position
             state.segments.removeLast(state.segments.count - plan.segment - 1)
             let last = state.segments.count - 1
             state.segments[last].sealed = false

@@ -1,12 +1,14 @@
 import Logging
 
 /// The single owner of the active segment: takes groups of admitted frames, writes each
-/// group with one call, and acknowledges it once an fdatasync covers it.
+/// group with one call, and acknowledges it once an fdatasync covers it (`.fsync`) or once
+/// written (`.none`).
 ///
-/// Pipelined (SPEC.md §7): the syncer thread runs fdatasyncs back to back, each over the data
-/// written when it began, while the writer writes the frames admitted meanwhile, keeping at
-/// most `unsyncedWindowBytes` written and unsynced. When a sync completes, the writer
-/// acknowledges the runs it covered, in offset order.
+/// Pipelined (SPEC.md §7): the syncer thread runs fdatasyncs, each over the data written when
+/// it began, while the writer writes the frames admitted meanwhile, keeping at most
+/// `unsyncedWindowBytes` written and unsynced. When a sync completes, the writer acknowledges
+/// the runs it covered, in offset order. Sync requests (`Log.sync`) go to the syncer once the
+/// frames admitted before them are written; they hold back no append.
 /// Runs on its own OS thread; everything here but `log` is touched by that thread alone.
 final class LogWriter: @unchecked Sendable {
     // @unchecked: after init, only the writer thread touches the mutable fields.
@@ -28,6 +30,14 @@ final class LogWriter: @unchecked Sendable {
     let buffer: UnsafeMutableRawBufferPointer
     /// Runs written and not yet acknowledged (`.fsync`), in offset order.
     private var written: [WrittenRun] = []
+    /// Where each run written and not yet synced ends (`.none`), in offset order, so that a
+    /// checkpoint after a sync names the frame the synced data ends with.
+    private var unsyncedEnds: [RunEnd] = []
+    /// Frames written since the log opened: a sync request is due once this reaches its count.
+    private var writtenFrames: UInt64 = 0
+    /// The end the syncer was last asked to reach in the active segment; never below
+    /// `syncedPosition`. Segment changes wait until `syncedPosition` reaches it.
+    private var syncRequestedEnd: Int
 
     init(log: Log, loaded: LoadedLog) throws {
         self.log = log
@@ -38,6 +48,7 @@ final class LogWriter: @unchecked Sendable {
         self.active = last.handle
         self.position = last.summary.dataEnd
         self.syncedPosition = last.summary.dataEnd
+        self.syncRequestedEnd = last.summary.dataEnd
         self.chainCRC = loaded.lastCRC
         self.checkpointFile = loaded.checkpointFile!
         self.checkpointSequence = loaded.checkpointSequence
@@ -60,9 +71,17 @@ final class LogWriter: @unchecked Sendable {
         var crc: UInt32
     }
 
+    /// The end of a written run and of its last frame: what a checkpoint at `end` records.
+    private struct RunEnd {
+        var end: Int
+        var nextOffset: Offset
+        var lastCRC: UInt32
+    }
+
     enum Work {
         case synced(through: Int)
         case syncFailed(end: Int, error: any Error)
+        case syncRequests([SyncRequest])
         case group([PendingAppend])
         case maintenance(MaintenanceRequest)
         case exit
@@ -72,8 +91,9 @@ final class LogWriter: @unchecked Sendable {
         syncer.start()
         while true {
             switch log.lock.wait(until: nextWork) {
-            case .synced(let end): acknowledge(through: end)
+            case .synced(let end): syncCompleted(through: end)
             case .syncFailed(let end, let error): syncFailed(end: end, error: error)
+            case .syncRequests(let requests): handToSyncer(requests)
             case .group(let group): writeGroup(group)
             case .maintenance(let request): perform(request)
             case .exit:
@@ -83,11 +103,18 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
-    /// What to do next, in priority order: act on a finished sync, write what was admitted
-    /// if the unsynced window allows, and only with nothing unsynced run maintenance or exit.
-    /// Nil: wait for a producer or the syncer.
+    /// What to do next, in priority order: act on a finished sync, pass due sync requests
+    /// on, write what was admitted if the unsynced window allows, and only with no sync
+    /// outstanding run maintenance or exit. Nil: wait for a producer or the syncer.
     private func nextWork(_ state: inout LogState) -> Work? {
-        if !written.isEmpty, let finished = finishedSync(state) { return finished }
+        if let finished = finishedSync(state) { return finished }
+        if let first = state.syncRequests.first, first.admittedFrames <= writtenFrames {
+            var due: [SyncRequest] = []
+            while let next = state.syncRequests.first, next.admittedFrames <= writtenFrames {
+                due.append(state.syncRequests.removeFirst())
+            }
+            return .syncRequests(due)
+        }
         if let first = state.queue.first {
             let unsynced = position - syncedPosition
             let room = configuration.unsyncedWindowBytes - unsynced
@@ -95,9 +122,9 @@ final class LogWriter: @unchecked Sendable {
                 return .group(state.takeGroup(bytesMax: min(configuration.writeGroupBytesMax, max(room, 1))))
             }
         }
-        if !written.isEmpty { return nil }
+        if !written.isEmpty || syncedPosition < syncRequestedEnd { return nil }
         if let request = state.maintenance.first { return .maintenance(request) }
-        if state.closing && state.waiting.isEmpty { return .exit }
+        if state.closing && state.waiting.isEmpty && state.syncRequests.isEmpty { return .exit }
         return nil
     }
 
@@ -107,10 +134,24 @@ final class LogWriter: @unchecked Sendable {
 
     /// What the syncer finished that the writer has not acted on: a successful sync first, so
     /// runs a sync made durable are acknowledged even when the next sync failed (SPEC.md §7).
+    /// Nothing once the log failed.
     static func finishedSync(_ progress: SyncProgress, logFailed: Bool, acknowledgedThrough: Int) -> Work? {
+        guard !logFailed else { return nil }
         if progress.syncedEnd > acknowledgedThrough { return .synced(through: progress.syncedEnd) }
-        if let failure = progress.failure, !logFailed { return .syncFailed(end: failure.end, error: failure.error) }
+        if let failure = progress.failure { return .syncFailed(end: failure.end, error: failure.error) }
         return nil
+    }
+
+    /// Sync requests whose frames are written: answered at once when nothing written is
+    /// unsynced, else by the syncer once a sync covers everything written so far.
+    private func handToSyncer(_ requests: [SyncRequest]) {
+        let completions = requests.map(\.completion)
+        guard syncedPosition < position else {
+            completions.forEach { $0(nil) }
+            return
+        }
+        syncRequestedEnd = position
+        syncer.request(active.file, through: position, then: completions)
     }
 
     /// Writes a group, rolling the segment where the next frame does not fit.
@@ -138,9 +179,7 @@ final class LogWriter: @unchecked Sendable {
                 // The run is written (and, under `.none`, acknowledged): a failure from here on
                 // fails it only through the pipeline, never twice.
                 next += run.count
-                if configuration.durability == .none && bytesSinceCheckpoint >= configuration.checkpointIntervalBytes {
-                    try writeCheckpoint()
-                }
+                writtenFrames += UInt64(run.count)
                 if next < group.count {
                     precondition(position > 0, "a frame larger than a segment passed validation")
                     try drain()
@@ -162,28 +201,41 @@ final class LogWriter: @unchecked Sendable {
             self.written.append(written)
             syncer.written(active.file, through: position)
         case .none:
-            // Acknowledged once written; synced (on this thread) whenever a group's worth is
-            // unsynced, and checkpointed right after such a sync, when the published end is synced.
-            guard position - syncedPosition >= configuration.writeGroupBytesMax else {
-                publish([written])
-                return
-            }
-            try groupWriter.sync(active.file)
-            synced(through: position)
+            // Acknowledged once written; the syncer starts a sync whenever a group's worth is
+            // written and not yet asked for, so the unsynced window never fills for good.
+            unsyncedEnds.append(RunEnd(end: position, nextOffset: run.last!.frame.nextOffset, lastCRC: placed.last!.crc))
             publish([written])
+            if position - syncRequestedEnd >= configuration.writeGroupBytesMax {
+                syncRequestedEnd = position
+                syncer.request(active.file, through: position, then: [])
+            }
         }
     }
 
-    /// A sync completed through `end`: acknowledges the runs it covered, then checkpoints if due.
-    private func acknowledge(through end: Int) {
+    /// A sync completed through `end`: acknowledges the runs it covered (`.fsync`), then
+    /// checkpoints if due, naming the last frame the sync covered.
+    private func syncCompleted(through end: Int) {
         guard log.lock.withLock({ $0.failure == nil }) else { return }
-        let covered = written.prefix { $0.end <= end }
-        precondition(!covered.isEmpty && covered.last!.end == end, "a sync ended inside a run")
-        written.removeFirst(covered.count)
-        synced(through: end)
-        publish(Array(covered))
+        let last: RunEnd
+        switch configuration.durability {
+        case .fsync:
+            let covered = written.prefix { $0.end <= end }
+            precondition(!covered.isEmpty && covered.last!.end == end, "a sync ended inside a run")
+            written.removeFirst(covered.count)
+            synced(through: end)
+            publish(Array(covered))
+            last = RunEnd(end: end, nextOffset: covered.last!.appends.last!.frame.nextOffset, lastCRC: covered.last!.placed.last!.crc)
+        case .none:
+            let covered = unsyncedEnds.prefix { $0.end <= end }
+            precondition(!covered.isEmpty && covered.last!.end == end, "a sync ended inside a run")
+            unsyncedEnds.removeFirst(covered.count)
+            synced(through: end)
+            last = covered.last!
+        }
         do {
-            if bytesSinceCheckpoint >= configuration.checkpointIntervalBytes { try writeCheckpoint() }
+            if bytesSinceCheckpoint >= configuration.checkpointIntervalBytes {
+                try writeCheckpoint(nextOffset: last.nextOffset, lastCRC: last.lastCRC)
+            }
         } catch {
             failStop(error, unfinished: [])
         }
@@ -196,13 +248,14 @@ final class LogWriter: @unchecked Sendable {
         failStop(error, unfinished: failed.flatMap(\.appends))
     }
 
-    /// Waits until every written run is synced and acknowledged (before a roll).
+    /// Waits until every written run is acknowledged and every sync asked for is done
+    /// (before a roll).
     private func drain() throws {
-        while !written.isEmpty {
-            // A failure empties `written`, so while runs wait the log has not failed.
+        while !written.isEmpty || syncedPosition < syncRequestedEnd {
+            // A failure empties `written` and ends the requests, so meanwhile the log has not failed.
             let work: Work = log.lock.wait { finishedSync($0) }
             switch work {
-            case .synced(let end): acknowledge(through: end)
+            case .synced(let end): syncCompleted(through: end)
             case .syncFailed(let end, let error): syncFailed(end: end, error: error)
             default: preconditionFailure("drain waits only for the syncer")
             }
@@ -214,6 +267,7 @@ final class LogWriter: @unchecked Sendable {
         precondition(end >= syncedPosition && end <= position)
         bytesSinceCheckpoint += end - syncedPosition
         syncedPosition = end
+        syncRequestedEnd = max(syncRequestedEnd, end)
     }
 
     /// Makes written runs visible to readers and acknowledges their appends, in offset order.
@@ -254,12 +308,18 @@ final class LogWriter: @unchecked Sendable {
         tailWaiters.forEach { $0.resume() }
     }
 
-    /// Records the synced position so recovery knows which data cannot be a torn tail.
+    /// Records the synced position so recovery knows which data cannot be a torn tail, with
+    /// the published end of the log as its last frame: for when everything written is synced.
     func writeCheckpoint() throws {
-        checkpointSequence += 1
         let (nextOffset, lastCRC) = log.lock.withLock { state in
             (state.segments.last!.summary.nextOffset, state.segments.last!.summary.lastCRC)
         }
+        try writeCheckpoint(nextOffset: nextOffset, lastCRC: lastCRC)
+    }
+
+    /// Records the synced position, whose last frame ends the log at `nextOffset` with `lastCRC`.
+    private func writeCheckpoint(nextOffset: Offset, lastCRC: UInt32) throws {
+        checkpointSequence += 1
         let checkpoint = Checkpoint(
             sequence: checkpointSequence, segmentBase: active.baseOffset, syncedPosition: syncedPosition,
             nextOffset: nextOffset, lastCRC: lastCRC, unsyncedWindowBytes: configuration.unsyncedWindowBytes)
@@ -273,14 +333,16 @@ final class LogWriter: @unchecked Sendable {
     /// fails as after a failure; reads go on. A second call (a failure found while the first
     /// was handled) fails `unfinished` as after the first.
     func failStop(_ error: any Error, unfinished: [PendingAppend]) {
-        syncer.halt()
+        let syncWaiters = syncer.halt()
         let pending = written.flatMap(\.appends)
         written = []
+        unsyncedEnds = []
+        syncRequestedEnd = syncedPosition
         let cause: LogError = (error as? StorageError).map(LogError.init) ?? (error as? LogError) ?? .failed(cause: "\(error)")
-        let (previous, appends, requests) = log.lock.withLock { state in
+        let (previous, appends, requests, syncs) = log.lock.withLock { state in
             let previous = state.failure
-            let (appends, requests) = state.fail(cause)
-            return (previous, appends, requests)
+            let (appends, requests, syncs) = state.fail(cause)
+            return (previous, appends, requests, syncs)
         }
         if previous == nil {
             log.logger.error("log failed, no more writes", metadata: ["directory": "\(log.directory)", "error": "\(cause)"])
@@ -292,6 +354,17 @@ final class LogWriter: @unchecked Sendable {
         let later = Log.errorAfterFailure(previous ?? cause)
         (pending + appends).forEach { $0.continuation?.resume(failing: later) }
         requests.forEach { $0.fail(later) }
+        (syncWaiters + syncs.map(\.completion)).forEach { $0(later) }
+    }
+
+    /// Starts the sync pipeline over at `end` of a new or truncated active segment, whose
+    /// data is durable up to there. Called with no sync outstanding.
+    func restartSyncing(at end: Int) {
+        syncedPosition = end
+        syncRequestedEnd = end
+        unsyncedEnds = []
+        syncer.restart(at: end)
+        log.lock.withLock { $0.syncProgress.syncedEnd = end }
     }
 
     /// Makes everything written durable (what `.none` durability left unsynced).
@@ -299,6 +372,7 @@ final class LogWriter: @unchecked Sendable {
         guard syncedPosition < position else { return }
         try active.sync()
         synced(through: position)
+        unsyncedEnds = []
     }
 
     /// On close: sync what `.none` durability left unsynced and checkpoint the end.

@@ -42,6 +42,9 @@ final class ConditionLock<Value>: @unchecked Sendable {
 
     /// Wakes the waiter. Call with or without the lock held.
     func signal() { pthread_cond_signal(condition) }
+
+    /// Wakes every thread waiting on the condition.
+    func broadcast() { pthread_cond_broadcast(condition) }
 }
 
 /// Starts a detached OS thread: the writer blocks in system calls, which must not happen on
