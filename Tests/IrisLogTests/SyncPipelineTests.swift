@@ -110,10 +110,14 @@ struct SyncPipelineTests {
             if now == heldAt { break }
             heldAt = now
         }
+        let writtenBytes = log.lock.withLock { $0.segments.last!.summary.dataEnd }
         disk.releaseSyncs()
         try await producer.value
         #expect(started && heldAt > 0, "nothing was written while syncs were held")
-        #expect(heldAt * recordBytes <= window, "\(heldAt) records of \(recordBytes) bytes written unsynced, window \(window)")
+        // Writing went on past the background sync's start (the old writer synced in line at
+        // writeGroupBytesMax) and stopped within the window.
+        #expect(writtenBytes > log.configuration.writeGroupBytesMax, "\(writtenBytes) bytes written while a sync was held")
+        #expect(writtenBytes <= window, "\(writtenBytes) bytes written unsynced, window \(window)")
         #expect(appended.load(ordering: .relaxed) == total)
         await log.close()
         let reopened = try fixture.open()
@@ -121,21 +125,73 @@ struct SyncPipelineTests {
         await reopened.close()
     }
 
-    @Test func aSyncRequestOnAnFsyncLogIsAnsweredOnceEarlierAppendsAreDurable() async throws {
-        let fixture = LogFixture(.simulated)
+    @Test func aSyncRequestOnAnFsyncLogCoversEveryAppendAdmittedBeforeIt() async throws {
+        for seed in UInt64(0)..<5 {
+            let fixture = LogFixture(.simulated)
+            defer { fixture.cleanup() }
+            let log = try fixture.open()
+            let disk = fixture.disk!
+            let appends = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for index in 0..<60 {
+                        group.addTask { _ = try? await log.append(payload(index)) }
+                    }
+                }
+            }
+            #expect(try await eventually { log.lock.withLock { $0.admittedFrames } >= 10 })
+            // Every frame admitted by now comes before the request; cut the power the moment
+            // the request is answered, with appends still in flight.
+            let admitted = Int(log.lock.withLock { $0.admittedFrames })
+            let answered = Mutex<[LogError?]>([])
+            log.sync { error in
+                disk.powerLoss(seed: seed)
+                answered.withLock { $0.append(error) }
+            }
+            #expect(try await eventually { answered.withLock { $0.count } == 1 })
+            await appends.value
+            #expect(answered.withLock { $0 } == [nil])
+            await log.close()
+            let reopened = try fixture.open()
+            let count = try reopened.readAll().count
+            #expect(count >= admitted, "\(count) records survived; \(admitted) were admitted before the sync request")
+            await reopened.close()
+        }
+    }
+
+    @Test func aSyncFailureAnswersEveryWaitingRequestOnceWithTheError() async throws {
+        let fixture = LogFixture(.simulated) { $0.durability = .none }
         defer { fixture.cleanup() }
         let log = try fixture.open()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for index in 0..<20 {
-                group.addTask { _ = try await log.append(payload(index)) }
-            }
-            try await group.waitForAll()
+        _ = try await log.append(payload(0))
+        fixture.disk!.failSyncs(.io, pathSuffix: ".log")
+        let answers = Mutex<[Int: [LogError?]]>([:])
+        for request in 0..<3 {
+            _ = try? await log.append(payload(request + 1))
+            log.sync { error in answers.withLock { $0[request, default: []].append(error) } }
         }
-        try await log.sync()
-        fixture.disk!.powerLoss(seed: 3)
+        #expect(try await eventually { answers.withLock { $0.count } == 3 })
+        try await Task.sleep(for: .milliseconds(20))
+        let all = answers.withLock { $0 }
+        #expect(all.values.allSatisfy { $0.count == 1 && $0[0] != nil }, "answers: \(all)")
+        #expect(log.failure != nil)
         await log.close()
+    }
+
+    @Test func aSyncRequestedJustBeforeATruncateOrCloseIsAnsweredBeforeEitherReturns() async throws {
+        let fixture = LogFixture(.simulated) { $0.durability = .none }
+        defer { fixture.cleanup() }
+        let log = try fixture.open()
+        for index in 0..<10 { _ = try await log.append(payload(index)) }
+        let answers = Mutex<[LogError?]>([])
+        log.sync { error in answers.withLock { $0.append(error) } }
+        try await log.truncate(after: Offset(4))
+        #expect(answers.withLock { $0 } == [nil])
+        _ = try await log.append(payload(5))
+        log.sync { error in answers.withLock { $0.append(error) } }
+        await log.close()
+        #expect(answers.withLock { $0 } == [nil, nil])
         let reopened = try fixture.open()
-        #expect(try reopened.readAll().count == 20)
+        #expect(try reopened.readAll().map(\.value) == (0..<6).map { payload($0) })
         await reopened.close()
     }
 }

@@ -87,8 +87,9 @@ extension Log {
     }
 
     /// Makes every record appended so far durable: with `Durability.none` it syncs what was
-    /// written and not yet synced; with `.fsync` it returns once earlier appends are durable.
-    /// Appends made meanwhile are not held back.
+    /// written and not yet synced; with `.fsync` it returns once earlier appends are durable
+    /// (their own calls may return, and readers see them, a moment later). Appends made
+    /// meanwhile are not held back.
     ///
     /// - Throws: `.readOnly`, `.closed`; an I/O error, which also stops the log.
     public func sync() async throws(LogError) {

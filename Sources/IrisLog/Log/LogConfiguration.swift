@@ -3,9 +3,11 @@ public enum Durability: Sendable, Equatable {
     /// Acknowledged only after the fdatasync that covers it completed (the default).
     case fsync
     /// Acknowledged once written to the operating system, before it is synced. The log
-    /// still syncs at least every `writeGroupBytesMax` bytes, at segment roll and at close,
-    /// but an operating-system crash or power loss can lose acknowledged records written
-    /// since the last sync. A crash of the process alone loses nothing acknowledged.
+    /// still starts a sync in the background every `writeGroupBytesMax` bytes (never more
+    /// than the unsynced window is written and unsynced), and syncs at segment roll and at
+    /// close, but an operating-system crash or power loss can lose acknowledged records
+    /// written since the last completed sync. A crash of the process alone loses nothing
+    /// acknowledged. `Log.sync()` makes everything appended before it durable.
     case none
 }
 

@@ -13,8 +13,9 @@ struct SyncProgress: Sendable {
 /// acknowledged only after a sync that began after its write completed. At most one sync is
 /// in flight; after a failure, or once halted, no sync starts again.
 ///
-/// Callers waiting for a sync (`Log.sync`) are answered from this thread as soon as a sync
-/// covering their end completes, without a trip through the writer.
+/// Callers waiting for a sync (`Log.sync`) are answered from this thread, in the order they
+/// were handed over, as soon as a sync covering their end has completed, and before the writer
+/// hears of that sync (so the log does not close with an answer still to come).
 final class LogSyncer: @unchecked Sendable {
     // @unchecked: `groupWriter` is used only by the syncer thread; the rest is under `state`.
     private struct State {
@@ -52,23 +53,16 @@ final class LogSyncer: @unchecked Sendable {
     }
 
     /// Syncs `file` through `end` (its writes completed) and then calls each of `completions`
-    /// with nil, on this thread; on a failure `halt()` hands them back instead.
-    /// A caller whose end a completed sync already covers is answered at once, on the caller's
-    /// thread.
+    /// with nil, on this thread (at once when a completed sync already covers `end`); on a
+    /// failure `halt()` hands them back instead.
     func request(_ file: any StorageFile, through end: Int, then completions: [@Sendable (LogError?) -> Void]) {
-        let covered: Bool = state.withLock { state in
+        state.withLock { state in
             precondition(state.file == nil || state.file === file, "the active segment changed without a restart")
             state.file = file
-            if end <= state.syncedEnd { return true }
             state.writtenEnd = max(state.writtenEnd, end)
             for completion in completions { state.waiters.append((end, completion)) }
-            return false
         }
-        if covered {
-            completions.forEach { $0(nil) }
-        } else {
-            state.signal()
-        }
+        state.signal()
     }
 
     /// Starts over in a new or truncated active segment whose data is durable up to `end`.
@@ -101,16 +95,42 @@ final class LogSyncer: @unchecked Sendable {
         state.signal()
     }
 
+    /// What the thread does next.
+    private enum Step {
+        /// Answer callers a completed sync already covers.
+        case answer([@Sendable (LogError?) -> Void])
+        case sync(any StorageFile, through: Int)
+        case stop
+    }
+
+    /// Takes the waiters a completed sync covers, in order.
+    private static func takeCovered(_ state: inout State) -> [@Sendable (LogError?) -> Void] {
+        let due = state.waiters.prefix { $0.end <= state.syncedEnd }.map(\.completion)
+        state.waiters.removeFirst(due.count)
+        return due
+    }
+
     private func run() {
         while true {
-            let next: (file: any StorageFile, end: Int)? = state.wait { state in
-                if state.stopping { return .some(nil) }
+            let step: Step = state.wait { state in
+                let covered = Self.takeCovered(&state)
+                if !covered.isEmpty { return .answer(covered) }
+                if state.stopping { return .stop }
                 guard !state.halted, state.writtenEnd > state.requestedEnd, let file = state.file else { return nil }
                 state.requestedEnd = state.writtenEnd
                 state.syncing = true
-                return (file, state.writtenEnd)
+                return .sync(file, through: state.writtenEnd)
             }
-            guard let (file, end) = next else { return }
+            let (file, end): (any StorageFile, Int)
+            switch step {
+            case .answer(let covered):
+                covered.forEach { $0(nil) }
+                continue
+            case .stop:
+                return
+            case .sync(let syncFile, let syncEnd):
+                (file, end) = (syncFile, syncEnd)
+            }
             let started = WallClock.monotonicNanoseconds()
             var failure: (any Error)? = nil
             do { try groupWriter.sync(file) } catch { failure = error }
@@ -122,10 +142,10 @@ final class LogSyncer: @unchecked Sendable {
                     return []
                 }
                 state.syncedEnd = end
-                let due = state.waiters.prefix { $0.end <= end }.map(\.completion)
-                state.waiters.removeFirst(due.count)
-                return due
+                return Self.takeCovered(&state)
             }
+            // Answered before the writer hears of the sync: it closes the log only after that.
+            answered.forEach { $0(nil) }
             log.lock.withLock { state in
                 if let failure {
                     if state.syncProgress.failure == nil { state.syncProgress.failure = (end, failure) }
@@ -135,7 +155,6 @@ final class LogSyncer: @unchecked Sendable {
                 }
             }
             log.lock.signal()
-            answered.forEach { $0(nil) }
         }
     }
 }

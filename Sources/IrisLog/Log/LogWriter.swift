@@ -143,7 +143,8 @@ final class LogWriter: @unchecked Sendable {
     }
 
     /// Sync requests whose frames are written: answered at once when nothing written is
-    /// unsynced, else by the syncer once a sync covers everything written so far.
+    /// unsynced (every earlier request was answered before the writer learnt of its sync),
+    /// else by the syncer once a sync covers everything written so far.
     private func handToSyncer(_ requests: [SyncRequest]) {
         let completions = requests.map(\.completion)
         guard syncedPosition < position else {
