@@ -194,4 +194,25 @@ struct SyncPipelineTests {
         #expect(try reopened.readAll().map(\.value) == (0..<6).map { payload($0) })
         await reopened.close()
     }
+
+    @Test func aLoneAppendOnAnFsyncLogIsDurableWhenItReturnsAndOneSyncEach() async throws {
+        for seed in UInt64(0)..<10 {
+            let fixture = LogFixture(.simulated) { $0.segmentSizeBytes = 64 << 10 }
+            defer { fixture.cleanup() }
+            let log = try fixture.open()
+            let disk = fixture.disk!
+            let count = 5 + Int(seed) * 7
+            let syncsBefore = disk.syncCount
+            for index in 0..<count { _ = try await log.append(payload(index, size: 2000)) }
+            // One fdatasync per append, plus those of segment rolls (each syncs the sealed
+            // segment, the new one and the directory) and the checkpoint each roll writes.
+            let rolls = log.lock.withLock { $0.segments.count } - 1
+            #expect(disk.syncCount - syncsBefore <= count + 4 * rolls, "\(disk.syncCount - syncsBefore) syncs for \(count) appends, \(rolls) rolls")
+            disk.powerLoss(seed: seed)
+            await log.close()
+            let reopened = try fixture.open()
+            #expect(try reopened.readAll().map(\.value) == (0..<count).map { payload($0, size: 2000) })
+            await reopened.close()
+        }
+    }
 }

@@ -82,7 +82,8 @@ final class LogWriter: @unchecked Sendable {
         case synced(through: Int)
         case syncFailed(end: Int, error: any Error)
         case syncRequests([SyncRequest])
-        case group([PendingAppend])
+        /// A group to write; `alone`: nothing else is queued or being synced.
+        case group([PendingAppend], alone: Bool)
         case maintenance(MaintenanceRequest)
         case exit
     }
@@ -94,7 +95,7 @@ final class LogWriter: @unchecked Sendable {
             case .synced(let end): syncCompleted(through: end)
             case .syncFailed(let end, let error): syncFailed(end: end, error: error)
             case .syncRequests(let requests): handToSyncer(requests)
-            case .group(let group): writeGroup(group)
+            case .group(let group, let alone): writeGroup(group, alone: alone)
             case .maintenance(let request): perform(request)
             case .exit:
                 finish()
@@ -119,7 +120,9 @@ final class LogWriter: @unchecked Sendable {
             let unsynced = position - syncedPosition
             let room = configuration.unsyncedWindowBytes - unsynced
             if unsynced == 0 || first.frame.paddedLength <= room {
-                return .group(state.takeGroup(bytesMax: min(configuration.writeGroupBytesMax, max(room, 1))))
+                let group = state.takeGroup(bytesMax: min(configuration.writeGroupBytesMax, max(room, 1)))
+                let alone = state.queue.isEmpty && written.isEmpty && syncedPosition >= syncRequestedEnd
+                return .group(group, alone: alone)
             }
         }
         if !written.isEmpty || syncedPosition < syncRequestedEnd { return nil }
@@ -155,8 +158,11 @@ final class LogWriter: @unchecked Sendable {
         syncer.request(active.file, through: position, then: completions)
     }
 
-    /// Writes a group, rolling the segment where the next frame does not fit.
-    private func writeGroup(_ group: [PendingAppend]) {
+    /// Writes a group, rolling the segment where the next frame does not fit. Under `.fsync` a
+    /// group that came `alone` (nothing else queued, no sync outstanding) is synced right here
+    /// and acknowledged: a lone producer costs one write and one fdatasync on this thread, with
+    /// no trip through the syncer; pipelining resumes as soon as appends queue up behind it.
+    private func writeGroup(_ group: [PendingAppend], alone: Bool) {
         guard log.lock.withLock({ $0.failure == nil }) else { return }
         var next = 0
         while next < group.count {
@@ -175,12 +181,15 @@ final class LogWriter: @unchecked Sendable {
             let run = group[next..<next + placed.count]
             do {
                 if !run.isEmpty {
-                    try writeRun(run, placed: placed, bytes: runBytes)
+                    try writeRun(run, placed: placed, bytes: runBytes, syncNow: alone)
                 }
-                // The run is written (and, under `.none`, acknowledged): a failure from here on
-                // fails it only through the pipeline, never twice.
+                // The run is written (and, under `.none` or synced here, acknowledged): a failure
+                // from here on fails it only through the pipeline, never twice.
                 next += run.count
                 writtenFrames += UInt64(run.count)
+                if syncedPosition == position && written.isEmpty && bytesSinceCheckpoint >= configuration.checkpointIntervalBytes {
+                    try writeCheckpoint()
+                }
                 if next < group.count {
                     precondition(position > 0, "a frame larger than a segment passed validation")
                     try drain()
@@ -193,11 +202,20 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
-    private func writeRun(_ run: ArraySlice<PendingAppend>, placed: [PlacedFrame], bytes: Int) throws {
+    /// Writes a run; under `.fsync` hands it to the syncer, or with `syncNow` syncs and
+    /// acknowledges it on this thread (no sync is outstanding then).
+    private func writeRun(_ run: ArraySlice<PendingAppend>, placed: [PlacedFrame], bytes: Int, syncNow: Bool) throws {
         try groupWriter.write(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes]), to: active.file, at: position)
         position += bytes
         let written = WrittenRun(appends: run, placed: placed, end: position)
         switch configuration.durability {
+        case .fsync where syncNow:
+            precondition(self.written.isEmpty && syncedPosition >= syncRequestedEnd, "a sync in line while one is outstanding")
+            let started = WallClock.monotonicNanoseconds()
+            try groupWriter.sync(active.file)
+            log.metrics.syncDuration.recordNanoseconds(Int64(WallClock.monotonicNanoseconds() - started))
+            synced(through: position)
+            publish([written])
         case .fsync:
             self.written.append(written)
             syncer.written(active.file, through: position)
