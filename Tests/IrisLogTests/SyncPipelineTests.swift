@@ -16,7 +16,7 @@ struct SyncPipelineTests {
         return true
     }
 
-    @Test func anAppendAfterASyncRequestIsNotHeldBackByTheSync() async throws {
+    @Test func appendsAfterASyncRequestAreAdmittedWhileItsSyncRuns() async throws {
         let fixture = LogFixture(.simulated) { $0.durability = .none }
         defer { fixture.cleanup() }
         let log = try fixture.open()
@@ -26,18 +26,20 @@ struct SyncPipelineTests {
         let answers = Mutex<[LogError?]>([])
         log.sync { error in answers.withLock { $0.append(error) } }
 
-        let second = Mutex<Offset?>(nil)
         let appending = Task {
-            let offset = try await log.append(payload(1))
-            second.withLock { $0 = offset }
+            try await withThrowingTaskGroup(of: Offset.self) { group in
+                for index in 1...3 { group.addTask { try await log.append(payload(index)) } }
+                return try await group.reduce(into: []) { $0.append($1) }.sorted()
+            }
         }
-        let appendedWhileHeld = try await eventually { second.withLock { $0 } != nil }
+        // Offsets are assigned while the sync is held: the request holds back no admission.
+        let admittedWhileHeld = try await eventually { log.lock.withLock { $0.admittedFrames } == 4 }
         let answeredWhileHeld = answers.withLock { $0.count }
         disk.releaseSyncs()
-        try await appending.value
-        #expect(appendedWhileHeld, "the append waited for the sync requested before it")
+        let offsets = try await appending.value
+        #expect(admittedWhileHeld, "appends waited for admission behind the sync requested before them")
         #expect(answeredWhileHeld == 0, "a sync request was answered before its fdatasync ran")
-        #expect(second.withLock { $0 } == Offset(1))
+        #expect(offsets == [Offset(1), Offset(2), Offset(3)])
 
         #expect(try await eventually { answers.withLock { $0.count } == 1 })
         try await Task.sleep(for: .milliseconds(20))
@@ -48,6 +50,43 @@ struct SyncPipelineTests {
         let reopened = try fixture.open()
         #expect(try reopened.readAll().first?.value == payload(0))
         await reopened.close()
+    }
+
+    @Test func syncRequestsAmongConcurrentProducersAreEachAnsweredOnceAndCoverWhatWasAdmitted() async throws {
+        for seed in UInt64(0)..<5 {
+            let fixture = LogFixture(.simulated) { $0.durability = .none; $0.segmentSizeBytes = 64 << 10 }
+            defer { fixture.cleanup() }
+            let log = try fixture.open()
+            let disk = fixture.disk!
+            // Each answer records how many frames were admitted when its request was made.
+            let answers = Mutex<[(admitted: UInt64, error: LogError?)]>([])
+            let producers = Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for producer in 0..<8 {
+                        group.addTask {
+                            for index in 0..<40 { _ = try? await log.append(payload(producer * 1000 + index, size: 200)) }
+                        }
+                    }
+                }
+            }
+            for _ in 0..<30 {
+                let admitted = log.lock.withLock { $0.admittedFrames }
+                log.sync { error in answers.withLock { $0.append((admitted, error)) } }
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            await producers.value
+            #expect(try await eventually { answers.withLock { $0.count } == 30 })
+            try await Task.sleep(for: .milliseconds(20))
+            let all = answers.withLock { $0 }
+            #expect(all.count == 30 && all.allSatisfy { $0.error == nil }, "answers: \(all.count), errors: \(all.filter { $0.error != nil })")
+            let covered = Int(all.map(\.admitted).max() ?? 0)
+            disk.powerLoss(seed: seed)
+            await log.close()
+            let reopened = try fixture.open()
+            let count = try reopened.readAll().count
+            #expect(count >= covered, "\(count) records survived; \(covered) were admitted before an answered request")
+            await reopened.close()
+        }
     }
 
     @Test func syncRequestsAmongAppendsAreEachAnsweredOnceAndCoverWhatCameBefore() async throws {

@@ -81,7 +81,8 @@ final class LogWriter: @unchecked Sendable {
     enum Work {
         case synced(through: Int)
         case syncFailed(end: Int, error: any Error)
-        case syncRequests([SyncRequest])
+        /// Sync requests whose frames are written; `alone`: nothing else is queued or being synced.
+        case syncRequests([SyncRequest], alone: Bool)
         /// A group to write; `alone`: nothing else is queued or being synced.
         case group([PendingAppend], alone: Bool)
         case maintenance(MaintenanceRequest)
@@ -94,7 +95,7 @@ final class LogWriter: @unchecked Sendable {
             switch log.lock.wait(until: nextWork) {
             case .synced(let end): syncCompleted(through: end)
             case .syncFailed(let end, let error): syncFailed(end: end, error: error)
-            case .syncRequests(let requests): handToSyncer(requests)
+            case .syncRequests(let requests, let alone): answer(requests, alone: alone)
             case .group(let group, let alone): writeGroup(group, alone: alone)
             case .maintenance(let request): perform(request)
             case .exit:
@@ -114,7 +115,7 @@ final class LogWriter: @unchecked Sendable {
             while let next = state.syncRequests.first, next.admittedFrames <= writtenFrames {
                 due.append(state.syncRequests.removeFirst())
             }
-            return .syncRequests(due)
+            return .syncRequests(due, alone: state.queue.isEmpty && written.isEmpty && syncedPosition >= syncRequestedEnd)
         }
         if let first = state.queue.first {
             let unsynced = position - syncedPosition
@@ -146,16 +147,31 @@ final class LogWriter: @unchecked Sendable {
     }
 
     /// Sync requests whose frames are written: answered at once when nothing written is
-    /// unsynced (every earlier request was answered before the writer learnt of its sync),
+    /// unsynced (every earlier request was answered before the writer learnt of its sync);
+    /// when they came `alone`, synced here, with no trip through the syncer (nothing else waits
+    /// for the writer, and appends arriving meanwhile are admitted and wait to be written);
     /// else by the syncer once a sync covers everything written so far.
-    private func handToSyncer(_ requests: [SyncRequest]) {
+    private func answer(_ requests: [SyncRequest], alone: Bool) {
         let completions = requests.map(\.completion)
         guard syncedPosition < position else {
             completions.forEach { $0(nil) }
             return
         }
-        syncRequestedEnd = position
-        syncer.request(active.file, through: position, then: completions)
+        guard alone else {
+            syncRequestedEnd = position
+            syncer.request(active.file, through: position, then: completions)
+            return
+        }
+        do {
+            try syncWritten()
+            if bytesSinceCheckpoint >= configuration.checkpointIntervalBytes { try writeCheckpoint() }
+        } catch {
+            failStop(error, unfinished: [])
+            let failure = log.lock.withLock { $0.failure } ?? .failed(cause: "\(error)")
+            completions.forEach { $0(Log.errorAfterFailure(failure)) }
+            return
+        }
+        completions.forEach { $0(nil) }
     }
 
     /// Writes a group, rolling the segment where the next frame does not fit. Under `.fsync` a
