@@ -81,8 +81,8 @@ final class LogWriter: @unchecked Sendable {
     enum Work {
         case synced(through: Int)
         case syncFailed(end: Int, error: any Error)
-        /// Sync requests whose frames are written; `alone`: nothing else is queued or being synced.
-        case syncRequests([SyncRequest], alone: Bool)
+        /// Sync requests whose frames are written; `idle`: no sync is outstanding.
+        case syncRequests([SyncRequest], idle: Bool)
         /// A group to write; `alone`: nothing else is queued or being synced.
         case group([PendingAppend], alone: Bool)
         case maintenance(MaintenanceRequest)
@@ -95,7 +95,7 @@ final class LogWriter: @unchecked Sendable {
             switch log.lock.wait(until: nextWork) {
             case .synced(let end): syncCompleted(through: end)
             case .syncFailed(let end, let error): syncFailed(end: end, error: error)
-            case .syncRequests(let requests, let alone): answer(requests, alone: alone)
+            case .syncRequests(let requests, let idle): answer(requests, syncerIdle: idle)
             case .group(let group, let alone): writeGroup(group, alone: alone)
             case .maintenance(let request): perform(request)
             case .exit:
@@ -115,7 +115,7 @@ final class LogWriter: @unchecked Sendable {
             while let next = state.syncRequests.first, next.admittedFrames <= writtenFrames {
                 due.append(state.syncRequests.removeFirst())
             }
-            return .syncRequests(due, alone: state.queue.isEmpty && written.isEmpty && syncedPosition >= syncRequestedEnd)
+            return .syncRequests(due, idle: written.isEmpty && syncedPosition >= syncRequestedEnd)
         }
         if let first = state.queue.first {
             let unsynced = position - syncedPosition
@@ -148,16 +148,17 @@ final class LogWriter: @unchecked Sendable {
 
     /// Sync requests whose frames are written: answered at once when nothing written is
     /// unsynced (every earlier request was answered before the writer learnt of its sync);
-    /// when they came `alone`, synced here, with no trip through the syncer (nothing else waits
-    /// for the writer, and appends arriving meanwhile are admitted and wait to be written);
-    /// else by the syncer once a sync covers everything written so far.
-    private func answer(_ requests: [SyncRequest], alone: Bool) {
+    /// with the syncer idle, synced here (appends admitted meanwhile are written right after);
+    /// else by the syncer once a sync covers everything written so far. Syncing here costs
+    /// fewer thread hand-offs than the syncer, and on irisd the overlap the syncer would give
+    /// was worth less than they cost (SPEC.md §7).
+    private func answer(_ requests: [SyncRequest], syncerIdle: Bool) {
         let completions = requests.map(\.completion)
         guard syncedPosition < position else {
             completions.forEach { $0(nil) }
             return
         }
-        guard alone else {
+        guard syncerIdle else {
             syncRequestedEnd = position
             syncer.request(active.file, through: position, then: completions)
             return
