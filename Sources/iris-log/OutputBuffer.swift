@@ -1,21 +1,40 @@
 /// Output bytes gathered in one growable buffer and written to stdout in large chunks, so a
 /// dump costs one `write` per megabyte rather than one per record. Writers reserve room for
 /// the most a field can take and write through the returned pointer (no per-byte checks).
+///
+/// A full buffer (`flushIfFull`) goes to a `StdoutWriter` thread, and gathering goes on in a
+/// second buffer meanwhile: the two swap at each hand-over, so formatting and writing overlap.
+/// `flush` waits for that thread and writes the rest itself: when it returns, all is written.
 final class OutputBuffer {
-    /// `flushIfFull` writes the buffer out once it holds this many bytes.
+    /// `flushIfFull` hands the buffer to the writer thread once it holds this many bytes.
     static let flushBytes = 1 << 20
 
     private var base: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     /// The bytes gathered so far.
     private(set) var count = 0
+    /// The buffer last handed to `writer`, gathered into again at the next hand-over; nil
+    /// before the first.
+    private var handedOver: (base: UnsafeMutablePointer<UInt8>, capacity: Int)? = nil
+    /// The writer thread, started by the first hand-over.
+    private var writer: StdoutWriter? = nil
+    /// Whether `writer` may still be writing `handedOver` (not waited for yet).
+    private var writing = false
 
     init(capacity: Int = OutputBuffer.flushBytes * 2) {
         self.capacity = Swift.max(capacity, 64)
         base = .allocate(capacity: self.capacity)
     }
 
-    deinit { base.deallocate() }
+    deinit {
+        if let writer {
+            // Left early (an error was thrown): the thread must be done with the bytes before they go.
+            if writing { _ = writer.wait() }
+            writer.end()
+        }
+        base.deallocate()
+        handedOver?.base.deallocate()
+    }
 
     /// The bytes gathered so far, valid until the buffer next changes.
     var bytes: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: base, count: count) }
@@ -62,17 +81,42 @@ final class OutputBuffer {
         text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
     }
 
-    /// Writes the gathered bytes to stdout once they reach `flushBytes`.
+    /// Once the gathered bytes reach `flushBytes`, hands them to the writer thread and goes on
+    /// gathering in the other buffer. Throws (as `Output.out`) when the previous hand-over's
+    /// write failed.
     @inline(__always)
     func flushIfFull() throws(ToolFailure) {
-        if count >= Self.flushBytes { try flush() }
+        if count >= Self.flushBytes { try handOver() }
     }
 
-    /// Writes the gathered bytes to stdout (see `Output.out`) and empties the buffer.
+    /// Writes everything gathered to stdout (see `Output.out`), after what the writer thread
+    /// holds, and empties the buffer: when it returns, all is written.
     func flush() throws(ToolFailure) {
+        try waitForWriter()
         guard count > 0 else { return }
         try Output.out(bytes)
         count = 0
+    }
+
+    /// Gives the gathered bytes to the writer thread, once it is done with the previous ones,
+    /// and continues in the buffer it wrote those from.
+    private func handOver() throws(ToolFailure) {
+        try waitForWriter()
+        let writer = self.writer ?? StdoutWriter()
+        self.writer = writer
+        writer.write(bytes)
+        writing = true
+        let gathered = (base: base, capacity: capacity)
+        (base, capacity) = handedOver ?? (.allocate(capacity: capacity), capacity)
+        handedOver = gathered
+        count = 0
+    }
+
+    /// Waits until the writer thread wrote what it was given; throws when that failed.
+    private func waitForWriter() throws(ToolFailure) {
+        guard writing, let writer else { return }
+        writing = false
+        if let error = writer.wait() { throw Output.stdoutFailure(error) }
     }
 
     private func grow(to needed: Int) {

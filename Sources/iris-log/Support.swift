@@ -52,11 +52,15 @@ enum Output {
 
     /// Writes all of `bytes` to stdout, as `out(_:ackRequired:)` does a string.
     static func out(_ bytes: UnsafeRawBufferPointer, ackRequired: Bool = false) throws(ToolFailure) {
-        guard writeAll(1, bytes) else {
-            let error = errno
-            if error == EPIPE && !ackRequired { exit(0) }
-            throw ToolFailure(code: 2, message: "writing to stdout failed: \(String(cString: strerror(error)))")
-        }
+        guard writeAll(1, bytes) else { throw stdoutFailure(errno, ackRequired: ackRequired) }
+    }
+
+    /// The failure of a write to stdout that failed with `error` (an errno): exit 2 with the
+    /// reason; a reader that went away (EPIPE) ends the tool here, quietly with status 0,
+    /// unless `ackRequired`.
+    static func stdoutFailure(_ error: Int32, ackRequired: Bool = false) -> ToolFailure {
+        if error == EPIPE && !ackRequired { exit(0) }
+        return ToolFailure(code: 2, message: "writing to stdout failed: \(String(cString: strerror(error)))")
     }
 
     /// One line on stderr, prefixed with the tool's name.

@@ -41,13 +41,15 @@ enum CLI {
     }
 
     /// Runs `iris-log arguments...` with `stdin` and waits (at most `timeout` seconds).
-    static func run(_ arguments: [String], stdin: Data = Data(), timeout: Double = 60, mayRunOn: Bool = false) throws -> Result {
+    static func run(_ arguments: [String], stdin: Data = Data(), stdout: FileHandle? = nil, timeout: Double = 60, mayRunOn: Bool = false) throws -> Result {
         try requireBinary()
-        return try runProcess(binary, arguments, stdin: stdin, timeout: timeout, mayRunOn: mayRunOn)
+        return try runProcess(binary, arguments, stdin: stdin, stdout: stdout, timeout: timeout, mayRunOn: mayRunOn)
     }
 
     /// Runs a process; one still running after `timeout` is terminated (an issue unless `mayRunOn`).
-    static func runProcess(_ executable: String, _ arguments: [String], stdin: Data = Data(), timeout: Double = 60, mayRunOn: Bool = false) throws -> Result {
+    /// Its stdout goes to `stdout` when given (the result's `stdout` is then empty).
+    static func runProcess(_ executable: String, _ arguments: [String], stdin: Data = Data(), stdout: FileHandle? = nil,
+                           timeout: Double = 60, mayRunOn: Bool = false) throws -> Result {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("iris-cli-io-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
@@ -61,7 +63,7 @@ enum CLI {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.standardInput = FileHandle(forReadingAtPath: inPath)
-        process.standardOutput = FileHandle(forWritingAtPath: outPath)
+        process.standardOutput = stdout ?? FileHandle(forWritingAtPath: outPath)
         process.standardError = FileHandle(forWritingAtPath: errPath)
         try process.run()
         let deadline = Date().addingTimeInterval(timeout)

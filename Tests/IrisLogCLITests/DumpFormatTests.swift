@@ -48,6 +48,27 @@ struct DumpFormatTests {
         ])
     }
 
+    @Test("megabytes of output, written a megabyte at a time by the writer thread while the next is formatted, are the reference format")
+    func largeOutput() async throws {
+        // `OutputBuffer` hands the writer thread 1 MiB at a time: several hand-overs, then the rest.
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let records = Self.randomRecords(count: 4000, seed: 29, valueBytes: 2000)
+        try await LibraryLog.write(directory.path, batches: Self.batches(records[...]))
+        let stored = records.enumerated().map { offset, record in
+            LogRecord(offset: Offset(UInt64(offset)), timestampMicroseconds: record.timestampMicroseconds!, key: record.key,
+                      value: record.value, headers: record.headers, term: Term(0))
+        }
+        let text = try CLI.run(["dump", directory.path])
+        #expect(text.code == 0, "\(text.stderr)")
+        #expect(text.stdout.utf8.count > 4 << 20)
+        Self.expectSameLines(text.stdout, stored.map { ReferenceFormat.line($0) + "\n" }.joined(), [])
+        let json = try CLI.run(["dump", directory.path, "--json"])
+        #expect(json.code == 0, "\(json.stderr)")
+        #expect(json.stdout.utf8.count > 4 << 20)
+        Self.expectSameLines(json.stdout, stored.map { ReferenceFormat.json($0) + "\n" }.joined(), ["--json"])
+    }
+
     /// Compares line by line so that a failure names the first differing line.
     private static func expectSameLines(_ actual: String, _ expected: String, _ arguments: [String]) {
         let actualLines = actual.split(separator: "\n", omittingEmptySubsequences: false)
@@ -92,8 +113,9 @@ struct DumpFormatTests {
         return records
     }
 
-    /// Short values from an alphabet of the bytes UTF-8 validation and escaping turn on.
-    static func randomRecords(count: Int, seed: UInt64) -> [Record] {
+    /// Values of up to `valueBytes` bytes from an alphabet of the bytes UTF-8 validation and
+    /// escaping turn on.
+    static func randomRecords(count: Int, seed: UInt64, valueBytes: Int = 40) -> [Record] {
         var generator = SplitMix(state: seed)
         let alphabet: [UInt8] = [0x00, 0x09, 0x0A, 0x1F, 0x20, 0x22, 0x41, 0x5C, 0x7E, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF,
                                  0xC0, 0xC2, 0xDF, 0xE0, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF]
@@ -105,7 +127,7 @@ struct DumpFormatTests {
         return (0..<count).map { _ in
             let key: [UInt8]? = generator.next() % 2 == 0 ? nil : bytes(6)
             let headers = (0..<Int(generator.next() % 3)).map { number in RecordHeader(name: "h\(number)", value: bytes(5)) }
-            return Record(value: bytes(40), key: key, headers: headers, timestampMicroseconds: Int64(bitPattern: generator.next() >> 12) - (1 << 50))
+            return Record(value: bytes(valueBytes), key: key, headers: headers, timestampMicroseconds: Int64(bitPattern: generator.next() >> 12) - (1 << 50))
         }
     }
 }

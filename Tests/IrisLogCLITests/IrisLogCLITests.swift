@@ -333,6 +333,38 @@ struct IrisLogCLITests {
         #expect(LogFiles.segments(directory.path).count >= 3)
     }
 
+    // MARK: stdout failures
+
+    @Test("a failed write to stdout (ENOSPC) ends dump with status 2 and the reason, from the last write or the writer thread")
+    func stdoutFull() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try await LibraryLog.write(directory.path, batches: LibraryLog.plainRecords(count: 3000, size: 1000))
+        // --count 1: one small write at the end; all: megabytes, handed to the writer thread.
+        for arguments in [["--count", "1"], [], ["--json"]] {
+            let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+            defer { try? full.close() }
+            let result = try CLI.run(["dump", directory.path] + arguments, stdout: full)
+            #expect(result.exitedNormally && result.code == 2, "\(arguments): \(result.code) \(result.stderr)")
+            #expect(result.stderrLines == ["iris-log: writing to stdout failed: No space left on device"], "\(arguments)")
+        }
+    }
+
+    @Test("a reader that went away (EPIPE) ends dump quietly with status 0")
+    func stdoutReaderGone() async throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        try await LibraryLog.write(directory.path, batches: LibraryLog.plainRecords(count: 3000, size: 1000))
+        for arguments in [["--count", "1"], [], ["--json"]] {
+            let pipe = Pipe()
+            try pipe.fileHandleForReading.close()
+            let result = try CLI.run(["dump", directory.path] + arguments, stdout: pipe.fileHandleForWriting)
+            try? pipe.fileHandleForWriting.close()
+            #expect(result.exitedNormally && result.code == 0, "\(arguments): \(result.code) \(result.stderr)")
+            #expect(result.stderr.isEmpty, "\(arguments)")
+        }
+    }
+
     // MARK: usage and garbage
 
     @Test("usage errors exit 2 with one line on stderr", arguments: [
