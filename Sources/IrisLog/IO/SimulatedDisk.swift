@@ -90,6 +90,13 @@ public final class SimulatedDisk: Sendable {
     /// Number of successful fdatasync calls on files.
     public var syncCount: Int { state.withLock { $0.syncCount } }
 
+    /// Number of fdatasync calls that, on a real file system, would also commit metadata: each
+    /// covered a write past the highest byte written to the file before (into fallocated,
+    /// unwritten space, whose conversion goes to the journal) or a change of its size. The
+    /// cost model behind the log's zero-ahead (SPEC.md §2.1); after a power loss every file
+    /// counts as unwritten again.
+    public var metadataSyncCount: Int { state.withLock { $0.metadataSyncCount } }
+
     /// Number of mutating calls (every `Call`) that succeeded since the disk was created.
     public var mutatingCallCount: Int { state.withLock { $0.mutatingCallCount } }
 

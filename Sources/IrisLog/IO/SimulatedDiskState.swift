@@ -9,6 +9,11 @@ struct SimulatedDiskState {
         var current: [UInt8] = []
         var durable: [UInt8] = []
         var pending: [PendingChange] = []
+        /// The cost model of `metadataSyncCount`: the end of the bytes ever written (a log
+        /// writes in order, so they form a prefix), and whether a change since the last sync
+        /// went past it or changed the size.
+        var writtenEnd = 0
+        var metadataChanged = false
     }
 
     /// A directory change not yet made durable by an fsync of `directory`.
@@ -46,6 +51,7 @@ struct SimulatedDiskState {
     var writeFault: (Int32, String)?
     var syncFault: (Int32, String)?
     var syncCount = 0
+    var metadataSyncCount = 0
     var mutatingCallCount = 0
     var scheduledPowerLoss: (calls: Int, kinds: Set<SimulatedDisk.Call>, seed: UInt64)?
 
@@ -82,6 +88,8 @@ struct SimulatedDiskState {
         }
         if size < current { nodes[id]!.current.removeLast(current - size) }
         else { nodes[id]!.current.append(contentsOf: repeatElement(0, count: size - current)) }
+        nodes[id]!.writtenEnd = min(nodes[id]!.writtenEnd, size)
+        nodes[id]!.metadataChanged = nodes[id]!.metadataChanged || size != current
         nodes[id]!.pending.append(.resize(size))
     }
 
@@ -95,6 +103,10 @@ struct SimulatedDiskState {
             UnsafeMutableRawBufferPointer(rebasing: $0[position..<end]).copyMemory(from: bytes)
         }
         nodes[id]!.pending.append(.write(position: position, bytes: [UInt8](bytes)))
+        if end > nodes[id]!.writtenEnd {
+            nodes[id]!.writtenEnd = end
+            nodes[id]!.metadataChanged = true
+        }
         called(.write)
     }
 
@@ -106,6 +118,8 @@ struct SimulatedDiskState {
         nodes[id]!.durable = nodes[id]!.current
         nodes[id]!.pending.removeAll()
         syncCount += 1
+        if nodes[id]!.metadataChanged { metadataSyncCount += 1 }
+        nodes[id]!.metadataChanged = false
         called(.sync)
     }
 

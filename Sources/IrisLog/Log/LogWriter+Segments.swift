@@ -22,6 +22,7 @@ extension LogWriter {
         let handle = SegmentHandle(baseOffset: nextBase, name: name, file: file)
         active = handle
         position = 0
+        zeroedEnd = 0
         restartSyncing(at: 0)
         try writeCheckpoint()
         log.lock.withLock { state in
@@ -148,6 +149,7 @@ extension LogWriter {
 
         active = handle
         position = kept.position
+        zeroedEnd = kept.position
         chainCRC = kept.previousCRC
         bytesSinceCheckpoint = 0
         restartSyncing(at: kept.position)

@@ -19,6 +19,9 @@ final class LogWriter: @unchecked Sendable {
     var active: SegmentHandle
     /// Where the next frame goes in the active segment.
     var position: Int
+    /// End of the zeroes written ahead of the data in the active segment (SPEC.md §2.1);
+    /// at least `position` once a group is written.
+    var zeroedEnd: Int
     /// End of the data a completed fdatasync covered and the writer acknowledged.
     var syncedPosition: Int
     /// CRC of the last frame written: the next frame's previous CRC.
@@ -47,6 +50,7 @@ final class LogWriter: @unchecked Sendable {
         let last = loaded.segments.last!
         self.active = last.handle
         self.position = last.summary.dataEnd
+        self.zeroedEnd = last.summary.dataEnd
         self.syncedPosition = last.summary.dataEnd
         self.syncRequestedEnd = last.summary.dataEnd
         self.chainCRC = loaded.lastCRC
@@ -224,6 +228,7 @@ final class LogWriter: @unchecked Sendable {
     private func writeRun(_ run: ArraySlice<PendingAppend>, placed: [PlacedFrame], bytes: Int, syncNow: Bool) throws {
         try groupWriter.write(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes]), to: active.file, at: position)
         position += bytes
+        try zeroAhead()
         let written = WrittenRun(appends: run, placed: placed, end: position)
         switch configuration.durability {
         case .fsync where syncNow:

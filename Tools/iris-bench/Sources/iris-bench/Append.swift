@@ -55,6 +55,8 @@ struct Append: AsyncParsableCommand {
     var io: IOChoice = .uring
     @Option(help: "Base directory; the engine writes in DIR/<engine>, which is emptied first.")
     var dir: String
+    @Option(help: "iris only: KiB of zeroes written ahead of the data (LogConfiguration.zeroAheadBytes; 0: off; default the engine's).")
+    var zeroAheadKib: Int?
     @Flag(help: "sqlite only: serialize writers with an in-process mutex instead of SQLite's busy handler.")
     var sqliteMutex = false
     @Flag(help: "Print one JSON object as the last line.")
@@ -64,6 +66,7 @@ struct Append: AsyncParsableCommand {
         guard recordSize >= 1, producers >= 1, batch >= 1, duration > 0 else {
             throw ValidationError("record-size, producers, batch and duration must be positive")
         }
+        guard (zeroAheadKib ?? 0) >= 0 else { throw ValidationError("zero-ahead-kib must not be negative") }
     }
 
     func run() async throws {
@@ -77,7 +80,8 @@ struct Append: AsyncParsableCommand {
         switch engine {
         case .iris:
             outcome = try await IrisAppend(path: path, payload: payload, producers: producers, batch: batch,
-                                           seconds: duration, compression: compression, io: io).run(latency)
+                                           seconds: duration, compression: compression, io: io,
+                                           zeroAheadBytes: zeroAheadKib.map { $0 << 10 }).run(latency)
         case .sqlite:
             outcome = try SQLiteAppend(path: path, payload: payload, producers: producers, batch: batch,
                                        seconds: duration, serialize: sqliteMutex).run(latency)
@@ -122,10 +126,12 @@ struct IrisAppend {
     let seconds: Double
     let compression: CompressionChoice
     let io: IOChoice
+    let zeroAheadBytes: Int?
 
     func run(_ latency: LatencyRecorder) async throws -> AppendOutcome {
         var configuration = LogConfiguration()  // defaults: 64 MiB segments, 1 MiB write groups, .fsync
         configuration.ioBackend = io == .posix ? .posix : .uring
+        if let zeroAheadBytes { configuration.zeroAheadBytes = zeroAheadBytes }
         configuration.compression = compression == .zstd ? .zstd : .none
         configuration.durability = .fsync
         GroupCommitStats.bootstrap()
@@ -157,7 +163,8 @@ struct IrisAppend {
         let groups = groupsAfter.groups - groupsBefore.groups
         let sync = GroupCommitStats.shared.syncLatency
         let config = "iris: Log defaults (64 MiB segments, writeGroupBytesMax 1 MiB, appendQueueBytesMax 16 MiB), "
-            + "durability fsync (one fdatasync per group), io \(backend), compression \(compression.rawValue), "
+            + "durability fsync (one fdatasync per group), zero-ahead \(configuration.zeroAheadBytes >> 10) KiB, "
+            + "io \(backend), compression \(compression.rawValue), "
             + "one Swift task per producer, append(contentsOf:) of \(batch) record(s)"
         return AppendOutcome(records: total, elapsedNanoseconds: elapsed, configuration: config,
                              extra: [("io_backend", .string(backend)),

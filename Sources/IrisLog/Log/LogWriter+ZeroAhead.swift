@@ -1,0 +1,32 @@
+/// Zeroes written ahead of the data (SPEC.md §2.1).
+///
+/// A segment is preallocated with `fallocate`, which leaves its extents *unwritten*: the first
+/// write to a block converts it, and the fdatasync after that write must commit the conversion
+/// to the file system's journal as well as the data. On ext4 that is about a second device
+/// flush per sync (`Tools/iris-bench/prezero-sync.py`: 4 KiB groups synced 1.6-2× faster into
+/// written blocks). So when the data comes within half of `zeroAheadBytes` of the zeroed end,
+/// the writer writes zeroes from there to `zeroAheadBytes` past the data: one sync in many pays
+/// for a conversion, the others overwrite written blocks and carry data only. Zeroes read the
+/// same as unwritten space, so neither the format nor recovery changes; the zeroes become
+/// durable with the sync that covers the group they followed, or are lost with it.
+extension LogWriter {
+    /// Called after a group is written, with `position` at its end.
+    func zeroAhead() throws {
+        let lead = configuration.zeroAheadBytes
+        guard lead > 0, zeroedEnd - position < lead / 2 else { return }
+        let start = max(zeroedEnd, position)
+        let end = min(configuration.segmentSizeBytes, position + lead)
+        var at = start
+        while at < end {
+            let count = min(end - at, LogWriter.zeroes.count)
+            try LogWriter.zeroes.withUnsafeBytes { zeroes in
+                try groupWriter.write(UnsafeRawBufferPointer(rebasing: zeroes[0..<count]), to: active.file, at: at)
+            }
+            at += count
+        }
+        zeroedEnd = max(zeroedEnd, end)
+    }
+
+    /// The source of every zero-ahead write: one megabyte, shared by all logs.
+    private static let zeroes = [UInt8](repeating: 0, count: 1 << 20)
+}
