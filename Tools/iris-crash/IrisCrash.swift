@@ -25,8 +25,8 @@ struct Run: AsyncParsableCommand {
     var seed: UInt64 = 1
     @Option(help: "Log directory (default: a fresh temporary one, removed after a passing run).")
     var dir: String?
-    @Option(help: "I/O backend of the writer and the checks: uring or posix.")
-    var io = "uring"
+    @Option(help: "I/O backend of the writer and the checks: posix (the log's default) or uring.")
+    var io = "posix"
     @Option(help: "Concurrent producers in the writer.")
     var producers = 32
     @Option(help: "Segment size in bytes (small, so rolls are frequent).")

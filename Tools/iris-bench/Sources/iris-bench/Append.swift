@@ -51,8 +51,8 @@ struct Append: AsyncParsableCommand {
     var batch = 1
     @Option(help: "Compression: none or zstd (iris and rocksdb; ignored by sqlite).")
     var compression: CompressionChoice = .none
-    @Option(help: "Iris I/O backend: uring or posix.")
-    var io: IOChoice = .uring
+    @Option(help: "Iris I/O backend: posix (the engine's default) or uring.")
+    var io: IOChoice = .posix
     @Option(help: "Base directory; the engine writes in DIR/<engine>, which is emptied first.")
     var dir: String
     @Option(help: "iris only: KiB of zeroes written ahead of the data (LogConfiguration.zeroAheadBytes; 0: off; default the engine's).")
