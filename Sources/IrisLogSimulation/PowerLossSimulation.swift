@@ -131,7 +131,8 @@ public struct PowerLossSimulation: Sendable {
         return outcome
     }
 
-    /// Small segments so that rolls are frequent; `.none` with a size policy in some seeds.
+    /// Small segments so that rolls are frequent; zero-ahead off, short or whole-segment;
+    /// `.none` with a size policy in some seeds.
     static func configuration(disk: SimulatedDisk, sequential: Bool, random: inout SplitMix64) -> LogConfiguration {
         var configuration = LogConfiguration()
         configuration.ioBackend = .simulated(disk)
@@ -141,6 +142,9 @@ public struct PowerLossSimulation: Sendable {
         configuration.recordBytesMax = 16 << 10
         configuration.compression = random.next() % 2 == 0 ? .none : .zstd
         configuration.checkpointIntervalBytes = max(configuration.writeGroupBytesMax, 8192 << (random.next() % 3))
+        // Zero-ahead off, short (the data catches up with the zeroes many times per segment,
+        // so power cuts land between zero writes and data), or the default (whole segment).
+        configuration.zeroAheadBytes = [0, 4096, 16 << 10, 1 << 20][Int(random.next() % 4)]
         if sequential {
             configuration.durability = .none
             if random.next() % 3 == 0 { configuration.retentionBytesMax = configuration.segmentSizeBytes * (2 + Int(random.next() % 3)) }

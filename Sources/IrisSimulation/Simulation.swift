@@ -108,6 +108,8 @@ public final class Simulation {
         configuration.segmentSizeBytes = 64 << 10
         configuration.recordBytesMax = 4 << 10
         configuration.batchBytesMax = 8 << 10
+        // A zero-ahead lead well inside a segment, so the data catches up with it often.
+        configuration.zeroAheadBytes = 16 << 10
         return configuration
     }
 

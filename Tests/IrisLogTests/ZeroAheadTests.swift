@@ -34,6 +34,22 @@ struct ZeroAheadTests {
         #expect(ahead.metadataSyncs <= count / 40, "ahead: \(ahead.syncs) syncs, \(ahead.metadataSyncs) with metadata")
     }
 
+    @Test func afterATruncationZeroAheadStartsAgainFromTheCut() async throws {
+        let fixture = LogFixture(.simulated) { $0.zeroAheadBytes = 64 << 10 }
+        defer { fixture.cleanup() }
+        let log = try fixture.open()
+        let disk = fixture.disk!
+        for index in 0..<300 { _ = try await log.append(payload(index, size: 1000)) }
+        // The cut frees ~200 KiB that truncation preallocates again: unwritten, not zeroed.
+        try await log.truncate(from: Offset(100))
+        let metadataSyncs = disk.metadataSyncCount
+        for index in 0..<400 { _ = try await log.append(payload(index, size: 1000)) }
+        let after = disk.metadataSyncCount - metadataSyncs
+        #expect(after <= 20, "\(after) of 400 lone appends after the truncation committed metadata")
+        #expect(try log.readAll().count == 500)
+        await log.close()
+    }
+
     @Test func zeroesNeverCoverDataAcrossRollsTruncationAndReopen() async throws {
         let fixture = LogFixture(.simulated) { $0.segmentSizeBytes = 64 << 10; $0.zeroAheadBytes = 16 << 10 }
         defer { fixture.cleanup() }

@@ -20,9 +20,9 @@ def load(path):
 
 
 def find(runs, subcommand, **fields):
-    """The first run of `subcommand` whose fields match; iris appends default to io_uring."""
+    """The first run of `subcommand` whose fields match; iris appends default to POSIX (the log's default)."""
     if subcommand == "append" and fields.get("engine") == "iris":
-        fields.setdefault("io_backend", "io_uring")
+        fields.setdefault("io_backend", "posix")
     for run in runs:
         if run.get("subcommand") == subcommand and all(run.get(k) == v for k, v in fields.items()):
             return run

@@ -36,10 +36,10 @@ run disk --dir "$DIR"
 for engine in iris sqlite rocksdb; do
     run append --engine "$engine" --record-size 1024 --producers 256 --duration "$T" --dir "$DIR"
 done
-run append --engine iris --io posix --record-size 1024 --producers 256 --duration "$T" --dir "$DIR"
+run append --engine iris --io uring --record-size 1024 --producers 256 --duration "$T" --dir "$DIR"
 # Goal 2: 16 producers, against the disk's 4 KiB fdatasync p99.
 run append --engine iris --record-size 1024 --producers 16 --duration "$T" --dir "$DIR"
-run append --engine iris --io posix --record-size 1024 --producers 16 --duration "$T" --dir "$DIR"
+run append --engine iris --io uring --record-size 1024 --producers 16 --duration "$T" --dir "$DIR"
 # Goal 3: 64 KiB records, 64 producers, against seq_write_fdatasync_1m_mb_per_sec.
 run append --engine iris --record-size 65536 --producers 64 --duration "$T" --dir "$DIR"
 # Goal 4: 128-byte records in batches of 100 per call.

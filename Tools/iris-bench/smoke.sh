@@ -42,10 +42,10 @@ for engine in iris sqlite rocksdb; do
     # shellcheck disable=SC2086
     check "append-$engine" $APPEND_FIELDS
 done
-run append-iris-posix append --engine iris --io posix --batch 10 --compression zstd --record-size 1024 \
+run append-iris-uring append --engine iris --io uring --batch 10 --compression zstd --record-size 1024 \
     --producers 4 --duration 0.5 --dir "$DIR"
 # shellcheck disable=SC2086
-check append-iris-posix $APPEND_FIELDS
+check append-iris-uring $APPEND_FIELDS
 
 run read read --dir "$DIR" --records 2000 --record-size 256
 check read records_per_sec mb_per_sec records

@@ -66,7 +66,8 @@ public struct LogConfiguration: Sendable {
     /// Zeroes written ahead of the data in the active segment (SPEC.md §2.1): most groups then
     /// overwrite blocks already written, and their fdatasync commits no conversion of
     /// preallocated (unwritten) extents. 0 turns it off, for file systems where writing the
-    /// zeroes costs more than it saves. Default 1 MiB.
+    /// zeroes costs more than it saves. At most 1 GiB; a lead longer than the segment zeroes it
+    /// whole with its first group. Default 1 MiB.
     public var zeroAheadBytes = 1 << 20
 
     /// The defaults listed on each property; change fields after creating it.
@@ -92,7 +93,7 @@ public struct LogConfiguration: Sendable {
         try require(indexIntervalBytes >= 64, "indexIntervalBytes must be at least 64")
         try require(checkpointIntervalBytes >= writeGroupBytesMax, "checkpointIntervalBytes must be at least writeGroupBytesMax")
         try require(unsyncedWindowBytes < Int(UInt32.max), "write limits too large")
-        try require(zeroAheadBytes >= 0, "zeroAheadBytes must not be negative")
+        try require(zeroAheadBytes >= 0 && zeroAheadBytes <= 1 << 30, "zeroAheadBytes must be between 0 and 1 GiB")
         try require((1...22).contains(compressionLevel), "compressionLevel must be 1...22")
         try require(compressionThresholdBytes >= 0, "compressionThresholdBytes must not be negative")
         try require(retentionBytesMax.map { $0 > 0 } ?? true, "retentionBytesMax must be positive")

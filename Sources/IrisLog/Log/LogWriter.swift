@@ -181,7 +181,8 @@ final class LogWriter: @unchecked Sendable {
 
     /// Writes a group, rolling the segment where the next frame does not fit. Under `.fsync` a
     /// group that came `alone` (nothing else queued, no sync outstanding) is synced right here
-    /// and acknowledged: a lone producer costs one write and one fdatasync on this thread, with
+    /// and acknowledged: a lone producer costs one write (two when zero-ahead is due) and one
+    /// fdatasync on this thread, with
     /// no trip through the syncer; pipelining resumes as soon as appends queue up behind it.
     private func writeGroup(_ group: [PendingAppend], alone: Bool) {
         guard log.lock.withLock({ $0.failure == nil }) else { return }
