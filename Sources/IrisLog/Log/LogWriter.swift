@@ -229,7 +229,7 @@ final class LogWriter: @unchecked Sendable {
     private func writeRun(_ run: ArraySlice<PendingAppend>, placed: [PlacedFrame], bytes: Int, syncNow: Bool) throws {
         try groupWriter.write(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes]), to: active.file, at: position)
         position += bytes
-        try zeroAhead()
+        try zeroAhead(groupBytes: bytes)
         let written = WrittenRun(appends: run, placed: placed, end: position)
         switch configuration.durability {
         case .fsync where syncNow:
