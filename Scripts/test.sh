@@ -56,7 +56,7 @@ Tools/mqtt-durability/run.sh --broker mosquitto --count 2000 --expect-loss --jso
 step "iris-bench smoke: every subcommand once, tiny sizes"
 Tools/iris-bench/smoke.sh
 
-step "fuzzing: each target 45 s, two at a time"
-Fuzz/run-all.sh 45
+step "fuzzing: each target 30 s, two at a time"
+Fuzz/run-all.sh 30
 
 step "done"
