@@ -1,9 +1,9 @@
 /// Zeroes written ahead of the data (SPEC.md §2.1).
 ///
 /// A segment is preallocated with `fallocate`, which leaves its extents *unwritten*: the first
-/// write to a block converts it, and the fdatasync after that write must commit the conversion
-/// to the file system's journal as well as the data. On ext4 that is about a second device
-/// flush per sync (`Tools/iris-bench/prezero-sync.py`: 4 KiB groups synced 1.6-2× faster into
+/// write to a block converts it, and the fdatasync after that write must make the conversion
+/// (file-system metadata: a journal commit, or on the journal-less ext4 measured here the extent
+/// block itself) durable as well as the data: about a second device write and flush per sync (`Tools/iris-bench/prezero-sync.py`: 4 KiB groups synced 1.6-2× faster into
 /// written blocks). So when the data comes within half of `zeroAheadBytes` of the zeroed end,
 /// the writer writes zeroes from there to `zeroAheadBytes` past the data: one sync in many pays
 /// for a conversion, the others overwrite written blocks and carry data only. Zeroes read the
