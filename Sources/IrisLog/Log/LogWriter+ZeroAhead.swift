@@ -3,8 +3,9 @@
 /// A segment is preallocated with `fallocate`, which leaves its extents *unwritten*: the first
 /// write to a block converts it, and the fdatasync after that write must make the conversion
 /// (file-system metadata: a journal commit, or on the journal-less ext4 measured here the extent
-/// block itself) durable as well as the data: about a second device write and flush per sync (`Tools/iris-bench/prezero-sync.py`: 4 KiB groups synced 1.6-2× faster into
-/// written blocks). So when the data comes within half of `zeroAheadBytes` of the zeroed end,
+/// block itself) durable as well as the data: about a second device write and flush per sync
+/// (`Tools/iris-bench/prezero-sync.py`: 4 KiB groups synced 1.6-2× faster into written
+/// blocks). So when the data comes within half of `zeroAheadBytes` of the zeroed end,
 /// the writer writes zeroes from there to `zeroAheadBytes` past the data: one sync in many pays
 /// for a conversion, the others overwrite written blocks and carry data only. Zeroes read the
 /// same as unwritten space, so neither the format nor recovery changes: any part of them may
