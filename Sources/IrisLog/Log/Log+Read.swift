@@ -5,6 +5,11 @@ import Glibc
 extension Log {
     /// Reads the record at `offset`.
     ///
+    /// Synchronous, like every read of the log: it blocks the calling thread while the frame is
+    /// read from its segment file (a `pread`, which waits for the disk when the bytes are not in
+    /// the page cache). Call it where a blocked thread is acceptable, not in a loop on Swift's
+    /// cooperative pool or a SwiftNIO event loop when the data may be cold.
+    ///
     /// - Throws: `.offsetOutOfRange` when it is not in `firstOffset..<nextOffset`;
     ///   `.corruptFrame` when its frame fails its checks; `.io` on a read error.
     public func read(at offset: Offset) throws(LogError) -> LogRecord {
@@ -21,7 +26,8 @@ extension Log {
     /// `offset` is below `nextOffset`, however large; none when it equals `nextOffset`.
     ///
     /// Each frame is located through the sparse index, read, and checked (length, CRC,
-    /// header, record encoding) before any of its records is returned.
+    /// header, record encoding) before any of its records is returned. Synchronous: blocks the
+    /// calling thread on each frame's `pread` (see `read(at:)`).
     /// - Throws: `.offsetOutOfRange`, `.corruptFrame`, `.io`.
     public func read(from offset: Offset, maxBytes: Int = 1 << 20) throws(LogError) -> [LogRecord] {
         var records: [LogRecord] = []
@@ -50,6 +56,7 @@ extension Log {
     /// `offset`), until their lengths add up to `maxBytes` or the readable end is reached.
     /// At least one frame is returned when `offset` is below `nextOffset`. Every frame's
     /// length, CRC and header are checked; its records are not decoded. For replication.
+    /// Synchronous: blocks the calling thread on each frame's `pread` (see `read(at:)`).
     /// - Throws: `.offsetOutOfRange`, `.corruptFrame`, `.io`.
     public func readFrames(from offset: Offset, maxBytes: Int) throws(LogError) -> [SealedFrame] {
         var frames: [SealedFrame] = []
