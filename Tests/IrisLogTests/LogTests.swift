@@ -167,6 +167,11 @@ struct LogTests {
         configuration = LogConfiguration()
         configuration.batchBytesMax = 10
         #expect(throws: LogError.invalidConfiguration("batchBytesMax must be at least recordBytesMax")) { try configuration.validate() }
+        for zeroAhead in [-1, (1 << 30) + 1] {
+            configuration = LogConfiguration()
+            configuration.zeroAheadBytes = zeroAhead
+            #expect(throws: LogError.invalidConfiguration("zeroAheadBytes must be between 0 and 1 GiB")) { try configuration.validate() }
+        }
         #expect(throws: Never.self) { try LogConfiguration().validate() }
     }
 

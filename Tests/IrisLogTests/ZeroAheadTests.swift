@@ -34,6 +34,29 @@ struct ZeroAheadTests {
         #expect(ahead.metadataSyncs <= count / 40, "ahead: \(ahead.syncs) syncs, \(ahead.metadataSyncs) with metadata")
     }
 
+    @Test func groupsOfHalfTheLeadOrMoreWriteNoZeroes() async throws {
+        // One producer, so each append is a group of its own. Data bytes written: the frames;
+        // everything else the disk saw is checkpoints and zeroes.
+        func written(recordBytes: Int) async throws -> (data: Int, all: Int) {
+            let fixture = LogFixture(.simulated) { $0.segmentSizeBytes = 4 << 20; $0.zeroAheadBytes = 64 << 10 }
+            defer { fixture.cleanup() }
+            let log = try fixture.open()
+            let disk = fixture.disk!
+            let before = disk.writtenBytes
+            for index in 0..<100 { _ = try await log.append(payload(index, size: recordBytes)) }
+            let all = disk.writtenBytes - before
+            let data = try log.readAll().reduce(0) { $0 + $1.value.count }
+            await log.close()
+            return (data, all)
+        }
+        // 40 KiB groups (more than half of 64 KiB): data plus small change, no zeroes.
+        let large = try await written(recordBytes: 40 << 10)
+        #expect(large.all < large.data + large.data / 20, "large groups: \(large)")
+        // 8 KiB groups: zeroes keep 64 KiB ahead, so the disk sees about twice the data.
+        let small = try await written(recordBytes: 8 << 10)
+        #expect(small.all > small.data + small.data / 2, "small groups: \(small)")
+    }
+
     @Test func afterATruncationZeroAheadStartsAgainFromTheCut() async throws {
         let fixture = LogFixture(.simulated) { $0.zeroAheadBytes = 64 << 10 }
         defer { fixture.cleanup() }

@@ -97,6 +97,9 @@ public final class SimulatedDisk: Sendable {
     /// counts as unwritten again.
     public var metadataSyncCount: Int { state.withLock { $0.metadataSyncCount } }
 
+    /// Bytes passed to successful writes on files since the disk was created.
+    public var writtenBytes: Int { state.withLock { $0.writtenBytes } }
+
     /// Number of mutating calls (every `Call`) that succeeded since the disk was created.
     public var mutatingCallCount: Int { state.withLock { $0.mutatingCallCount } }
 

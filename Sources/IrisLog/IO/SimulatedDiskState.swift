@@ -52,6 +52,7 @@ struct SimulatedDiskState {
     var syncFault: (Int32, String)?
     var syncCount = 0
     var metadataSyncCount = 0
+    var writtenBytes = 0
     var mutatingCallCount = 0
     var scheduledPowerLoss: (calls: Int, kinds: Set<SimulatedDisk.Call>, seed: UInt64)?
 
@@ -103,6 +104,7 @@ struct SimulatedDiskState {
             UnsafeMutableRawBufferPointer(rebasing: $0[position..<end]).copyMemory(from: bytes)
         }
         nodes[id]!.pending.append(.write(position: position, bytes: [UInt8](bytes)))
+        writtenBytes += bytes.count
         if end > nodes[id]!.writtenEnd {
             nodes[id]!.writtenEnd = end
             nodes[id]!.metadataChanged = true

@@ -19,8 +19,8 @@ final class LogWriter: @unchecked Sendable {
     var active: SegmentHandle
     /// Where the next frame goes in the active segment.
     var position: Int
-    /// End of the zeroes written ahead of the data in the active segment (SPEC.md §2.1);
-    /// at least `position` once a group is written.
+    /// End of the zeroes written ahead of the data in the active segment (SPEC.md §2.1); below
+    /// `position` when the data went past them (zero-ahead off, or groups too large for it).
     var zeroedEnd: Int
     /// End of the data a completed fdatasync covered and the writer acknowledged.
     var syncedPosition: Int
@@ -182,8 +182,8 @@ final class LogWriter: @unchecked Sendable {
     /// Writes a group, rolling the segment where the next frame does not fit. Under `.fsync` a
     /// group that came `alone` (nothing else queued, no sync outstanding) is synced right here
     /// and acknowledged: a lone producer costs one write (two when zero-ahead is due) and one
-    /// fdatasync on this thread, with
-    /// no trip through the syncer; pipelining resumes as soon as appends queue up behind it.
+    /// fdatasync on this thread, with no trip through the syncer; pipelining resumes as soon as
+    /// appends queue up behind it.
     private func writeGroup(_ group: [PendingAppend], alone: Bool) {
         guard log.lock.withLock({ $0.failure == nil }) else { return }
         var next = 0
