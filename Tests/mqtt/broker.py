@@ -118,7 +118,9 @@ class Broker:
                     last_error = f"CONNACK return code {code}"
             except OSError as error:
                 last_error = str(error)
-            except rawmqtt.ProtocolError as error:
+            except (rawmqtt.ProtocolError, rawmqtt.ConnectionClosed) as error:
+                # A node still starting may close the probe (a cluster restart: it waits to read
+                # what the others committed before serving, SPEC.md §16.7); try again.
                 last_error = str(error)
             time.sleep(0.05)
         self._end(signal.SIGKILL)
