@@ -67,7 +67,7 @@ extension Simulation {
         if armed { disks[node].powerLoss(afterCalls: 1 + random.int(in: 0..<8), seed: random.next()) }
         var failure: LogError? = nil
         do { try await operation() } catch { failure = error }
-        // Disarm before looking: the log's writer thread may still be making calls.
+        // Disarm before looking: the log's writer may still be making calls.
         if armed { disks[node].cancelScheduledPowerLoss() }
         let struck = armed && disks[node].powerLossCount != lossesBefore
         if struck {

@@ -105,7 +105,7 @@ struct Info: AsyncParsableCommand {
             rows.append(["checkpoint", "sequence \(checkpoint.sequence), segment \(checkpoint.segmentBase), synced to byte \(checkpoint.syncedPosition)"])
         }
         rows.append(["status", totals.status])
-        var text = table(rows)
+        let text = table(rows)
         guard !report.segments.isEmpty else { return text }
         var segmentRows = [["SEGMENT", "FIRST", "NEXT", "RECORDS", "FRAMES", "DATA BYTES", "FILE BYTES", "INDEX"]]
         for segment in report.segments {

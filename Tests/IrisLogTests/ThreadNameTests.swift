@@ -2,8 +2,9 @@ import Foundation
 import Testing
 @testable import IrisLog
 
-/// The log's own threads carry names (`top -H`, `/proc/PID/task/*/comm`), so an operator or a
-/// profile tells them apart from the application's.
+/// Every log of the process runs on the I/O engine's threads (SPEC.md §7): named, so an
+/// operator or a profile tells them apart from the application's (`top -H`,
+/// `/proc/PID/task/*/comm`), and fixed in number however many logs are open.
 struct ThreadNameTests {
     private func threadNames() -> [String] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
@@ -11,14 +12,33 @@ struct ThreadNameTests {
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
     }
 
-    @Test func aWritableLogRunsANamedWriterAndSyncer() async throws {
-        let fixture = LogFixture(.simulated) { $0.durability = .fsync }
-        let log = try fixture.open()
-        _ = try await log.append(Record(value: payload(1, size: 10)))
-        // Started before the append returned: the writer wrote it, the syncer made it durable.
+    /// With io_uring the syncs of all of them go through the engine's one ring; with POSIX and
+    /// the simulated disk through its sync threads.
+    @Test(arguments: [Backend.simulated, .posix, .uring])
+    func manyOpenLogsShareTheEnginesNamedThreads(backend: Backend) async throws {
+        // 48 logs at once would have run 96 threads with a writer and a syncer per log.
+        let fixtures = (0..<48).map { _ in LogFixture(backend) { $0.durability = .fsync } }
+        defer { fixtures.forEach { $0.cleanup() } }
+        let logs = try fixtures.map { try $0.open() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (index, log) in logs.enumerated() {
+                group.addTask {
+                    for round in 0..<4 { _ = try await log.append(Record(value: payload(index * 10 + round, size: 10))) }
+                }
+            }
+            try await group.waitForAll()
+        }
         let names = threadNames()
-        #expect(names.contains("iris-log-write"), "threads: \(Set(names))")
-        #expect(names.contains("iris-log-sync"), "threads: \(Set(names))")
-        await log.close()
+        let engineThreads = names.filter { $0.hasPrefix("iris-") }
+        #expect(names.contains("iris-lane-0"), "threads: \(Set(names))")
+        #expect(engineThreads.allSatisfy { $0.hasPrefix("iris-lane-") || ["iris-sync", "iris-read", "iris-uring"].contains($0) },
+                "threads: \(engineThreads)")
+        #expect(engineThreads.count <= IOEngine.shared.threadsMax, "\(engineThreads.count) engine threads: \(engineThreads)")
+        for log in logs { await log.close() }
+        for (index, fixture) in fixtures.enumerated() {
+            let reopened = try fixture.open(readOnly: true)
+            #expect(try reopened.readAll().map(\.value) == (0..<4).map { payload(index * 10 + $0, size: 10) })
+            await reopened.close()
+        }
     }
 }

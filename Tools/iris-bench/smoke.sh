@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI smoke run of every iris-bench subcommand: tiny sizes, seconds each, no timing assertions.
 # Builds this package (debug: faster overall than release for a run this short), runs disk,
-# append for each engine, read and recover, and checks that each run's JSON last line holds
+# append for each engine (iris also with --logs), read and recover, and checks that each run's JSON last line holds
 # the fields issue 4 names; then builds irisd and iris-bench-cluster in the main package and runs
 # a 3-node cluster at 1 and 4 clients and a single node for a second each. Usage: Tools/iris-bench/smoke.sh [SCRATCH_DIR]
 set -euo pipefail
@@ -46,6 +46,12 @@ run append-iris-uring append --engine iris --io uring --batch 10 --compression z
     --producers 4 --duration 0.5 --dir "$DIR"
 # shellcheck disable=SC2086
 check append-iris-uring $APPEND_FIELDS
+# Many logs on the shared I/O engine, both backends.
+for io in posix uring; do
+    run "append-iris-logs-$io" append --engine iris --io "$io" --logs 8 --record-size 256 --producers 16 --duration 0.5 --dir "$DIR"
+    # shellcheck disable=SC2086
+    check "append-iris-logs-$io" logs threads_for_logs resident_bytes_per_open_log $APPEND_FIELDS
+done
 
 run read read --dir "$DIR" --records 2000 --record-size 256
 check read records_per_sec mb_per_sec records

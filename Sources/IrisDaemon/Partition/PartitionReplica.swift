@@ -213,7 +213,7 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     }
 
     func syncLog(_ ticket: LogSyncTicket) {
-        // Answered from the log's writer thread straight into the mailbox: no task per sync.
+        // Answered from an I/O engine thread straight into the mailbox: no task per sync.
         let mailbox = self.mailbox
         log.sync { error in
             if let error {
@@ -361,15 +361,17 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
         guard commit.rawValue > offset.rawValue else { return ([], commit) }
         let end = Offset(commit.rawValue)
         if let records = recent.records(from: offset, below: end, maxBytes: maxBytes) { return (records, commit) }
-        let records = try log.read(from: offset, maxBytes: maxBytes).filter { $0.offset < end }
-        return (records, commit)
+        let records = try await log.fetch(from: offset, maxBytes: maxBytes).lazy.filter { $0.offset < end }.map(\.record)
+        return (Array(records), commit)
     }
 
     /// Records from `offset` on, at most about `maxBytes` of them, as `Log.read(from:maxBytes:)`
-    /// returns them, from the recent frames when they still hold `offset`.
-    func read(from offset: Offset, maxBytes: Int) throws(LogError) -> [LogRecord] {
+    /// returns them, from the recent frames when they still hold `offset`, else read from the
+    /// log on the I/O engine's read threads (`Log.fetch`: the caller suspends, no thread of the
+    /// pool blocks on the disk).
+    func records(from offset: Offset, maxBytes: Int) async throws(LogError) -> [LogRecord] {
         if let records = recent.records(from: offset, below: log.nextOffset, maxBytes: maxBytes) { return records }
-        return try log.read(from: offset, maxBytes: maxBytes)
+        return try await log.fetch(from: offset, maxBytes: maxBytes).map(\.record)
     }
 }
 

@@ -16,7 +16,7 @@ struct LocalRecordSource: CommittedRecordSource {
 
     func records(from offset: UInt64, maxBytes: Int) async throws(FeedSourceError) -> [LogRecord] {
         do {
-            return try replica.read(from: Offset(offset), maxBytes: maxBytes)
+            return try await replica.records(from: Offset(offset), maxBytes: maxBytes)
         } catch {
             throw FeedSourceError(partition: partition, detail: "reading offset \(offset): \(error)")
         }

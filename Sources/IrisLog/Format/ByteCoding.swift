@@ -98,6 +98,13 @@ struct ByteReader {
         return nil
     }
 
+    /// Steps over `count` bytes; returns where they are, nil when fewer remain.
+    mutating func skip(count: Int) -> Range<Int>? {
+        guard count >= 0, count <= remaining else { return nil }
+        defer { position += count }
+        return position..<position + count
+    }
+
     mutating func readBytes(count: Int) -> [UInt8]? {
         guard count >= 0, count <= remaining else { return nil }
         let slice = UnsafeRawBufferPointer(rebasing: bytes[position..<position + count])

@@ -42,4 +42,25 @@ package enum FrameDecoder {
             }
         }
     }
+
+    /// Decodes the records of a frame that passed `validate`, which `frame` holds from its
+    /// start, as slices of `frame` (uncompressed) or of its decompressed payload, appending
+    /// them to `records`.
+    package static func slices(_ frame: [UInt8], header: FrameHeader, into records: inout [RecordSlice]) throws(FrameDefect) {
+        switch header.codec {
+        case .none:
+            try RecordCodec.decodeSlices(
+                frame, payload: FrameHeader.size..<Int(header.length), count: Int(header.recordCount), baseOffset: header.baseOffset,
+                baseTimestamp: header.baseTimestamp, term: header.term, into: &records)
+        case .zstd:
+            let payload = try frame.withBytes { (bytes) throws(FrameDefect) in
+                try Compression.decompress(
+                    UnsafeRawBufferPointer(rebasing: bytes[FrameHeader.size..<Int(header.length)]),
+                    uncompressedLength: Int(header.uncompressedLength))
+            }
+            try RecordCodec.decodeSlices(
+                payload, payload: 0..<payload.count, count: Int(header.recordCount), baseOffset: header.baseOffset,
+                baseTimestamp: header.baseTimestamp, term: header.term, into: &records)
+        }
+    }
 }

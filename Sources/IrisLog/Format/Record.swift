@@ -64,3 +64,44 @@ public struct LogRecord: Hashable, Sendable {
         self.term = term
     }
 }
+
+/// A record read back from the log whose key and value are slices of the bytes its frame was
+/// read into (`Log.readSlices(from:maxBytes:)`, `Log.fetch(from:maxBytes:)`): a read of many
+/// records allocates an array per frame (two for a compressed frame), none per record. A slice
+/// keeps its whole frame's bytes alive; copy it (`record`, `Array(value)`) to keep one value
+/// for long on its own.
+public struct RecordSlice: Hashable, Sendable {
+    /// The record's offset in its log.
+    public var offset: Offset
+    /// Microseconds since the Unix epoch: the timestamp given to `Record`, or the append time.
+    public var timestampMicroseconds: Int64
+    /// The key as appended; `nil` when it had none (an empty key reads back empty, not `nil`).
+    public var key: ArraySlice<UInt8>?
+    /// The record's bytes as appended.
+    public var value: ArraySlice<UInt8>
+    /// The headers as appended, in order.
+    public var headers: [RecordHeader]
+    /// The term of the frame the record was stored in.
+    public var term: Term
+
+    /// A record with every field given; the log builds these when it reads.
+    public init(offset: Offset, timestampMicroseconds: Int64, key: ArraySlice<UInt8>?, value: ArraySlice<UInt8>, headers: [RecordHeader], term: Term) {
+        self.offset = offset
+        self.timestampMicroseconds = timestampMicroseconds
+        self.key = key
+        self.value = value
+        self.headers = headers
+        self.term = term
+    }
+
+    /// The same record with its key and value in arrays of their own.
+    public var record: LogRecord {
+        LogRecord(offset: offset, timestampMicroseconds: timestampMicroseconds, key: key.map(Array.init),
+                  value: Array(value), headers: headers, term: term)
+    }
+
+    /// Bytes of key, value and headers: what `maxBytes` of a read counts.
+    var contentBytes: Int {
+        value.count + (key?.count ?? 0) + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.count }
+    }
+}

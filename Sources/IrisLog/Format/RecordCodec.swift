@@ -75,45 +75,87 @@ package enum RecordCodec {
     package static func decode(
         _ payload: UnsafeRawBufferPointer, count: Int, baseOffset: Offset, baseTimestamp: Int64, term: Term
     ) throws(FrameDefect) -> [LogRecord] {
-        var reader = ByteReader(payload)
         var records: [LogRecord] = []
         records.reserveCapacity(min(count, payload.count))
+        try forEachRecord(payload, count: count, baseOffset: baseOffset, baseTimestamp: baseTimestamp) { layout in
+            records.append(LogRecord(
+                offset: layout.offset, timestampMicroseconds: layout.timestampMicroseconds,
+                key: layout.key.map { [UInt8](UnsafeRawBufferPointer(rebasing: payload[$0])) },
+                value: [UInt8](UnsafeRawBufferPointer(rebasing: payload[layout.value])), headers: layout.headers, term: term))
+        }
+        return records
+    }
+
+    /// Decodes exactly `count` records from the bytes of `storage` in `payloadRange` (which
+    /// must contain nothing else) as slices of `storage`: no array per key or value.
+    package static func decodeSlices(
+        _ storage: [UInt8], payload payloadRange: Range<Int>, count: Int, baseOffset: Offset, baseTimestamp: Int64, term: Term,
+        into records: inout [RecordSlice]
+    ) throws(FrameDefect) {
+        let payloadStart = payloadRange.lowerBound
+        try storage.withBytes { (bytes) throws(FrameDefect) in
+            let payload = UnsafeRawBufferPointer(rebasing: bytes[payloadRange])
+            try forEachRecord(payload, count: count, baseOffset: baseOffset, baseTimestamp: baseTimestamp) { layout in
+                records.append(RecordSlice(
+                    offset: layout.offset, timestampMicroseconds: layout.timestampMicroseconds,
+                    key: layout.key.map { storage[payloadStart + $0.lowerBound..<payloadStart + $0.upperBound] },
+                    value: storage[payloadStart + layout.value.lowerBound..<payloadStart + layout.value.upperBound],
+                    headers: layout.headers, term: term))
+            }
+        }
+    }
+
+    /// Where one decoded record's parts are in its payload.
+    package struct RecordLayout {
+        var offset: Offset
+        var timestampMicroseconds: Int64
+        var key: Range<Int>?
+        var value: Range<Int>
+        var headers: [RecordHeader]
+    }
+
+    /// Checks and walks exactly `count` records of `payload`, which must contain nothing else,
+    /// handing each one's layout to `body` in order.
+    private static func forEachRecord(
+        _ payload: UnsafeRawBufferPointer, count: Int, baseOffset: Offset, baseTimestamp: Int64,
+        _ body: (RecordLayout) throws(FrameDefect) -> Void
+    ) throws(FrameDefect) {
+        var reader = ByteReader(payload)
         for index in 0..<count {
             guard let bodyLength = reader.readVarint(), bodyLength <= UInt64(reader.remaining) else {
                 throw .badRecord(index: index, reason: "record length runs past the payload")
             }
             let bodyEnd = reader.position + Int(bodyLength)
-            var body = ByteReader(UnsafeRawBufferPointer(rebasing: payload[..<bodyEnd]), position: reader.position)
-            let record = try decodeBody(&body, index: index, baseOffset: baseOffset, baseTimestamp: baseTimestamp, term: term)
-            guard body.position == bodyEnd else {
-                throw .badRecord(index: index, reason: "record body has \(bodyEnd - body.position) unread bytes")
+            var recordBody = ByteReader(UnsafeRawBufferPointer(rebasing: payload[..<bodyEnd]), position: reader.position)
+            let layout = try decodeBody(&recordBody, index: index, baseOffset: baseOffset, baseTimestamp: baseTimestamp)
+            guard recordBody.position == bodyEnd else {
+                throw .badRecord(index: index, reason: "record body has \(bodyEnd - recordBody.position) unread bytes")
             }
-            records.append(record)
+            try body(layout)
             reader = ByteReader(payload, position: bodyEnd)
         }
         guard reader.remaining == 0 else {
             throw .badRecord(index: count, reason: "\(reader.remaining) bytes follow the last record")
         }
-        return records
     }
 
     private static func decodeBody(
-        _ body: inout ByteReader, index: Int, baseOffset: Offset, baseTimestamp: Int64, term: Term
-    ) throws(FrameDefect) -> LogRecord {
+        _ body: inout ByteReader, index: Int, baseOffset: Offset, baseTimestamp: Int64
+    ) throws(FrameDefect) -> RecordLayout {
         guard let offsetDelta = body.readVarint(), offsetDelta == UInt64(index) else {
             throw .badRecord(index: index, reason: "offset delta is not \(index)")
         }
         guard let timestampDelta = body.readVarint() else { throw .badRecord(index: index, reason: "bad timestamp delta") }
         guard let keyField = body.readVarint() else { throw .badRecord(index: index, reason: "bad key length") }
-        var key: [UInt8]? = nil
+        var key: Range<Int>? = nil
         if keyField > 0 {
-            guard keyField - 1 <= UInt64(body.remaining), let bytes = body.readBytes(count: Int(keyField - 1)) else {
+            guard keyField - 1 <= UInt64(body.remaining), let range = body.skip(count: Int(keyField - 1)) else {
                 throw .badRecord(index: index, reason: "key runs past the record")
             }
-            key = bytes
+            key = range
         }
         guard let valueLength = body.readVarint(), valueLength <= UInt64(body.remaining),
-              let value = body.readBytes(count: Int(valueLength)) else {
+              let value = body.skip(count: Int(valueLength)) else {
             throw .badRecord(index: index, reason: "value runs past the record")
         }
         guard let headerCount = body.readVarint(), headerCount <= UInt64(body.remaining) else {
@@ -132,9 +174,9 @@ package enum RecordCodec {
             }
             headers.append(RecordHeader(name: nameString, value: headerValue))
         }
-        return LogRecord(
+        return RecordLayout(
             offset: baseOffset.advanced(by: UInt64(index)),
             timestampMicroseconds: baseTimestamp &+ ByteCoding.unzigzag(timestampDelta),
-            key: key, value: value, headers: headers, term: term)
+            key: key, value: value, headers: headers)
     }
 }

@@ -82,8 +82,6 @@ package struct PosixStorage: Storage {
         }
         return PosixLock(descriptor: fd)
     }
-
-    package func makeGroupWriter() throws(StorageError) -> any GroupWriter { PlainGroupWriter() }
 }
 
 /// An open file descriptor; closed when the last reference goes, so a reader holding a
@@ -142,13 +140,4 @@ final class PosixLock: DirectoryLock {
             descriptor = nil
         }
     }
-}
-
-/// Writes a group with pwrite and syncs it with fdatasync (the file's own calls).
-final class PlainGroupWriter: GroupWriter {
-    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int) throws(StorageError) {
-        try file.write(bytes, at: position)
-    }
-
-    func sync(_ file: any StorageFile) throws(StorageError) { try file.sync() }
 }

@@ -85,7 +85,6 @@ package struct SimulatedStorage: Storage {
         }
     }
 
-    package func makeGroupWriter() throws(StorageError) -> any GroupWriter { PlainGroupWriter() }
 }
 
 /// A handle on a simulated file; after a power loss it fails every call with EIO, like the

@@ -26,7 +26,7 @@ package struct StorageError: Error, Hashable, Sendable, CustomStringConvertible 
 }
 
 /// One open file. Reads may come from any thread; writes, syncs and size changes come only
-/// from the log's writer (or from recovery, before the writer starts).
+/// from the log's writer and its syncer (or from recovery, before the writer starts).
 package protocol StorageFile: AnyObject, Sendable {
     var path: String { get }
     /// Reads up to `buffer.count` bytes at `position`; returns fewer only at end of file.
@@ -51,16 +51,6 @@ package protocol DirectoryLock: AnyObject, Sendable {
     func release()
 }
 
-/// The writer's I/O: writes groups and syncs them. A log has two: the writer thread's, which
-/// writes, and the syncer thread's, which runs the fdatasync of the previous group meanwhile
-/// (SPEC.md §7). Each is used by one thread only.
-package protocol GroupWriter: AnyObject {
-    /// Writes all of `bytes` at `position`; returns once the write completed.
-    func write(_ bytes: UnsafeRawBufferPointer, to file: any StorageFile, at position: Int) throws(StorageError)
-    /// fdatasync of `file`; returns once it completed. Never retried on failure.
-    func sync(_ file: any StorageFile) throws(StorageError)
-}
-
 /// The file system as the log uses it: the seam between the engine and io_uring, POSIX
 /// calls or the simulated disk.
 package protocol Storage: Sendable {
@@ -79,18 +69,22 @@ package protocol Storage: Sendable {
     func syncDirectory(_ path: String) throws(StorageError)
     /// Takes an exclusive lock on `path` (a lock file), failing at once if it is held.
     func lock(_ path: String) throws(StorageError) -> any DirectoryLock
-    /// A new group writer, for one thread.
-    func makeGroupWriter() throws(StorageError) -> any GroupWriter
 }
 
 extension StorageFile {
-    /// Reads exactly `count` bytes at `position`, or fewer at end of file.
+    /// Reads exactly `count` bytes at `position`, or fewer at end of file, into a new array
+    /// that is not zero-filled first (the read fills it).
     package func read(count: Int, at position: Int) throws(StorageError) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        let read = try bytes.withUnsafeMutableBytes { buffer in
-            Result { () throws(StorageError) in try self.read(into: buffer, at: position) }
-        }.get()
-        if read < count { bytes.removeLast(count - read) }
+        var failure: StorageError? = nil
+        let bytes = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            do throws(StorageError) {
+                initialized = try self.read(into: UnsafeMutableRawBufferPointer(buffer), at: position)
+            } catch {
+                failure = error
+                initialized = 0
+            }
+        }
+        if let failure { throw failure }
         return bytes
     }
 

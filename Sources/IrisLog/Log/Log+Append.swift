@@ -80,7 +80,7 @@ extension Log {
             }
             switch outcome {
             case .failure(let error): continuation.resume(failing: error)
-            case .success(let wakeWriter): if wakeWriter { lock.signal() }
+            case .success(let wake): if wake { wakeWriter() }
             }
         }
         return try outcome.get()
@@ -101,9 +101,10 @@ extension Log {
     }
 
     /// `sync()` for a caller that is not a task: `completion` is called once, on one of the
-    /// log's threads, once everything appended so far is durable (with nil), or with the error
-    /// (`.readOnly`, `.closed`, an I/O error that also stops the log). It must return quickly
-    /// and never wait for the log: the log's threads wait for it.
+    /// I/O engine's threads, once everything appended so far is durable (with nil), or with the
+    /// error (`.readOnly`, `.closed`, an I/O error that also stops the log). It must return
+    /// quickly and never wait for any log: the threads every log of the process shares wait
+    /// for it.
     ///
     /// The request holds back no append (SPEC.md §7): the writer hands it to the syncer once
     /// the frames admitted before it are written, and the fdatasync that covers them answers it.
@@ -115,7 +116,7 @@ extension Log {
             state.syncRequests.append(SyncRequest(admittedFrames: state.admittedFrames, completion: completion))
             return nil
         }
-        if let rejection { completion(rejection) } else { lock.signal() }
+        if let rejection { completion(rejection) } else { wakeWriter() }
     }
 
     /// What an append gets once the log has failed: a full disk stays "no space", any other

@@ -37,7 +37,7 @@ extension Log {
                 state.maintenance.append(request(continuation))
                 return nil
             }
-            if let rejection { continuation.resume(failing: rejection) } else { lock.signal() }
+            if let rejection { continuation.resume(failing: rejection) } else { wakeWriter() }
         }
         return try outcome.get()
     }

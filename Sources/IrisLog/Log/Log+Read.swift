@@ -52,6 +52,55 @@ extension Log {
         return records
     }
 
+    /// Reads as `read(from:maxBytes:)` does, with each record's key and value as slices of the
+    /// bytes its frame was read into: one array per frame (two for a compressed one) instead of
+    /// one per key and value. For scans, where copying every value costs more than reading it.
+    ///
+    /// Synchronous: blocks the calling thread on each frame's `pread` (see `read(at:)`);
+    /// `fetch(from:maxBytes:)` is the same read for a task, on the I/O engine's threads.
+    /// - Throws: `.offsetOutOfRange`, `.corruptFrame`, `.io`.
+    public func readSlices(from offset: Offset, maxBytes: Int = 1 << 20) throws(LogError) -> [RecordSlice] {
+        var records: [RecordSlice] = []
+        var bytes = 0
+        try forEachFrame(from: offset) { (header, frameBytes, entry, position) throws(LogError) in
+            let first = records.count
+            do throws(FrameDefect) {
+                try FrameDecoder.slices(frameBytes, header: header, into: &records)
+            } catch {
+                throw FrameReader.corrupt(entry, position, error)
+            }
+            // The first frame may start before `offset`: its earlier records are not asked for.
+            if header.baseOffset < offset {
+                records.removeSubrange(first..<first + Int(offset.rawValue - header.baseOffset.rawValue))
+            }
+            var index = first
+            while index < records.count {
+                bytes += records[index].contentBytes
+                index += 1
+                if bytes >= maxBytes {
+                    records.removeSubrange(index...)
+                    return false
+                }
+            }
+            return true
+        }
+        return records
+    }
+
+    /// Reads as `readSlices(from:maxBytes:)` does, on the I/O engine's read threads: the task
+    /// suspends while the frames are read, and no thread of Swift's cooperative pool (or an
+    /// event loop awaiting it) blocks on the disk. At most 8 such reads run at once in a
+    /// process; more wait their turn, in order.
+    /// - Throws: `.offsetOutOfRange`, `.corruptFrame`, `.io`.
+    public func fetch(from offset: Offset, maxBytes: Int = 1 << 20) async throws(LogError) -> [RecordSlice] {
+        let outcome = await withUnsafeContinuation { (continuation: UnsafeContinuation<Result<[RecordSlice], LogError>, Never>) in
+            IOEngine.shared.readPool.run({
+                Result { () throws(LogError) in try self.readSlices(from: offset, maxBytes: maxBytes) }
+            }, then: { continuation.resume(returning: $0) })
+        }
+        return try outcome.get()
+    }
+
     /// Reads whole frames, as stored, from the one holding `offset` on (it may start before
     /// `offset`), until their lengths add up to `maxBytes` or the readable end is reached.
     /// At least one frame is returned when `offset` is below `nextOffset`. Every frame's

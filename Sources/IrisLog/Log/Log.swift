@@ -5,14 +5,17 @@ import Glibc
 
 /// An append-only, segmented, durable log in one directory.
 ///
-/// Appends from any number of tasks are grouped by one writer thread, written and made
+/// Appends from any number of tasks are grouped by the log's writer, written and made
 /// durable with one fdatasync per group (io_uring or POSIX), and acknowledged only after
 /// that sync (`Durability.fsync`, the default). Readers see only acknowledged records.
+/// Every log of the process shares one I/O engine: a lane thread per core runs the writers,
+/// and their fdatasyncs run together on a shared io_uring ring or sync threads (SPEC.md §7),
+/// so an open log owns no thread.
 /// Opening after a crash cuts a torn tail and refuses corruption in synced data; see
 /// SPEC.md for the format and the exact rules.
 ///
 /// Isolation: every method may be called from any task or thread. Call `close()` when done:
-/// the writer thread keeps the log alive until then.
+/// the I/O engine keeps the log alive until then.
 public final class Log: Sendable {
     /// The directory the log lives in.
     public let directory: String
@@ -28,6 +31,8 @@ public final class Log: Sendable {
     let logger: Logger
     let metrics: LogMetrics
     let lock: ConditionLock<LogState>
+    /// How the writer is woken on its engine lane; nil for a read-only log.
+    let writerSlot: WriterSlot?
     private let directoryLock: (any DirectoryLock)?
 
     /// Opens (creating when missing) the log in `directory`, recovering from any crash.
@@ -118,11 +123,21 @@ public final class Log: Sendable {
             state.writerExited = true
         }
         self.lock = ConditionLock(state)
-        if !configuration.readOnly {
-            let writer = try LogWriter(log: self, loaded: loaded)
-            OSThread.start(name: "iris-log-write") { writer.run() }
+        guard !configuration.readOnly else {
+            self.writerSlot = nil
+            return
         }
+        let engine = IOEngine.shared
+        let slot = WriterSlot(lane: engine.leastLoadedLane())
+        self.writerSlot = slot
+        let writer = LogWriter(log: self, loaded: loaded, lane: slot.lane, syncService: try engine.syncService(for: storage))
+        slot.lane.attach(writer, to: slot)
+        slot.wake()
     }
+
+    /// Gives the writer a turn on its lane: it has work (an append, a request, a finished
+    /// sync, a close).
+    func wakeWriter() { writerSlot?.wake() }
 
     /// The oldest offset still in the log (retention moves it forward).
     public var firstOffset: Offset { lock.withLock { $0.firstOffset } }
@@ -153,7 +168,7 @@ public final class Log: Sendable {
             state.closing = true
             return !state.writerExited
         }
-        lock.signal()
+        wakeWriter()
         if wait {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
                 let exited = lock.withLock { state in

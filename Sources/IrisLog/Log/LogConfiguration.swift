@@ -13,11 +13,11 @@ public enum Durability: Sendable, Equatable {
 
 /// Which I/O layer the log writes through.
 public enum IOBackend: Sendable {
-    /// io_uring for the fdatasyncs (one fsync SQE each, from the syncer thread, while the
-    /// writer writes the next group with pwrite; SPEC.md §7). Falls back to `.posix`,
-    /// with a warning in the log, where io_uring cannot be set up. Slower than `.posix` for
-    /// one log's syncs (ext4 runs each fsync SQE on a kernel worker thread: one more hand-off
-    /// per sync); kept for the shared I/O engine that submits the syncs of many logs at once.
+    /// io_uring for the fdatasyncs (one fsync SQE each on the I/O engine's shared ring, the
+    /// syncs of many logs submitted together, while the writer writes the next group with
+    /// pwrite; SPEC.md §7). Falls back to `.posix`, with a warning in the log, where io_uring
+    /// cannot be set up. Slower than `.posix` for one log's syncs (ext4 runs each fsync SQE on
+    /// a kernel worker thread: one more hand-off per sync).
     case uring
     /// pwrite + fdatasync (the default).
     case posix

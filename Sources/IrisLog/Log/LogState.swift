@@ -41,7 +41,7 @@ struct SyncRequest: Sendable {
     /// How many frames had been admitted when it was asked: it is due once the writer has
     /// written that many.
     let admittedFrames: UInt64
-    /// Called once, from one of the log's threads: nil when synced, else the error.
+    /// Called once, from one of the I/O engine's threads: nil when synced, else the error.
     let completion: @Sendable (LogError?) -> Void
 }
 

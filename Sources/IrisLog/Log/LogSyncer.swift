@@ -6,18 +6,19 @@ struct SyncProgress: Sendable {
     var failure: (end: Int, error: any Error)?
 }
 
-/// The log's second thread: runs fdatasyncs of the active segment while the writer goes on
-/// writing (SPEC.md §7). Each sync covers exactly the data the writer had told it of when it
-/// began (`written(_:through:)` after each write under `.fsync`; `request(_:through:then:)`
-/// under `.none` and for `Log.sync`), always data whose writes had completed, so an append is
-/// acknowledged only after a sync that began after its write completed. At most one sync is
-/// in flight; after a failure, or once halted, no sync starts again.
+/// Runs the fdatasyncs of the active segment on the engine's sync service while the writer
+/// goes on writing (SPEC.md §7). Each sync covers exactly the data the writer had told it of
+/// when it began (`written(_:through:)` after each write under `.fsync`;
+/// `request(_:through:then:)` under `.none` and for `Log.sync`), always data whose writes had
+/// completed, so an append is acknowledged only after a sync that began after its write
+/// completed. At most one sync is in flight; the next starts from the completion of the last.
+/// After a failure, or once halted, no sync starts again.
 ///
-/// Callers waiting for a sync (`Log.sync`) are answered from this thread, in the order they
-/// were handed over, as soon as a sync covering their end has completed, and before the writer
-/// hears of that sync (so the log does not close with an answer still to come).
+/// Callers waiting for a sync (`Log.sync`) are answered from the sync service's thread, in the
+/// order they were handed over, as soon as a sync covering their end has completed, and before
+/// the writer hears of that sync (so the log does not close with an answer still to come).
 final class LogSyncer: @unchecked Sendable {
-    // @unchecked: `groupWriter` is used only by the syncer thread; the rest is under `state`.
+    // @unchecked: everything mutable is under `state`.
     private struct State {
         var file: (any StorageFile)?
         /// End of the data to sync: its writes completed.
@@ -29,22 +30,19 @@ final class LogSyncer: @unchecked Sendable {
         /// Callers told once a sync covers `end`, in the order they asked.
         var waiters: [(end: Int, completion: @Sendable (LogError?) -> Void)] = []
         var syncing = false
+        /// A finished sync is being reported to the log: the next one starts after, so the log
+        /// hears of completions in the order of their ends.
+        var reporting = false
         var halted = false
-        var stopping = false
     }
 
     private let log: Log
-    private let groupWriter: any GroupWriter
+    private let service: any SyncService
     private let state = ConditionLock(State())
 
-    init(log: Log) throws {
+    init(log: Log, service: any SyncService) {
         self.log = log
-        self.groupWriter = try log.storage.makeGroupWriter()
-    }
-
-    /// Starts the syncer thread; it runs until `stop()`.
-    func start() {
-        OSThread.start(name: "iris-log-sync") { self.run() }
+        self.service = service
     }
 
     /// The writer wrote `file` up to `end` and those writes completed: the next sync covers them.
@@ -53,17 +51,22 @@ final class LogSyncer: @unchecked Sendable {
     }
 
     /// Syncs `file` through `end` (its writes completed) and then calls each of `completions`
-    /// with nil, on this thread (at once when a completed sync already covers `end`); on a
-    /// failure `halt()` hands them back instead.
+    /// with nil, from the sync service (at once when a completed sync already covers `end`);
+    /// on a failure `halt()` hands them back instead.
     func request(_ file: any StorageFile, through end: Int, then completions: [@Sendable (LogError?) -> Void]) {
-        state.withLock { state in
+        let (covered, next) = state.withLock { state in
             precondition(state.file == nil || state.file === file, "the active segment changed without a restart")
             state.file = file
             state.writtenEnd = max(state.writtenEnd, end)
             for completion in completions { state.waiters.append((end, completion)) }
+            return (Self.takeCovered(&state), Self.startNext(&state))
         }
-        state.signal()
+        covered.forEach { $0(nil) }
+        if let next { start(next) }
     }
+
+    /// Hands syncs started and not yet submitted to the kernel: before waiting for one.
+    func flush() { service.flush() }
 
     /// Starts over in a new or truncated active segment whose data is durable up to `end`.
     /// Called with no sync in flight, nothing written unsynced and nobody waiting (the writer
@@ -89,18 +92,10 @@ final class LogSyncer: @unchecked Sendable {
         }
     }
 
-    /// Ends the thread once no sync runs.
-    func stop() {
-        state.withLock { $0.stopping = true }
-        state.signal()
-    }
-
-    /// What the thread does next.
-    private enum Step {
-        /// Answer callers a completed sync already covers.
-        case answer([@Sendable (LogError?) -> Void])
-        case sync(any StorageFile, through: Int)
-        case stop
+    /// A sync to start: the file and the end it covers.
+    private struct Start {
+        let file: any StorageFile
+        let end: Int
     }
 
     /// Takes the waiters a completed sync covers, in order.
@@ -110,51 +105,51 @@ final class LogSyncer: @unchecked Sendable {
         return due
     }
 
-    private func run() {
-        while true {
-            let step: Step = state.wait { state in
-                let covered = Self.takeCovered(&state)
-                if !covered.isEmpty { return .answer(covered) }
-                if state.stopping { return .stop }
-                guard !state.halted, state.writtenEnd > state.requestedEnd, let file = state.file else { return nil }
-                state.requestedEnd = state.writtenEnd
-                state.syncing = true
-                return .sync(file, through: state.writtenEnd)
-            }
-            let (file, end): (any StorageFile, Int)
-            switch step {
-            case .answer(let covered):
-                covered.forEach { $0(nil) }
-                continue
-            case .stop:
-                return
-            case .sync(let syncFile, let syncEnd):
-                (file, end) = (syncFile, syncEnd)
-            }
-            let started = WallClock.monotonicNanoseconds()
-            var failure: (any Error)? = nil
-            do { try groupWriter.sync(file) } catch { failure = error }
-            log.metrics.syncDuration.recordNanoseconds(Int64(WallClock.monotonicNanoseconds() - started))
-            let answered: [@Sendable (LogError?) -> Void] = state.withLock { state in
-                state.syncing = false
-                guard failure == nil else {
-                    state.halted = true
-                    return []
-                }
-                state.syncedEnd = end
-                return Self.takeCovered(&state)
-            }
-            // Answered before the writer hears of the sync: it closes the log only after that.
-            answered.forEach { $0(nil) }
-            log.lock.withLock { state in
-                if let failure {
-                    if state.syncProgress.failure == nil { state.syncProgress.failure = (end, failure) }
-                } else {
-                    precondition(end >= state.syncProgress.syncedEnd)
-                    state.syncProgress.syncedEnd = end
-                }
-            }
-            log.lock.signal()
+    /// The next sync, when none is in flight and something written is not yet asked for.
+    private static func startNext(_ state: inout State) -> Start? {
+        guard !state.syncing, !state.reporting, !state.halted, state.writtenEnd > state.requestedEnd, let file = state.file else { return nil }
+        state.requestedEnd = state.writtenEnd
+        state.syncing = true
+        return Start(file: file, end: state.writtenEnd)
+    }
+
+    private func start(_ sync: Start) {
+        let started = WallClock.monotonicNanoseconds()
+        service.sync(sync.file) { error in
+            self.log.metrics.syncDuration.recordNanoseconds(Int64(WallClock.monotonicNanoseconds() - started))
+            self.completed(sync.end, failure: error)
         }
+    }
+
+    /// A sync through `end` finished: answers the callers it covers, tells the writer, and
+    /// starts the next sync if more was written meanwhile.
+    private func completed(_ end: Int, failure: StorageError?) {
+        let answered: [@Sendable (LogError?) -> Void] = state.withLock { state in
+            state.syncing = false
+            guard failure == nil else {
+                state.halted = true
+                return []
+            }
+            state.reporting = true
+            state.syncedEnd = end
+            return Self.takeCovered(&state)
+        }
+        // Answered before the writer hears of the sync: it closes the log only after that.
+        answered.forEach { $0(nil) }
+        log.lock.withLock { state in
+            if let failure {
+                if state.syncProgress.failure == nil { state.syncProgress.failure = (end, failure) }
+            } else {
+                precondition(end >= state.syncProgress.syncedEnd)
+                state.syncProgress.syncedEnd = end
+            }
+        }
+        log.lock.signal()
+        let next: Start? = state.withLock { state in
+            state.reporting = false
+            return Self.startNext(&state)
+        }
+        if let next { start(next) }
+        log.wakeWriter()
     }
 }

@@ -1,5 +1,5 @@
 /// Segment roll, truncation and retention: the writer's changes to the set of segments.
-/// Each runs on the writer thread, between groups, so no frame is written meanwhile.
+/// Each runs in the writer's turn on its lane, between groups, so no frame is written meanwhile.
 extension LogWriter {
     /// Seals the active segment and starts a new one whose first record is `nextBase`.
     ///
@@ -66,7 +66,7 @@ extension LogWriter {
             state.maintenance.removeFirst()
             return (state.admitWaiting(), state.takeTailWaiters())
         }
-        log.lock.signal()
+        log.wakeWriter()
         refused.forEach { $0.0.continuation?.resume(failing: $0.1) }
         tailWaiters.forEach { $0.resume() }
     }

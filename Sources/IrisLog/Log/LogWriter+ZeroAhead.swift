@@ -26,7 +26,7 @@ extension LogWriter {
         while at < end {
             let count = min(end - at, LogWriter.zeroes.count)
             try LogWriter.zeroes.withUnsafeBytes { zeroes in
-                try groupWriter.write(UnsafeRawBufferPointer(rebasing: zeroes[0..<count]), to: active.file, at: at)
+                try active.file.write(UnsafeRawBufferPointer(rebasing: zeroes[0..<count]), at: at)
             }
             at += count
         }

@@ -4,18 +4,21 @@ import Logging
 /// group with one call, and acknowledges it once an fdatasync covers it (`.fsync`) or once
 /// written (`.none`).
 ///
-/// Pipelined (SPEC.md §7): the syncer thread runs fdatasyncs, each over the data written when
-/// it began, while the writer writes the frames admitted meanwhile, keeping at most
-/// `unsyncedWindowBytes` written and unsynced. When a sync completes, the writer acknowledges
-/// the runs it covered, in offset order. Sync requests (`Log.sync`) go to the syncer once the
-/// frames admitted before them are written; they hold back no append.
-/// Runs on its own OS thread; everything here but `log` is touched by that thread alone.
+/// Pipelined (SPEC.md §7): the syncer runs fdatasyncs on the engine's sync service, each over
+/// the data written when it began, while the writer writes the frames admitted meanwhile,
+/// keeping at most `unsyncedWindowBytes` written and unsynced. When a sync completes, the
+/// writer acknowledges the runs it covered, in offset order. Sync requests (`Log.sync`) go to
+/// the syncer once the frames admitted before them are written; they hold back no append.
+/// Runs in turns on its engine lane (`takeTurn(on:)`), one turn at a time; everything here but
+/// `log` is touched by those turns alone.
 final class LogWriter: @unchecked Sendable {
-    // @unchecked: after init, only the writer thread touches the mutable fields.
+    // @unchecked: after init, only the writer's turns (one at a time, on its lane's thread)
+    // touch the mutable fields.
     let log: Log
     let configuration: LogConfiguration
-    let groupWriter: any GroupWriter
     let syncer: LogSyncer
+    /// The lane whose thread runs this writer's turns.
+    let lane: EngineLane
     var active: SegmentHandle
     /// Where the next frame goes in the active segment.
     var position: Int
@@ -29,8 +32,6 @@ final class LogWriter: @unchecked Sendable {
     var checkpointFile: any StorageFile
     var checkpointSequence: UInt64
     var bytesSinceCheckpoint = 0
-    /// Holds one group while it is written: frames are copied together so a group is one write.
-    let buffer: UnsafeMutableRawBufferPointer
     /// Runs written and not yet acknowledged (`.fsync`), in offset order.
     private var written: [WrittenRun] = []
     /// Where each run written and not yet synced ends (`.none`), in offset order, so that a
@@ -42,11 +43,11 @@ final class LogWriter: @unchecked Sendable {
     /// `syncedPosition`. Segment changes wait until `syncedPosition` reaches it.
     private var syncRequestedEnd: Int
 
-    init(log: Log, loaded: LoadedLog) throws {
+    init(log: Log, loaded: LoadedLog, lane: EngineLane, syncService: any SyncService) {
         self.log = log
         self.configuration = log.configuration
-        self.groupWriter = try log.storage.makeGroupWriter()
-        self.syncer = try LogSyncer(log: log)
+        self.lane = lane
+        self.syncer = LogSyncer(log: log, service: syncService)
         let last = loaded.segments.last!
         self.active = last.handle
         self.position = last.summary.dataEnd
@@ -56,11 +57,8 @@ final class LogWriter: @unchecked Sendable {
         self.chainCRC = loaded.lastCRC
         self.checkpointFile = loaded.checkpointFile!
         self.checkpointSequence = loaded.checkpointSequence
-        self.buffer = .allocate(byteCount: max(configuration.writeGroupBytesMax, configuration.frameBytesMax), alignment: 4096)
         syncer.restart(at: position)
     }
-
-    deinit { buffer.deallocate() }
 
     /// Frames written together, where they went, and the end of the last one.
     private struct WrittenRun {
@@ -93,10 +91,17 @@ final class LogWriter: @unchecked Sendable {
         case exit
     }
 
-    func run() {
-        syncer.start()
-        while true {
-            switch log.lock.wait(until: nextWork) {
+    /// Most steps of one turn: then the lane's other writers get theirs.
+    static let turnSteps = 8
+
+    /// Runs up to `turnSteps` steps of work on the lane's thread; returns whether work is left
+    /// (the lane gives another turn after the others), false when there is none or the
+    /// writer exited.
+    func takeTurn(on lane: EngineLane) -> Bool {
+        precondition(lane === self.lane)
+        for _ in 0..<LogWriter.turnSteps {
+            guard let work = log.lock.withLock({ nextWork(&$0) }) else { return false }
+            switch work {
             case .synced(let end): syncCompleted(through: end)
             case .syncFailed(let end, let error): syncFailed(end: end, error: error)
             case .syncRequests(let requests, let idle): answer(requests, syncerIdle: idle)
@@ -104,9 +109,10 @@ final class LogWriter: @unchecked Sendable {
             case .maintenance(let request): perform(request)
             case .exit:
                 finish()
-                return
+                return false
             }
         }
+        return true
     }
 
     /// What to do next, in priority order: act on a finished sync, pass due sync requests
@@ -152,17 +158,18 @@ final class LogWriter: @unchecked Sendable {
 
     /// Sync requests whose frames are written: answered at once when nothing written is
     /// unsynced (every earlier request was answered before the writer learnt of its sync);
-    /// with the syncer idle, synced here (appends admitted meanwhile are written right after);
-    /// else by the syncer once a sync covers everything written so far. Syncing here costs
-    /// fewer thread hand-offs than the syncer, and on irisd the overlap the syncer would give
-    /// was worth less than they cost (SPEC.md §7).
+    /// with the syncer idle and no other writer waiting for the lane, synced here (appends
+    /// admitted meanwhile are written right after); else by the syncer once a sync covers
+    /// everything written so far. Syncing here costs fewer thread hand-offs than the syncer,
+    /// and on irisd the overlap the syncer would give was worth less than they cost; with
+    /// other writers ready it would hold them up for a whole fdatasync (SPEC.md §7).
     private func answer(_ requests: [SyncRequest], syncerIdle: Bool) {
         let completions = requests.map(\.completion)
         guard syncedPosition < position else {
             completions.forEach { $0(nil) }
             return
         }
-        guard syncerIdle else {
+        guard syncerIdle && !lane.othersReady else {
             syncRequestedEnd = position
             syncer.request(active.file, through: position, then: completions)
             return
@@ -180,12 +187,14 @@ final class LogWriter: @unchecked Sendable {
     }
 
     /// Writes a group, rolling the segment where the next frame does not fit. Under `.fsync` a
-    /// group that came `alone` (nothing else queued, no sync outstanding) is synced right here
-    /// and acknowledged: a lone producer costs one write (two when zero-ahead is due) and one
-    /// fdatasync on this thread, with no trip through the syncer; pipelining resumes as soon as
-    /// appends queue up behind it.
+    /// group that came `alone` (nothing else queued, no sync outstanding) while no other writer
+    /// waits for the lane is synced right here and acknowledged: a lone producer costs one
+    /// write (two when zero-ahead is due) and one fdatasync on the lane's thread, with no trip
+    /// through the sync service; pipelining resumes as soon as appends queue up behind it.
     private func writeGroup(_ group: [PendingAppend], alone: Bool) {
         guard log.lock.withLock({ $0.failure == nil }) else { return }
+        let buffer = lane.groupBuffer(atLeast: max(configuration.writeGroupBytesMax, configuration.frameBytesMax))
+        let syncNow = alone && !lane.othersReady
         var next = 0
         while next < group.count {
             var runBytes = 0
@@ -203,7 +212,7 @@ final class LogWriter: @unchecked Sendable {
             let run = group[next..<next + placed.count]
             do {
                 if !run.isEmpty {
-                    try writeRun(run, placed: placed, bytes: runBytes, syncNow: alone)
+                    try writeRun(run, placed: placed, from: buffer, bytes: runBytes, syncNow: syncNow)
                 }
                 // The run is written (and, under `.none` or synced here, acknowledged): a failure
                 // from here on fails it only through the pipeline, never twice.
@@ -224,10 +233,13 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
-    /// Writes a run; under `.fsync` hands it to the syncer, or with `syncNow` syncs and
-    /// acknowledges it on this thread (no sync is outstanding then).
-    private func writeRun(_ run: ArraySlice<PendingAppend>, placed: [PlacedFrame], bytes: Int, syncNow: Bool) throws {
-        try groupWriter.write(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes]), to: active.file, at: position)
+    /// Writes a run (the first `bytes` of `buffer`) with one pwrite; under `.fsync` hands it to
+    /// the syncer, or with `syncNow` syncs and acknowledges it on this thread (no sync is
+    /// outstanding then).
+    private func writeRun(
+        _ run: ArraySlice<PendingAppend>, placed: [PlacedFrame], from buffer: UnsafeMutableRawBufferPointer, bytes: Int, syncNow: Bool
+    ) throws {
+        try active.file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<bytes]), at: position)
         position += bytes
         try zeroAhead(groupBytes: bytes)
         let written = WrittenRun(appends: run, placed: placed, end: position)
@@ -235,7 +247,7 @@ final class LogWriter: @unchecked Sendable {
         case .fsync where syncNow:
             precondition(self.written.isEmpty && syncedPosition >= syncRequestedEnd, "a sync in line while one is outstanding")
             let started = WallClock.monotonicNanoseconds()
-            try groupWriter.sync(active.file)
+            try active.file.sync()
             log.metrics.syncDuration.recordNanoseconds(Int64(WallClock.monotonicNanoseconds() - started))
             synced(through: position)
             publish([written])
@@ -293,6 +305,7 @@ final class LogWriter: @unchecked Sendable {
     /// Waits until every written run is acknowledged and every sync asked for is done
     /// (before a roll).
     private func drain() throws {
+        syncer.flush()
         while !written.isEmpty || syncedPosition < syncRequestedEnd {
             // A failure empties `written` and ends the requests, so meanwhile the log has not failed.
             let work: Work = log.lock.wait { finishedSync($0) }
@@ -428,7 +441,7 @@ final class LogWriter: @unchecked Sendable {
                 failStop(error, unfinished: [])
             }
         }
-        syncer.stop()
+        lane.detach(log.writerSlot!)
         let waiters: [UnsafeContinuation<Void, Never>] = log.lock.withLock { state in
             state.writerExited = true
             defer { state.closeWaiters.removeAll() }

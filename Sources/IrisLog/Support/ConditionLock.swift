@@ -3,8 +3,8 @@ import CIrisSystem
 import Glibc
 #endif
 
-/// A mutex with one condition variable, guarding a value. The log's writer thread sleeps on
-/// the condition while its queue is empty; async callers only take the lock briefly.
+/// A mutex with one condition variable, guarding a value. An engine lane sleeps on its
+/// condition while no writer is ready; async callers only take a lock briefly.
 final class ConditionLock<Value>: @unchecked Sendable {
     // @unchecked: `value` is only touched with `mutex` held.
     private var value: Value
@@ -47,7 +47,7 @@ final class ConditionLock<Value>: @unchecked Sendable {
     func broadcast() { pthread_cond_broadcast(condition) }
 }
 
-/// Starts a detached OS thread: the writer blocks in system calls, which must not happen on
+/// Starts a detached OS thread: the engine blocks in system calls, which must not happen on
 /// Swift concurrency's cooperative pool.
 enum OSThread {
     /// Starts `body` on a thread named `name` (at most 15 bytes kept: what `top -H`, `ps -L` and

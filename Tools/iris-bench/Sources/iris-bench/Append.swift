@@ -55,6 +55,8 @@ struct Append: AsyncParsableCommand {
     var io: IOChoice = .posix
     @Option(help: "Base directory; the engine writes in DIR/<engine>, which is emptied first.")
     var dir: String
+    @Option(help: "iris only: logs to append to, each in its own directory; producer i appends to log i mod LOGS.")
+    var logs = 1
     @Option(help: "iris only: KiB of zeroes written ahead of the data (LogConfiguration.zeroAheadBytes; 0: off; default the engine's).")
     var zeroAheadKib: Int?
     @Flag(help: "sqlite only: serialize writers with an in-process mutex instead of SQLite's busy handler.")
@@ -66,6 +68,8 @@ struct Append: AsyncParsableCommand {
         guard recordSize >= 1, producers >= 1, batch >= 1, duration > 0 else {
             throw ValidationError("record-size, producers, batch and duration must be positive")
         }
+        guard logs >= 1, logs <= producers else { throw ValidationError("logs must be between 1 and producers") }
+        guard logs == 1 || engine == .iris else { throw ValidationError("--logs is for --engine iris") }
         guard (zeroAheadKib ?? 0) >= 0 else { throw ValidationError("zero-ahead-kib must not be negative") }
     }
 
@@ -79,7 +83,7 @@ struct Append: AsyncParsableCommand {
         let outcome: AppendOutcome
         switch engine {
         case .iris:
-            outcome = try await IrisAppend(path: path, payload: payload, producers: producers, batch: batch,
+            outcome = try await IrisAppend(path: path, payload: payload, producers: producers, logs: logs, batch: batch,
                                            seconds: duration, compression: compression, io: io,
                                            zeroAheadBytes: zeroAheadKib.map { $0 << 10 }).run(latency)
         case .sqlite:
@@ -95,6 +99,7 @@ struct Append: AsyncParsableCommand {
         report.add("engine", engine.rawValue)
         report.add("record_size", recordSize)
         report.add("producers", producers)
+        report.add("logs", logs)
         report.add("batch", batch)
         report.add("duration_s", seconds)
         report.add("compression", engine == .sqlite ? "none" : compression.rawValue)
@@ -122,6 +127,7 @@ struct IrisAppend {
     let path: String
     let payload: [UInt8]
     let producers: Int
+    let logs: Int
     let batch: Int
     let seconds: Double
     let compression: CompressionChoice
@@ -135,14 +141,21 @@ struct IrisAppend {
         configuration.compression = compression == .zstd ? .zstd : .none
         configuration.durability = .fsync
         GroupCommitStats.bootstrap()
-        let log = try Log.open(directory: path, configuration: configuration)
+        let threadsBefore = ResourceUsage.threadCount()
+        let residentBefore = ResourceUsage.residentBytes()
+        let opened = try (0..<logs).map { index in
+            try Log.open(directory: logs == 1 ? path : path + "/log-\(index)", configuration: configuration)
+        }
+        let threadsOpen = ResourceUsage.threadCount()
+        let residentPerLog = (ResourceUsage.residentBytes() - residentBefore) / logs
         let groupsBefore = GroupCommitStats.shared.snapshot
         let records = Array(repeating: Record(value: payload), count: batch)
         let batch = self.batch
         let start = MonotonicClock.nanoseconds()
         let deadline = start + UInt64(seconds * 1e9)
         let total = try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<producers {
+            for producer in 0..<producers {
+                let log = opened[producer % opened.count]
                 group.addTask {
                     var appended = 0
                     while MonotonicClock.nanoseconds() < deadline {
@@ -157,17 +170,20 @@ struct IrisAppend {
             return try await group.reduce(0, +)
         }
         let elapsed = MonotonicClock.nanoseconds() - start
-        let backend = log.ioBackendName
+        let backend = opened[0].ioBackendName
         let groupsAfter = GroupCommitStats.shared.snapshot
-        await log.close()
+        for log in opened { await log.close() }
         let groups = groupsAfter.groups - groupsBefore.groups
         let sync = GroupCommitStats.shared.syncLatency
         let config = "iris: Log defaults (64 MiB segments, writeGroupBytesMax 1 MiB, appendQueueBytesMax 16 MiB), "
             + "durability fsync (one fdatasync per group), zero-ahead \(configuration.zeroAheadBytes >> 10) KiB, "
             + "io \(backend), compression \(compression.rawValue), "
             + "one Swift task per producer, append(contentsOf:) of \(batch) record(s)"
+            + (logs > 1 ? ", \(logs) logs, producer i on log i mod \(logs)" : "")
         return AppendOutcome(records: total, elapsedNanoseconds: elapsed, configuration: config,
                              extra: [("io_backend", .string(backend)),
+                                     ("threads_for_logs", .int(threadsOpen - threadsBefore)),
+                                     ("resident_bytes_per_open_log", .int(residentPerLog)),
                                      ("groups", .int(groups)),
                                      ("groups_per_sec", .double(Double(groups) / (Double(elapsed) / 1e9))),
                                      ("records_per_group", .double(Double(groupsAfter.records - groupsBefore.records) / Double(max(groups, 1)))),

@@ -19,6 +19,8 @@ struct Disk: ParsableCommand {
     var writeMib = 256
     @Option(help: "MiB of the file read sequentially.")
     var readMib = 512
+    @Option(help: "Also read the files of this directory (written earlier, e.g. an iris log) cold, whole: the settled-file figure, for data of the same age as the log a read benchmark reads.")
+    var settledDir: String?
     @Flag(help: "Print one JSON object as the last line.")
     var json = false
 
@@ -33,6 +35,13 @@ struct Disk: ParsableCommand {
         report.add("dir", dir)
         try fdatasyncLatency(path: base + ".sync", report: &report)
         try sequential(path: base + ".seq", report: &report)
+        if let settledDir {
+            let (bytes, seconds, resident) = try Files.readColdSequentially(directory: settledDir)
+            report.add("settled_dir", settledDir)
+            report.add("settled_read_mb", Double(bytes) / 1e6)
+            report.add("settled_read_mb_per_sec", Double(bytes) / 1e6 / seconds)
+            report.add("settled_read_resident_fraction_before", resident)
+        }
         report.emit(json: json)
     }
 

@@ -7,11 +7,13 @@ import Glibc
 
 struct Read: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Sequentially scan an iris log with Log.read(from:maxBytes:).",
+        abstract: "Sequentially scan an iris log with Log.read, readSlices or fetch.",
         discussion: """
             Reads DIR/iris (as left by `append --engine iris --dir DIR`) or, when that does not
             exist, DIR itself. With --records it first writes a fresh log of that many records there.
-            The page cache of the segment files is dropped first unless --no-drop-cache.
+            The page cache of the segment files is dropped first unless --no-drop-cache. Then the
+            same segment files are dropped again and read raw, whole, with 1 MiB preads
+            (raw_read_mb_per_sec): the disk's figure for the same bytes at the same age.
             """)
 
     @Option(help: "Base directory (DIR/iris is read when it exists, else DIR).")
@@ -20,8 +22,10 @@ struct Read: AsyncParsableCommand {
     var records: Int?
     @Option(help: "Bytes per record value, with --records.")
     var recordSize = 1024
-    @Option(help: "maxBytes passed to each Log.read call.")
+    @Option(help: "maxBytes passed to each read call.")
     var maxBytes = 4 << 20
+    @Option(help: "Read API: read (an array per value), slices (Log.readSlices) or fetch (Log.fetch, async on the engine's read threads).")
+    var api: ReadAPI = .slices
     @Flag(inversion: .prefixedNo, help: "Drop the segments from the page cache before reading.")
     var dropCache = true
     @Flag(help: "Print one JSON object as the last line.")
@@ -48,16 +52,29 @@ struct Read: AsyncParsableCommand {
         var bytes = 0
         var calls = 0
         while offset < end {
-            let batch = try log.read(from: offset, maxBytes: maxBytes)
-            guard let last = batch.last else { break }
+            let read: (count: Int, bytes: Int, last: Offset?)
+            switch api {
+            case .read:
+                let batch = try log.read(from: offset, maxBytes: maxBytes)
+                read = (batch.count, batch.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) }, batch.last?.offset)
+            case .slices:
+                let batch = try log.readSlices(from: offset, maxBytes: maxBytes)
+                read = (batch.count, batch.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) }, batch.last?.offset)
+            case .fetch:
+                let batch = try await log.fetch(from: offset, maxBytes: maxBytes)
+                read = (batch.count, batch.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) }, batch.last?.offset)
+            }
+            guard let last = read.last else { break }
             calls += 1
-            count += batch.count
-            for record in batch { bytes += record.value.count + (record.key?.count ?? 0) }
-            offset = last.offset.advanced(by: 1)
+            count += read.count
+            bytes += read.bytes
+            offset = last.advanced(by: 1)
         }
         let t2 = MonotonicClock.nanoseconds()
         let after = ResourceUsage.now()
         await log.close()
+        // The segment files' data only: the active one is preallocated past its end.
+        let raw = try Files.readColdSequentially(directory: path, suffix: ".log", limit: log.sizeBytes)
         let seconds = Double(t2 - t1) / 1e9
         var report = baseReport("read", title: "read \(path)")
         report.add("engine", "iris")
@@ -66,6 +83,7 @@ struct Read: AsyncParsableCommand {
         report.add("log_bytes", log.sizeBytes)
         report.add("records", count)
         report.add("value_bytes", bytes)
+        report.add("api", api.rawValue)
         report.add("read_calls", calls)
         report.add("max_bytes_per_call", maxBytes)
         report.add("page_cache_dropped", dropCache)
@@ -76,6 +94,10 @@ struct Read: AsyncParsableCommand {
         report.add("mb_per_sec", Double(bytes) / 1e6 / seconds)
         report.add("log_mb_per_sec", Double(log.sizeBytes) / 1e6 / seconds)
         report.add("cpu_seconds", after.cpuSeconds - before.cpuSeconds)
+        report.add("cpu_ns_per_record", (after.cpuSeconds - before.cpuSeconds) * 1e9 / Double(max(count, 1)))
+        report.add("raw_read_mb_per_sec", Double(raw.bytes) / 1e6 / raw.seconds)
+        report.add("raw_read_resident_fraction_before", raw.resident)
+        report.add("log_vs_raw", Double(log.sizeBytes) / 1e6 / seconds / (Double(raw.bytes) / 1e6 / raw.seconds))
         report.add("peak_rss_mb", after.peakRSSMiB)
         report.emit(json: json)
     }
@@ -102,4 +124,8 @@ struct Read: AsyncParsableCommand {
         }
         await log.close()
     }
+}
+
+enum ReadAPI: String, ExpressibleByArgument, CaseIterable {
+    case read, slices, fetch
 }

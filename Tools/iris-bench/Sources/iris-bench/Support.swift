@@ -57,6 +57,25 @@ struct ResourceUsage {
         let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
         return ResourceUsage(cpuSeconds: user + system, peakRSSMiB: Double(usage.ru_maxrss) / 1024)
     }
+
+    /// Resident memory of this process now, bytes (`VmRSS:` of /proc/self/status): what opening
+    /// something costs, measured as a difference. -1 where unreadable.
+    static func residentBytes() -> Int {
+        statusField("VmRSS:").map { $0 * 1024 } ?? -1
+    }
+
+    /// OS threads of this process now (`Threads:` of /proc/self/status); -1 where unreadable.
+    static func threadCount() -> Int {
+        statusField("Threads:") ?? -1
+    }
+
+    /// The number at the start of a /proc/self/status field (kB for sizes).
+    private static func statusField(_ name: String) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) })
+        else { return nil }
+        return line.dropFirst(name.count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { Int($0) }
+    }
 }
 
 // MARK: - Report
@@ -194,6 +213,35 @@ enum Files {
         fdatasync(fd)
         posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_DONTNEED))
         return residentPages(fd: fd, size: Int(st.st_size))
+    }
+
+    /// Drops the regular files of `directory` from the page cache, then reads those whose name
+    /// ends in `suffix` through once, in name order, with 1 MiB preads into one buffer, stopping
+    /// after `limit` bytes in all: what the disk gives a reader of exactly those bytes, at their
+    /// age. Returns (bytes read, seconds, resident fraction after the drop).
+    static func readColdSequentially(
+        directory: String, suffix: String = "", limit: Int = .max
+    ) throws -> (bytes: Int, seconds: Double, resident: Double) {
+        let resident = dropPageCache(directory: directory)
+        let size = 1 << 20
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 4096)
+        defer { buffer.deallocate() }
+        var total = 0
+        let start = MonotonicClock.nanoseconds()
+        for name in list(directory).sorted() where name.hasSuffix(suffix) && total < limit {
+            let fd = open(directory + "/" + name, O_RDONLY)
+            guard fd >= 0 else { continue }
+            defer { close(fd) }
+            var offset = 0
+            while total + offset < limit {
+                let n = pread(fd, buffer, min(size, limit - total - offset), off_t(offset))
+                guard n >= 0 else { throw BenchError("pread \(name): \(String(cString: strerror(errno)))") }
+                if n == 0 { break }
+                offset += n
+            }
+            total += offset
+        }
+        return (total, Double(MonotonicClock.nanoseconds() - start) / 1e9, resident)
     }
 
     /// (resident pages, total pages) of an open file, by mmap + mincore.
