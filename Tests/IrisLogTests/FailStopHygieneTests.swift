@@ -89,7 +89,7 @@ struct FailStopHygieneTests {
         for index in 5..<10 { _ = try await log.append(tagged(generation: 1, index: index)) }
         var cursor = Log.ReadCursor(next: Offset(5))
         var seen: [UInt8] = []
-        let end = try log.walk(snapshot, &cursor) { header, bytes, _, _ in
+        let end = try log.walk(snapshot, &cursor, window: FrameWindow()) { header, bytes, _, _ in
             seen.append(bytes[FrameHeader.size + 8])  // a byte of the record's value region
             return true
         }
@@ -108,7 +108,7 @@ struct FailStopHygieneTests {
         let snapshot = try #require(try log.locate(Offset(5), continuing: false))
         try await log.truncate(from: Offset(5))
         var cursor = Log.ReadCursor(next: Offset(5))
-        let end = try log.walk(snapshot, &cursor) { _, _, _, _ in true }
+        let end = try log.walk(snapshot, &cursor, window: FrameWindow()) { _, _, _, _ in true }
         #expect(end == .overlappedTruncation)
         await log.close()
     }

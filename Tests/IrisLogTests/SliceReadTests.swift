@@ -1,9 +1,9 @@
 import Testing
 @testable import IrisLog
 
-/// `readSlices` and `fetch` (SPEC.md §6.4): the same records as `read(from:maxBytes:)`, with
-/// keys and values as slices of the frame read (no array per record); `fetch` runs the read
-/// on the engine's read threads.
+/// `readSlices`, `fetch` and `scan` (SPEC.md §6.4): the same records as `read(from:maxBytes:)`,
+/// with keys and values as slices of the frame read (no array per record) or, for `scan`, views
+/// of the one buffer the scan reuses; `fetch` runs the read on the engine's read threads.
 struct SliceReadTests {
     /// A log of frames of 1 to 7 records, some with keys and headers, some compressed.
     private func writtenLog(_ backend: Backend, compression: Codec) async throws -> (LogFixture, Log) {
@@ -33,12 +33,34 @@ struct SliceReadTests {
                 let expected = try log.read(from: Offset(start), maxBytes: maxBytes)
                 let slices = try log.readSlices(from: Offset(start), maxBytes: maxBytes)
                 #expect(slices.map(\.record) == expected, "from \(start), maxBytes \(maxBytes)")
+                var scanned: [LogRecord] = []
+                let next = try log.scan(from: Offset(start), maxBytes: maxBytes) { view in
+                    scanned.append(view.record)
+                    return true
+                }
+                #expect(scanned == expected, "scan from \(start), maxBytes \(maxBytes)")
+                #expect(next == (expected.last.map { $0.offset.advanced(by: 1) } ?? Offset(start)))
             }
         }
         #expect(try log.readSlices(from: Offset(end)).isEmpty)
         #expect(throws: LogError.offsetOutOfRange(requested: Offset(end + 1), first: Offset(0), next: Offset(end))) {
             _ = try log.readSlices(from: Offset(end + 1))
         }
+        await log.close()
+    }
+
+    @Test func aScanStopsWhenItsBodySaysSoAndReadsToTheEndOtherwise() async throws {
+        let (fixture, log) = try await writtenLog(.posix, compression: .none)
+        defer { fixture.cleanup() }
+        var seen: [Offset] = []
+        let next = try log.scan(from: Offset(3)) { view in
+            seen.append(view.offset)
+            return seen.count < 10
+        }
+        #expect(seen == (3..<13).map { Offset(UInt64($0)) } && next == Offset(13))
+        var values: [[UInt8]] = []
+        #expect(try log.scan(from: Offset(0)) { values.append(Array($0.value)); return true } == log.nextOffset)
+        #expect(values == (try log.read(from: Offset(0), maxBytes: .max)).map(\.value))
         await log.close()
     }
 
@@ -86,6 +108,12 @@ struct SliceReadTests {
         do { _ = try log.readSlices(from: Offset(0), maxBytes: 1 << 30) } catch { failed = error }
         guard case .corruptFrame = failed else { Issue.record("a slice read served damaged data: \(String(describing: failed))"); return }
         await #expect(throws: LogError.self) { _ = try await log.fetch(from: Offset(0), maxBytes: 1 << 30) }
+        // A scan hands over what lies before the damaged frame and nothing of it or after it.
+        var scanned: [Offset] = []
+        #expect(throws: LogError.self) { try log.scan(from: Offset(0)) { scanned.append($0.offset); return true } }
+        let damagedFrameStart = try #require(scanned.last).advanced(by: 1)
+        #expect(scanned == (0..<damagedFrameStart.rawValue).map { Offset($0) })
+        #expect(throws: LogError.self) { try log.read(at: damagedFrameStart) }
         #expect(try log.readSlices(from: Offset(399)).map(\.record.value) == [payload(399, size: 500)])
         await log.close()
     }

@@ -63,4 +63,38 @@ package enum FrameDecoder {
                 baseTimestamp: header.baseTimestamp, term: header.term, into: &records)
         }
     }
+
+    /// Checks every record of a frame that passed `validate` (`frame` holds it from its start),
+    /// then calls `body` with a view of each, in order, until it returns false. The views point
+    /// into `frame`, or into its decompressed payload, and `layouts` is scratch space kept
+    /// between frames. Returns whether `body` asked for more.
+    package static func views(
+        _ frame: UnsafeRawBufferPointer, header: FrameHeader, layouts: inout [RecordCodec.RecordLayout],
+        _ body: (RecordView) -> Bool
+    ) throws(FrameDefect) -> Bool {
+        let stored = UnsafeRawBufferPointer(rebasing: frame[FrameHeader.size..<Int(header.length)])
+        switch header.codec {
+        case .none:
+            return try payloadViews(stored, header: header, layouts: &layouts, body)
+        case .zstd:
+            let payload = try Compression.decompress(stored, uncompressedLength: Int(header.uncompressedLength))
+            return try payload.withBytes { (payload) throws(FrameDefect) in try payloadViews(payload, header: header, layouts: &layouts, body) }
+        }
+    }
+
+    private static func payloadViews(
+        _ payload: UnsafeRawBufferPointer, header: FrameHeader, layouts: inout [RecordCodec.RecordLayout],
+        _ body: (RecordView) -> Bool
+    ) throws(FrameDefect) -> Bool {
+        try RecordCodec.layouts(
+            payload, count: Int(header.recordCount), baseOffset: header.baseOffset, baseTimestamp: header.baseTimestamp, into: &layouts)
+        for layout in layouts {
+            let view = RecordView(
+                offset: layout.offset, timestampMicroseconds: layout.timestampMicroseconds,
+                key: layout.key.map { UnsafeRawBufferPointer(rebasing: payload[$0]) },
+                value: UnsafeRawBufferPointer(rebasing: payload[layout.value]), headers: layout.headers, term: header.term)
+            guard body(view) else { return false }
+        }
+        return true
+    }
 }

@@ -105,3 +105,32 @@ public struct RecordSlice: Hashable, Sendable {
         value.count + (key?.count ?? 0) + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.count }
     }
 }
+
+/// A record as `Log.scan(from:maxBytes:_:)` hands it over: its key and value are views of the
+/// scan's buffer, which it reuses, so they are valid only during the call that receives them.
+/// Copy what must outlive it (`Array(view.value)`, `view.record`).
+public struct RecordView {
+    /// The record's offset in its log.
+    public let offset: Offset
+    /// Microseconds since the Unix epoch: the timestamp given to `Record`, or the append time.
+    public let timestampMicroseconds: Int64
+    /// The key as appended; `nil` when it had none. Valid during the call only.
+    public let key: UnsafeRawBufferPointer?
+    /// The record's bytes as appended. Valid during the call only.
+    public let value: UnsafeRawBufferPointer
+    /// The headers as appended, in order (arrays of their own: headers are rare).
+    public let headers: [RecordHeader]
+    /// The term of the frame the record was stored in.
+    public let term: Term
+
+    /// The same record with its key and value copied into arrays of their own.
+    public var record: LogRecord {
+        LogRecord(offset: offset, timestampMicroseconds: timestampMicroseconds, key: key.map { [UInt8]($0) },
+                  value: [UInt8](value), headers: headers, term: term)
+    }
+
+    /// Bytes of key, value and headers: what `maxBytes` of a scan counts.
+    var contentBytes: Int {
+        value.count + (key?.count ?? 0) + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.count }
+    }
+}

@@ -114,6 +114,15 @@ package enum RecordCodec {
         var headers: [RecordHeader]
     }
 
+    /// Checks exactly `count` records of `payload` (which must contain nothing else) and
+    /// replaces the contents of `layouts` with where their parts are, keeping its storage.
+    package static func layouts(
+        _ payload: UnsafeRawBufferPointer, count: Int, baseOffset: Offset, baseTimestamp: Int64, into layouts: inout [RecordLayout]
+    ) throws(FrameDefect) {
+        layouts.removeAll(keepingCapacity: true)
+        try forEachRecord(payload, count: count, baseOffset: baseOffset, baseTimestamp: baseTimestamp) { layouts.append($0) }
+    }
+
     /// Checks and walks exactly `count` records of `payload`, which must contain nothing else,
     /// handing each one's layout to `body` in order.
     private static func forEachRecord(

@@ -110,6 +110,10 @@ final class PosixFile: StorageFile {
         if fdatasync(descriptor) != 0 { throw StorageError(operation: "fdatasync", path: path, errno: errno) }
     }
 
+    func prefetch(at position: Int, count: Int) {
+        _ = posix_fadvise(descriptor, off_t(position), off_t(count), Int32(POSIX_FADV_WILLNEED))
+    }
+
     func size() throws(StorageError) -> Int {
         var info = stat()
         _ = try Syscall.retrying("fstat", path) { fstat(descriptor, &info) }

@@ -111,6 +111,9 @@ final class SimulatedFile: StorageFile {
         }
     }
 
+    /// Nothing to prefetch: the simulated disk is memory.
+    func prefetch(at position: Int, count: Int) {}
+
     func read(into buffer: UnsafeMutableRawBufferPointer, at position: Int) throws(StorageError) -> Int {
         try withNode("pread") { (state) throws(StorageError) in
             let current = state.nodes[node]!.current

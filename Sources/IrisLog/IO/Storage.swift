@@ -40,6 +40,9 @@ package protocol StorageFile: AnyObject, Sendable {
     func truncate(to size: Int) throws(StorageError)
     /// Reserves space so that writes below `size` cannot fail with ENOSPC; reads zero where unwritten.
     func allocate(size: Int) throws(StorageError)
+    /// Starts reading `count` bytes at `position` into the page cache in the background, for a
+    /// read that will come soon; returns at once. A hint: it may do nothing.
+    func prefetch(at position: Int, count: Int)
 }
 
 package enum FileOpenMode: Sendable {

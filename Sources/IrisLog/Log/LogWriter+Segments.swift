@@ -184,8 +184,9 @@ extension LogWriter {
     private func keptPrefix(of entry: SegmentEntry, before cut: Offset) throws -> (position: Int, previousCRC: UInt32, maxTimestamp: Int64) {
         var position = 0
         var maxTimestamp = Int64.min
+        let window = FrameWindow()
         while position < entry.summary.dataEnd {
-            let header = try FrameReader.header(in: entry, at: position)
+            let (header, _) = try window.frame(in: entry, at: position, limit: entry.summary.dataEnd)
             if header.baseOffset == cut { return (position, header.previousCRC, maxTimestamp) }
             if header.nextOffset > cut {
                 throw LogError.truncationInsideBatch(offset: cut.previous, batchFirst: header.baseOffset, batchLast: header.nextOffset.previous)

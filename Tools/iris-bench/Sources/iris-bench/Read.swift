@@ -7,7 +7,7 @@ import Glibc
 
 struct Read: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Sequentially scan an iris log with Log.read, readSlices or fetch.",
+        abstract: "Sequentially scan an iris log with Log.scan, read, readSlices or fetch.",
         discussion: """
             Reads DIR/iris (as left by `append --engine iris --dir DIR`) or, when that does not
             exist, DIR itself. With --records it first writes a fresh log of that many records there.
@@ -24,8 +24,8 @@ struct Read: AsyncParsableCommand {
     var recordSize = 1024
     @Option(help: "maxBytes passed to each read call.")
     var maxBytes = 4 << 20
-    @Option(help: "Read API: read (an array per value), slices (Log.readSlices) or fetch (Log.fetch, async on the engine's read threads).")
-    var api: ReadAPI = .slices
+    @Option(help: "Read API: read (an array per value), slices (Log.readSlices), fetch (Log.fetch, async on the engine's read threads) or scan (Log.scan, views of one reused buffer).")
+    var api: ReadAPI = .scan
     @Flag(inversion: .prefixedNo, help: "Drop the segments from the page cache before reading.")
     var dropCache = true
     @Flag(help: "Print one JSON object as the last line.")
@@ -63,6 +63,14 @@ struct Read: AsyncParsableCommand {
             case .fetch:
                 let batch = try await log.fetch(from: offset, maxBytes: maxBytes)
                 read = (batch.count, batch.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) }, batch.last?.offset)
+            case .scan:
+                var scanned = (count: 0, bytes: 0)
+                let next = try log.scan(from: offset, maxBytes: maxBytes) { view in
+                    scanned.count += 1
+                    scanned.bytes += view.value.count + (view.key?.count ?? 0)
+                    return true
+                }
+                read = (scanned.count, scanned.bytes, next > offset ? Offset(next.rawValue - 1) : nil)
             }
             guard let last = read.last else { break }
             calls += 1
@@ -127,5 +135,5 @@ struct Read: AsyncParsableCommand {
 }
 
 enum ReadAPI: String, ExpressibleByArgument, CaseIterable {
-    case read, slices, fetch
+    case read, slices, fetch, scan
 }
