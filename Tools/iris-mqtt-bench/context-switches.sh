@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Context switches per delivered message of one single-node irisd under iris-mqtt-bench pairs (QoS 1, 1 KiB),
 # from the voluntary + involuntary switch counts in /proc/PID/task/*/status before and after the measured run;
-# prints the total and, on stderr, the split by thread name (NIO-ELT-*: event loops, iris-log-write /
-# iris-log-sync: the logs' threads, *default-qos: Swift's global executor). Counts, not times: usable on a
+# prints the total and, on stderr, the split by thread name (NIO-ELT-*: event loops, iris-lane-N /
+# iris-sync / iris-uring: the I/O engine shared by the logs, *default-qos: Swift's global executor). Counts, not times: usable on a
 # loaded machine. Needs release builds of iris-mqtt-bench (and irisd, or pass another binary).
 #   Tools/iris-mqtt-bench/context-switches.sh [IRISD] [PAIRS] [SECONDS]
 set -euo pipefail

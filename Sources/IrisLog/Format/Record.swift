@@ -84,16 +84,6 @@ public struct RecordSlice: Hashable, Sendable {
     /// The term of the frame the record was stored in.
     public var term: Term
 
-    /// A record with every field given; the log builds these when it reads.
-    public init(offset: Offset, timestampMicroseconds: Int64, key: ArraySlice<UInt8>?, value: ArraySlice<UInt8>, headers: [RecordHeader], term: Term) {
-        self.offset = offset
-        self.timestampMicroseconds = timestampMicroseconds
-        self.key = key
-        self.value = value
-        self.headers = headers
-        self.term = term
-    }
-
     /// The same record with its key and value in arrays of their own.
     public var record: LogRecord {
         LogRecord(offset: offset, timestampMicroseconds: timestampMicroseconds, key: key.map(Array.init),

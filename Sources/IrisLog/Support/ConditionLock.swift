@@ -51,7 +51,7 @@ final class ConditionLock<Value>: @unchecked Sendable {
 /// Swift concurrency's cooperative pool.
 enum OSThread {
     /// Starts `body` on a thread named `name` (at most 15 bytes kept: what `top -H`, `ps -L` and
-    /// `/proc/PID/task/*/comm` show), so an operator or a profile tells the log's threads apart.
+    /// `/proc/PID/task/*/comm` show), so an operator or a profile tells the engine's threads apart.
     static func start(name: String, _ body: @escaping @Sendable () -> Void) {
         let box = Unmanaged.passRetained(ThreadBody(name: name, body)).toOpaque()
         var thread = pthread_t()
