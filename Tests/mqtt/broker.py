@@ -8,6 +8,7 @@ from MQTT_BROKER (mosquitto, the default, or irisd with IRISD=/path/to/irisd).
 
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -23,8 +24,30 @@ class BrokerError(Exception):
     """The broker could not be started or stopped; the message says what to check."""
 
 
+# Ports free_port returned in this process: never handed out twice, though each was free again.
+_HANDED_OUT = set()
+
+
 def free_port():
-    """Returns a TCP port on 127.0.0.1 that was free a moment ago."""
+    """Returns a TCP port on 127.0.0.1 that was free a moment ago, below the kernel's ephemeral
+    range: a port from that range can be taken, before the broker binds it, as the source port of
+    an outgoing connection (the nodes of a cluster connect to each other while others start)."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as ports:
+            ephemeral_low = int(ports.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    for _ in range(200):
+        port = random.randrange(10_000, max(10_001, ephemeral_low))
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            _HANDED_OUT.add(port)
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
@@ -101,6 +124,15 @@ class Broker:
                 process.kill()
                 process.wait(timeout=STOP_TIMEOUT_SECONDS)
 
+    def _output_tail(self, lines=8):
+        """The last lines the broker wrote, for an error message (the data directory may be
+        gone by the time anyone reads its log file)."""
+        try:
+            with open(self.log_path, errors="replace") as output:
+                return " | ".join(line.strip() for line in output.readlines()[-lines:])
+        except OSError as error:
+            return f"(unreadable: {error})"
+
     def _wait_ready(self):
         deadline = time.monotonic() + READY_TIMEOUT_SECONDS
         last_error = "no attempt"
@@ -108,7 +140,9 @@ class Broker:
             if self.process.poll() is not None:
                 code = self.process.returncode
                 self.process = None
-                raise BrokerError(f"{self.kind} exited with status {code} while starting; see {self.log_path}")
+                raise BrokerError(
+                    f"{self.kind} exited with status {code} while starting; see {self.log_path}; "
+                    f"it wrote last: {self._output_tail()}")
             try:
                 with rawmqtt.RawClient(self.host, self.port, timeout=1.0) as probe:
                     code, _ = probe.connect("iris-ready-probe", clean=True)

@@ -26,17 +26,26 @@ final class UringSyncRing: SyncService, @unchecked Sendable {
     func sync(_ file: any StorageFile, then completion: @escaping @Sendable (StorageError?) -> Void) {
         guard let posixFile = file as? PosixFile else { preconditionFailure("io_uring storage got a file it did not open") }
         let job = Unmanaged.passRetained(SyncJob(file: file, completion: completion))
-        submission.withLock { queued in
+        let placed: Bool = submission.withLock { queued in
             var entry = io_uring_get_sqe(&ring)
             if entry == nil {
                 submitQueued(&queued)
                 entry = io_uring_get_sqe(&ring)
             }
-            guard let entry else { preconditionFailure("io_uring submission queue full after a submit") }
+            guard let entry else { return false }
             io_uring_prep_fsync(entry, posixFile.descriptor, UInt32(IORING_FSYNC_DATASYNC))
             io_uring_sqe_set_data(entry, job.toOpaque())
             queued += 1
+            return true
         }
+        guard !placed else { return }
+        // The queue is full and the kernel takes no more until completions are reaped (EAGAIN,
+        // EBUSY). Waiting here could wait for this very thread (the reaper starts syncs too), so
+        // this one sync runs as a plain fdatasync on the calling thread: the same guarantee.
+        _ = job.takeRetainedValue()
+        var failure: StorageError? = nil
+        do throws(StorageError) { try file.sync() } catch { failure = error }
+        completion(failure)
     }
 
     func flush() {
