@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 4's six goals as a Markdown table, from one `goals.sh` run.
+"""Issue 4's six goals (and issue 13's many-logs goal) as a Markdown table, from one `goals.sh` run.
 
 Usage: goals-report.py GOALS.jsonl
 Reads the JSON lines `goals.sh` wrote (disk first) and prints each goal's target, the
@@ -33,6 +33,29 @@ def yes(ok):
     return "**met**" if ok else "not met"
 
 
+def many_logs_rows(runs, disk, rows):
+    """Issue 13 goal 1: 256 producers over 64 logs against one log, with the disk's many-file bound
+    (`disk --files 64`): a log's sync carries at most producers / logs records."""
+    if "files_fdatasync_per_sec" not in disk:
+        return
+    for io in ("posix", "io_uring"):
+        pick = lambda logs: next((r for r in runs if r.get("subcommand") == "append" and r.get("engine") == "iris"
+                                  and r.get("record_size") == 1024 and r.get("producers") == 256 and r.get("batch") == 1
+                                  and r.get("logs", 1) == logs and r.get("io_backend", "posix") == io), None)
+        one, many = pick(1), pick(64)
+        if not one or not many:
+            continue
+        per_log = many["producers"] / many["logs"]
+        bound = per_log * disk["files_fdatasync_per_sec"]
+        shared = many["producers"] * disk["files_syncfs_rounds_per_sec"]
+        ratio = many["records_per_sec"] / one["records_per_sec"]
+        rows.append((f"13.1 64 logs x 256 producers ({io})", "≥ 0.9x one log",
+                     f"{many['records_per_sec']:,.0f} vs {one['records_per_sec']:,.0f} rec/s = {ratio:.2f}x; "
+                     f"disk bound {per_log:.0f} rec/sync x {disk['files_fdatasync_per_sec']:,.0f} file syncs/s = {bound:,.0f} "
+                     f"({many['records_per_sec'] / bound:.0%} of it); with one syncfs per round {shared:,.0f} = "
+                     f"{shared / one['records_per_sec']:.2f}x one log", yes(ratio >= 0.9)))
+
+
 def main():
     runs = load(sys.argv[1])
     disk = find(runs, "disk")
@@ -48,6 +71,7 @@ def main():
         rows.append(("1. 1 KiB x 256, " + name, "≥ 500k rec/s, ≥ 20x SQLite, ≥ 3x RocksDB, p99 < 2 ms",
                      f"{r:,.0f} rec/s; {r / sqlite['records_per_sec']:.1f}x SQLite ({sqlite['records_per_sec']:,.0f}); "
                      f"{r / rocks['records_per_sec']:.1f}x RocksDB ({rocks['records_per_sec']:,.0f}); p99 {run['p99_us'] / 1000:.2f} ms", yes(ok)))
+    many_logs_rows(runs, disk, rows)
     for io in ("io_uring", "posix"):
         run = a(engine="iris", record_size=1024, producers=16, batch=1, io_backend=io)
         ratio = run["p99_us"] / disk["fdatasync_4k_p99_us"]

@@ -9,7 +9,7 @@ import Glibc
 /// `seq_write_fdatasync_1m_mb_per_sec`.
 struct Disk: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the disk: 4 KiB pwrite+fdatasync latency, 1 MiB synced write and cold sequential read throughput.")
+        abstract: "Measure the disk: 4 KiB pwrite+fdatasync latency, 1 MiB synced write and cold sequential read throughput; with --files, small synced appends spread over many files.")
 
     @Option(help: "Directory on the disk to measure (scratch files are created and removed there).")
     var dir: String
@@ -21,8 +21,20 @@ struct Disk: ParsableCommand {
     var readMib = 512
     @Option(help: "Also read the files of this directory (written earlier, e.g. an iris log) cold, whole: the settled-file figure, for data of the same age as the log a read benchmark reads.")
     var settledDir: String?
+    @Option(help: "Also measure small synced appends spread over this many files (fdatasync per file from --files-threads threads, and one syncfs per round): the disk's figure for `append --logs N`. 0: skip.")
+    var files = 0
+    @Option(help: "Threads for the per-file fdatasync figure (the I/O engine's sync pool holds at most 16).")
+    var filesThreads = 16
+    @Option(help: "Seconds for each of the two many-file figures.")
+    var filesSeconds = 3.0
     @Flag(help: "Print one JSON object as the last line.")
     var json = false
+
+    func validate() throws {
+        guard files >= 0 else { throw ValidationError("--files must be 0 (skip) or more") }
+        guard filesThreads > 0 else { throw ValidationError("--files-threads must be at least 1") }
+        guard filesSeconds > 0 else { throw ValidationError("--files-seconds must be above 0") }
+    }
 
     func run() throws {
         try Files.makeDirectory(dir)
@@ -35,6 +47,10 @@ struct Disk: ParsableCommand {
         report.add("dir", dir)
         try fdatasyncLatency(path: base + ".sync", report: &report)
         try sequential(path: base + ".seq", report: &report)
+        if files > 0 {
+            try ManyFileSyncs(directory: dir, files: files, threads: min(filesThreads, files), seconds: filesSeconds)
+                .measure(into: &report)
+        }
         if let settledDir {
             let (bytes, seconds, resident) = try Files.readColdSequentially(directory: settledDir)
             report.add("settled_dir", settledDir)
