@@ -113,6 +113,40 @@ struct FailStopHygieneTests {
         await log.close()
     }
 
+    /// E-3 (c): a walk restarted after a truncation (the retry of a walk that returned nothing)
+    /// reads the file again instead of serving the bytes its window held from before the cut.
+    @Test func aWindowReusedAcrossATruncationReadsTheNewFrames() async throws {
+        let fixture = LogFixture(.simulated)
+        let log = try fixture.open()
+        for index in 0..<10 { _ = try await log.append(tagged(generation: 0, index: index)) }
+        let window = FrameWindow()
+        let before = try #require(try log.locate(Offset(5), continuing: false))
+        var old: [[UInt8]] = []
+        var first = Log.ReadCursor(next: Offset(5))
+        _ = try log.walk(before, &first, window: window) { header, bytes, _, _ in
+            if header.baseOffset >= Offset(5) { old.append(Array(bytes)) }
+            return true
+        }
+        try await log.truncate(from: Offset(5))
+        for index in 5..<10 { _ = try await log.append(tagged(generation: 1, index: index)) }
+        let after = try #require(try log.locate(Offset(5), continuing: false))
+        func frames(_ window: FrameWindow) throws -> [[UInt8]] {
+            var cursor = Log.ReadCursor(next: Offset(5))
+            var seen: [[UInt8]] = []
+            _ = try log.walk(after, &cursor, window: window) { header, bytes, _, _ in
+                if header.baseOffset >= Offset(5) { seen.append(Array(bytes)) }
+                return true
+            }
+            return seen
+        }
+        let reused = try frames(window)
+        let fresh = try frames(FrameWindow())
+        #expect(old.count == 5 && fresh.count == 5 && fresh != old)
+        #expect(reused == fresh)
+        #expect(try log.read(from: Offset(5)).map { $0.value[0] } == [1, 1, 1, 1, 1])
+        await log.close()
+    }
+
     /// E-3: readers racing truncations never get a corruption error from bytes a truncation
     /// removed or is rewriting, and what they return is a contiguous run of whole records.
     @Test(arguments: Backend.allCases)

@@ -49,6 +49,52 @@ struct SliceReadTests {
         await log.close()
     }
 
+    /// A long scan on a disk (`FrameWindow` refills growing to 1 MiB) returns every record as
+    /// appended: frames much smaller than a window, frames cut by a window's end, frames of
+    /// about a window (the largest batch), over several segments.
+    @Test(arguments: Backend.real)
+    func aLongScanOnDiskReturnsEveryRecordAsAppended(backend: Backend) async throws {
+        let fixture = LogFixture(backend) { $0.segmentSizeBytes = 8 << 20 }
+        defer { fixture.cleanup() }
+        let log = try fixture.open()
+        var sizes: [Int] = []
+        var index = 0
+        for frame in 0..<400 {
+            let frameSizes: [Int] = switch frame % 40 {
+            case 7: [150 << 10]
+            case 19: [400 << 10, 100 << 10]
+            case 33: [1_000 << 10]                // about a window (the batch limit is 1 MiB)
+            default: (0..<(frame % 5 + 1)).map { 1_000 + ($0 * 977 + frame * 131) % 9_000 }
+            }
+            let records = frameSizes.map { size -> Record in
+                defer { index += 1 }
+                return Record(value: payload(index, size: size))
+            }
+            sizes += frameSizes
+            _ = try await log.append(contentsOf: records)
+        }
+        #expect(log.segmentCount > 2)
+        // Every frame, checked (length, CRC) and in order.
+        var nextOffset = Offset(0)
+        try log.forEachFrame(from: Offset(0)) { header, _, _, _ in
+            #expect(header.baseOffset == nextOffset)
+            nextOffset = header.nextOffset
+            return true
+        }
+        #expect(nextOffset == log.nextOffset)
+        // Every value, byte for byte.
+        var seen = 0
+        var wrong: [Int] = []
+        let next = try log.scan(from: Offset(0)) { view in
+            let i = Int(view.offset.rawValue)
+            if i >= sizes.count || !view.value.elementsEqual(payload(i, size: sizes[i])) { wrong.append(i) }
+            seen += 1
+            return true
+        }
+        #expect(wrong.isEmpty && seen == sizes.count && next == log.nextOffset, "wrong: \(wrong.prefix(10))")
+        await log.close()
+    }
+
     @Test func aScanStopsWhenItsBodySaysSoAndReadsToTheEndOtherwise() async throws {
         let (fixture, log) = try await writtenLog(.posix, compression: .none)
         defer { fixture.cleanup() }

@@ -205,6 +205,7 @@ extension Log {
     ) throws(LogError) -> SegmentWalkEnd {
         let entry = snapshot.entry
         var position = snapshot.start
+        window.begin(epoch: snapshot.epoch)
         while position < entry.summary.dataEnd {
             let header: FrameHeader
             let frameBytes: UnsafeRawBufferPointer
