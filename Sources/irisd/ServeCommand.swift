@@ -15,15 +15,14 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "Run a node (the default command).",
         discussion: """
             Without --cluster, a single node (ID 1) serves clients on 127.0.0.1:7100 and MQTT on \
-            127.0.0.1:1883 with \
-            \(ServeCommand.defaultPartitions) partitions of one replica each. With --cluster, node --id of the \
+            127.0.0.1:1883 with one partition of one replica per event loop (\(NodeDefaults.singleNodePartitions) \
+            here). With --cluster, node --id of the \
             listed nodes serves peers and clients on its own entry's address; every node of a \
             cluster MUST be started with the same --cluster, --partitions and --replicas. The data \
-            directory remembers them and refuses a different configuration. SIGTERM shuts down \
+            directory remembers them and refuses a different configuration; without --partitions it keeps the count it \
+            was created with. SIGTERM shuts down \
             cleanly; kill -9 loses nothing acknowledged.
             """)
-
-    static let defaultPartitions = 8
 
     @Option(name: .long, help: "Data directory (created if missing).")
     var data: String
@@ -34,7 +33,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Every node: 1=HOST:PORT,2=HOST:PORT,... (default 1=127.0.0.1:7100).")
     var cluster: String?
 
-    @Option(name: .long, help: "Partitions of the cluster, fixed at creation (default \(ServeCommand.defaultPartitions)).")
+    @Option(name: .long, help: "Partitions, fixed when the data directory is created (default: what it was created with; for a new one \(NodeDefaults.clusterPartitions) in a cluster of several nodes, else one per event loop: \(NodeDefaults.singleNodePartitions) here).")
     var partitions: Int?
 
     @Option(name: .long, help: "Replicas per partition: 1, 3 or 5, at most the number of nodes (default min(3, nodes)).")
@@ -118,7 +117,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard members[nodeID] != nil else {
             throw ValidationError("--id \(nodeID.rawValue) is not in --cluster (\(members.keys.map(\.rawValue).sorted()))")
         }
-        let partitionCount = partitions ?? Self.defaultPartitions
+        let partitionCount = partitions ?? NodeDefaults.storedPartitionCount(dataDirectory: data)
+            ?? (members.count == 1 ? NodeDefaults.singleNodePartitions : NodeDefaults.clusterPartitions)
         guard (1...65_536).contains(partitionCount) else { throw ValidationError("--partitions must be 1 ... 65536") }
         let replicaCount = replicas ?? min(3, members.count)
         guard [1, 3, 5].contains(replicaCount), replicaCount <= members.count else {

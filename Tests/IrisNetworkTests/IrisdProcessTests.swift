@@ -92,4 +92,42 @@ struct IrisdProcessTests {
         let refusal = (try? String(contentsOfFile: data + ".out2", encoding: .utf8)) ?? ""
         #expect(refusal.contains("--partitions"), "refusal should name the flag: \(refusal)")
     }
+
+    /// Starts a node of one, waits until its metrics show `partitions` leaders, stops it with SIGTERM.
+    private func runUntilLeading(_ arguments: [String], partitions: Int, output: String) async throws {
+        let ports = try freePorts(2)
+        let node = try Self.start(
+            arguments + ["--id", "1", "--cluster", "1=127.0.0.1:\(ports[0])", "--mqtt", "none", "--metrics", "127.0.0.1:\(ports[1])"],
+            output: output)
+        defer { if node.isRunning { kill(node.processIdentifier, SIGKILL) } }
+        var text = ""
+        func leaders() -> Double? {
+            text.split(separator: "\n").first { $0.hasPrefix("iris_leaders ") }.flatMap { Double($0.split(separator: " ")[1]) }
+        }
+        for _ in 0..<200 where leaders() != Double(partitions) {
+            try await Task.sleep(for: .milliseconds(50))
+            text = Self.metrics(port: ports[1]) ?? ""
+        }
+        #expect(leaders() == Double(partitions), "metrics never showed \(partitions) leaders: \(text.prefix(1_000))")
+        kill(node.processIdentifier, SIGTERM)
+        #expect(try await Self.waitForExit(node, seconds: 20) == 0)
+    }
+
+    @Test("a new single node gets a partition per event loop; a data directory keeps its count when --partitions is left out")
+    func partitionDefaults() async throws {
+        let fresh = TestNodes.temporaryDirectory()
+        let made = TestNodes.temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(atPath: fresh)
+            try? FileManager.default.removeItem(atPath: made)
+        }
+        let loops = max(1, min(4, System.coreCount))
+        try await runUntilLeading(["--data", fresh], partitions: loops, output: fresh + ".out")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: fresh + "/partitions").count == loops)
+
+        let created = loops + 3
+        try await runUntilLeading(["--data", made, "--partitions", "\(created)"], partitions: created, output: made + ".out")
+        try await runUntilLeading(["--data", made], partitions: created, output: made + ".out2")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: made + "/partitions").count == created)
+    }
 }

@@ -43,7 +43,7 @@ final class PartitionReplica: ReplicaShell, @unchecked Sendable {
     /// The frames this replica wrote last, for reads of what just committed (SPEC.md §14.2).
     let recent: RecentFrames
     /// Stored bytes of recent frames a node keeps in memory, shared evenly by the replicas it
-    /// hosts (8 MiB each with the default 8 partitions; each keeps at least its newest frame).
+    /// hosts (8 MiB each with 8 partitions; each keeps at least its newest frame).
     static let recentFramesNodeBytes = 64 << 20
     /// The producer window a new leader rebuilds from: this many records back from its log's end.
     let producerWindowRecords: UInt64 = 16_384

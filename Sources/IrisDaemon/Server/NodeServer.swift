@@ -32,7 +32,7 @@ package final class NodeServer: Service, Sendable {
     ///
     /// - Throws: `NodeError` naming what to fix.
     package init(configuration: NodeConfiguration, logger: Logger) throws(NodeError) {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: max(1, min(4, System.coreCount)))
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: NodeDefaults.eventLoops)
         var contexts: PeerTLSContexts?
         if let directory = configuration.tlsDirectory {
             do {
