@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Measures issue 4's six goals in one session: the disk, then each goal's workload, one JSON
+# Measures issue 4's six goals and issue 13's goals 1-5 in one session: the disk, then each goal's workload, one JSON
 # line per run into OUT (default results/goals-<UTC time>.jsonl), tables into OUT's .log.
 #   ./goals.sh [-d DIR] [-o OUT.jsonl] [-t SECONDS] [-g RECOVER_GIB]
 # Expects a release build (swift build -c release --product iris-bench). DIR must be on the
@@ -41,6 +41,12 @@ run append --engine iris --io uring --record-size 1024 --producers 256 --duratio
 # Issue 13 goal 1: the same 256 producers spread over 64 logs on the shared I/O engine, both backends.
 run append --engine iris --record-size 1024 --producers 256 --logs 64 --duration "$T" --dir "$DIR"
 run append --engine iris --io uring --record-size 1024 --producers 256 --logs 64 --duration "$T" --dir "$DIR"
+# Issue 13 goal 3: low concurrency, iris against the peers.
+for producers in 1 4; do
+    for engine in iris sqlite rocksdb; do
+        run append --engine "$engine" --record-size 1024 --producers "$producers" --duration "$T" --dir "$DIR"
+    done
+done
 # Goal 2: 16 producers, against the disk's 4 KiB fdatasync p99.
 run append --engine iris --record-size 1024 --producers 16 --duration "$T" --dir "$DIR"
 run append --engine iris --io uring --record-size 1024 --producers 16 --duration "$T" --dir "$DIR"

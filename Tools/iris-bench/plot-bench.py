@@ -5,7 +5,7 @@ Usage: plot-bench.py RESULTS.jsonl [-o OUT.svg] [--title TEXT]
 
 RESULTS.jsonl holds JSON objects, one per line, as printed by `iris-bench ... --json` (other
 lines are ignored). Append results are grouped by engine (plus batch, record size,
-compression and io when they vary) and drawn as records/s and p99 latency against producers
+compression and io when they vary, and the number of logs when above one) and drawn as records/s and p99 latency against producers
 (log scales). A `disk` result adds the raw disk's serial 4 KiB fdatasync rate and p99 as
 dashed reference lines. Several results for one point: the median is drawn.
 Python 3 standard library only.
@@ -46,6 +46,8 @@ def series_key(obj, varying):
         if field in varying:
             value = obj.get(field, "-")
             parts.append(f"{label}={value}" if label == "batch" else (f"{value}{label}" if label else str(value)))
+    if obj.get("logs", 1) != 1:  # iris over several logs (`append --logs N`): a series of its own
+        parts.append(f"{obj['logs']} logs")
     return " ".join(parts)
 
 
