@@ -97,7 +97,7 @@ def main():
     disk = find(runs, "disk")
     rows = []
     a = lambda **k: find(runs, "append", **k)
-    iris = a(engine="iris", record_size=1024, producers=256, batch=1)
+    iris = a(engine="iris", record_size=1024, producers=256, batch=1, io_backend="io_uring")
     posix = a(engine="iris", record_size=1024, producers=256, batch=1, io_backend="posix")
     sqlite = a(engine="sqlite", record_size=1024, producers=256, batch=1)
     rocks = a(engine="rocksdb", record_size=1024, producers=256, batch=1)
