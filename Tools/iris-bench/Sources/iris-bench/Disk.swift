@@ -67,11 +67,6 @@ struct Disk: ParsableCommand {
         return fd
     }
 
-    private func writeAll(_ fd: Int32, _ buffer: [UInt8], at offset: Int) throws {
-        let written = buffer.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
-        guard written == buffer.count else { throw BenchError("pwrite: \(String(cString: strerror(errno)))") }
-    }
-
     /// 4 KiB pwrite + fdatasync, overwriting blocks of a file that was written and synced first
     /// (so no allocation or size change: the pure cost of a small synced write).
     private func fdatasyncLatency(path: String, report: inout Report) throws {
@@ -79,7 +74,7 @@ struct Disk: ParsableCommand {
         defer { close(fd) }
         let fileBytes = 64 << 20
         let chunk = [UInt8](repeating: 0, count: 1 << 20)
-        for offset in stride(from: 0, to: fileBytes, by: chunk.count) { try writeAll(fd, chunk, at: offset) }
+        for offset in stride(from: 0, to: fileBytes, by: chunk.count) { try Files.writeAll(fd, chunk, at: offset) }
         fsync(fd)
         let block = makePayload(size: 4096)
         let latency = LatencyRecorder()
@@ -87,7 +82,7 @@ struct Disk: ParsableCommand {
         let start = MonotonicClock.nanoseconds()
         for i in 0..<iterations {
             let t0 = MonotonicClock.nanoseconds()
-            try writeAll(fd, block, at: (i % slots) * 4096)
+            try Files.writeAll(fd, block, at: (i % slots) * 4096)
             guard fdatasync(fd) == 0 else { throw BenchError("fdatasync: \(String(cString: strerror(errno)))") }
             latency.record(nanoseconds: MonotonicClock.nanoseconds() - t0)
         }
@@ -109,7 +104,7 @@ struct Disk: ParsableCommand {
         let chunk = makePayload(size: 1 << 20)
         let start = MonotonicClock.nanoseconds()
         for i in 0..<writeMib {
-            try writeAll(fd, chunk, at: i << 20)
+            try Files.writeAll(fd, chunk, at: i << 20)
             guard fdatasync(fd) == 0 else { throw BenchError("fdatasync: \(String(cString: strerror(errno)))") }
         }
         let writeSeconds = Double(MonotonicClock.nanoseconds() - start) / 1e9
@@ -117,7 +112,7 @@ struct Disk: ParsableCommand {
         report.add("seq_write_fdatasync_1m_mb_per_sec", Double(writeMib << 20) / 1e6 / writeSeconds)
 
         // Grow the file to readMib without per-write syncs, then one sync.
-        for i in writeMib..<max(writeMib, readMib) { try writeAll(fd, chunk, at: i << 20) }
+        for i in writeMib..<max(writeMib, readMib) { try Files.writeAll(fd, chunk, at: i << 20) }
         fsync(fd)
         let bytes = readMib << 20
         ftruncate(fd, off_t(bytes))

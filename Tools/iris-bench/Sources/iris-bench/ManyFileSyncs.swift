@@ -68,8 +68,7 @@ struct ManyFileSyncs {
         guard fd >= 0 else { throw BenchError("open \(path): \(String(cString: strerror(errno)))") }
         let zeros = [UInt8](repeating: 0, count: 1 << 20)
         for offset in stride(from: 0, to: fileBytes, by: zeros.count) {
-            let written = zeros.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
-            guard written == zeros.count else { throw BenchError("pwrite \(path): \(String(cString: strerror(errno)))") }
+            try Files.writeAll(fd, zeros, at: offset)
         }
         guard fsync(fd) == 0 else { throw BenchError("fsync \(path): \(String(cString: strerror(errno)))") }
         return fd
@@ -91,8 +90,7 @@ struct ManyFileSyncs {
             while MonotonicClock.nanoseconds() < deadline {
                 for fd in mine {
                     let t0 = MonotonicClock.nanoseconds()
-                    let written = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
-                    guard written == block.count else { throw BenchError("pwrite: \(String(cString: strerror(errno)))") }
+                    try Files.writeAll(fd, block, at: offset)
                     guard fdatasync(fd) == 0 else { throw BenchError("fdatasync: \(String(cString: strerror(errno)))") }
                     latency.record(nanoseconds: MonotonicClock.nanoseconds() - t0)
                     count += 1
@@ -114,8 +112,7 @@ struct ManyFileSyncs {
         while MonotonicClock.nanoseconds() < deadline {
             let t0 = MonotonicClock.nanoseconds()
             for fd in descriptors {
-                let written = block.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
-                guard written == block.count else { throw BenchError("pwrite: \(String(cString: strerror(errno)))") }
+                try Files.writeAll(fd, block, at: offset)
             }
             guard Self.syncfs(descriptors[0]) == 0 else { throw BenchError("syncfs: \(String(cString: strerror(errno)))") }
             latency.record(nanoseconds: MonotonicClock.nanoseconds() - t0)

@@ -184,6 +184,12 @@ enum Files {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
     }
 
+    /// pwrite of all of `bytes` at `offset`; throws naming the call's error.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], at offset: Int) throws {
+        let written = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, off_t(offset)) }
+        guard written == bytes.count else { throw BenchError("pwrite: \(String(cString: strerror(errno)))") }
+    }
+
     static func size(_ path: String) -> Int {
         var st = stat()
         return stat(path, &st) == 0 ? Int(st.st_size) : 0
