@@ -31,8 +31,9 @@ run() {  # run ARGS...: table to LOG, JSON last line to OUT
     rm -f "$OUT.tmp"
 }
 T=$SECONDS_EACH
-# With the disk's figure for small synced appends over 64 files (issue 13 goal 1's bound).
-run disk --dir "$DIR" --files 64
+# With the disk's figure for small synced appends over 64 files (issue 13 goal 1's bound) and
+# its bound for 1, 4, 16 and 256 records in flight (goals 2 and 3, and issue 4's goal 2).
+run disk --dir "$DIR" --files 64 --in-flight 1,4,16,256
 # Goal 1: 1 KiB, 256 producers, one record per call; iris (both backends) against the peers.
 for engine in iris sqlite rocksdb; do
     run append --engine "$engine" --record-size 1024 --producers 256 --duration "$T" --dir "$DIR"

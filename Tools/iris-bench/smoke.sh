@@ -33,9 +33,11 @@ run() {  # run NAME ARGS...: iris-bench ARGS --json, output to $DIR/NAME.out
     "$BIN" "$@" --json >"$DIR/$name.out" 2>"$DIR/$name.err" || { cat "$DIR/$name.err" "$DIR/$name.out" >&2; exit 1; }
 }
 
-run disk disk --dir "$DIR" --iterations 50 --write-mib 4 --read-mib 8 --files 4 --files-threads 2 --files-seconds 0.3
+run disk disk --dir "$DIR" --iterations 50 --write-mib 4 --read-mib 8 --files 4 --files-threads 2 --files-seconds 0.3 \
+    --in-flight 1,4 --in-flight-seconds 0.2
 check disk fdatasync_4k_p50_us fdatasync_4k_p99_us seq_write_fdatasync_1m_mb_per_sec seq_read_mb_per_sec seq_read_cold \
-    files_fdatasync_per_sec files_syncfs_rounds_per_sec
+    files_fdatasync_per_sec files_syncfs_rounds_per_sec inflight_1_records_per_sec inflight_4_records_per_sec \
+    inflight_4_s2_records_per_sec inflight_4_p99_us
 
 APPEND_FIELDS="engine records_per_sec mb_per_sec p50_us p99_us p999_us cpu_seconds peak_rss_mb"
 for engine in iris sqlite rocksdb; do

@@ -9,7 +9,7 @@ import Glibc
 /// `seq_write_fdatasync_1m_mb_per_sec`.
 struct Disk: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Measure the disk: 4 KiB pwrite+fdatasync latency, 1 MiB synced write and cold sequential read throughput; with --files, small synced appends spread over many files.")
+        abstract: "Measure the disk: 4 KiB pwrite+fdatasync latency, 1 MiB synced write and cold sequential read throughput; with --files, small synced appends spread over many files; with --in-flight, the most durable appends per second at a given number of records in flight.")
 
     @Option(help: "Directory on the disk to measure (scratch files are created and removed there).")
     var dir: String
@@ -27,6 +27,12 @@ struct Disk: ParsableCommand {
     var filesThreads = 16
     @Option(help: "Seconds for each of the two many-file figures.")
     var filesSeconds = 3.0
+    @Option(help: "Also measure the most records per second durable appends can get with this many records in flight, comma-separated (e.g. 1,4,256): the disk's bound for `append --producers C` (best of 1-16 threads each appending and fdatasyncing a group of C / threads records).")
+    var inFlight: String = ""
+    @Option(help: "Record size for --in-flight.")
+    var inFlightRecordBytes = 1024
+    @Option(help: "Seconds for each thread count of each --in-flight figure.")
+    var inFlightSeconds = 2.0
     @Flag(help: "Print one JSON object as the last line.")
     var json = false
 
@@ -34,6 +40,11 @@ struct Disk: ParsableCommand {
         guard files >= 0 else { throw ValidationError("--files must be 0 (skip) or more") }
         guard filesThreads > 0 else { throw ValidationError("--files-threads must be at least 1") }
         guard filesSeconds > 0 else { throw ValidationError("--files-seconds must be above 0") }
+        guard inFlightCounts != nil else {
+            throw ValidationError("--in-flight must be a comma-separated list of record counts of 1 or more, e.g. 1,4,256")
+        }
+        guard inFlightRecordBytes > 0 else { throw ValidationError("--in-flight-record-bytes must be at least 1") }
+        guard inFlightSeconds > 0 else { throw ValidationError("--in-flight-seconds must be above 0") }
     }
 
     func run() throws {
@@ -51,6 +62,10 @@ struct Disk: ParsableCommand {
             try ManyFileSyncs(directory: dir, files: files, threads: min(filesThreads, files), seconds: filesSeconds)
                 .measure(into: &report)
         }
+        if let counts = inFlightCounts, !counts.isEmpty {
+            try GroupSyncBound(directory: dir, recordBytes: inFlightRecordBytes, seconds: inFlightSeconds)
+                .measure(inFlight: counts, into: &report)
+        }
         if let settledDir {
             let (bytes, seconds, resident) = try Files.readColdSequentially(directory: settledDir)
             report.add("settled_dir", settledDir)
@@ -59,6 +74,14 @@ struct Disk: ParsableCommand {
             report.add("settled_read_resident_fraction_before", resident)
         }
         report.emit(json: json)
+    }
+
+    /// `--in-flight` as numbers (empty when not given), nil when it is not a list of counts ≥ 1.
+    private var inFlightCounts: [Int]? {
+        guard !inFlight.isEmpty else { return [] }
+        let counts = inFlight.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard counts.allSatisfy({ ($0 ?? 0) >= 1 }) else { return nil }
+        return counts.compactMap { $0 }
     }
 
     private func openFile(_ path: String) throws -> Int32 {

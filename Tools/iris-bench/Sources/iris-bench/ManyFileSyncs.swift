@@ -40,7 +40,7 @@ struct ManyFileSyncs {
         defer { for path in paths { unlink(path) } }
         var descriptors: [Int32] = []
         defer { for fd in descriptors { close(fd) } }
-        for path in paths { descriptors.append(try Self.zeroedFile(path)) }
+        for path in paths { descriptors.append(try Files.zeroedFile(path, bytes: Self.fileBytes)) }
         let block = makePayload(size: Self.blockBytes)
         report.add("files", files)
         report.add("files_threads", threads)
@@ -62,17 +62,6 @@ struct ManyFileSyncs {
         guard let symbol = dlsym(nil, "syncfs") else { fatalError("syncfs(2) is missing from this C library") }
         return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
     }()
-
-    private static func zeroedFile(_ path: String) throws -> Int32 {
-        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
-        guard fd >= 0 else { throw BenchError("open \(path): \(String(cString: strerror(errno)))") }
-        let zeros = [UInt8](repeating: 0, count: 1 << 20)
-        for offset in stride(from: 0, to: fileBytes, by: zeros.count) {
-            try Files.writeAll(fd, zeros, at: offset)
-        }
-        guard fsync(fd) == 0 else { throw BenchError("fsync \(path): \(String(cString: strerror(errno)))") }
-        return fd
-    }
 
     private struct Figure {
         var perSecond: Double

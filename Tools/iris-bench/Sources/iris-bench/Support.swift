@@ -190,6 +190,23 @@ enum Files {
         guard written == bytes.count else { throw BenchError("pwrite: \(String(cString: strerror(errno)))") }
     }
 
+    /// Creates (or truncates) `path`, writes `bytes` zero bytes and fsyncs them, and returns the
+    /// open descriptor: a file whose blocks are allocated and written, as the engine's zero-ahead
+    /// leaves a segment, so later writes inside it change neither extents nor size.
+    static func zeroedFile(_ path: String, bytes: Int) throws -> Int32 {
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw BenchError("open \(path): \(String(cString: strerror(errno)))") }
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        for offset in stride(from: 0, to: bytes, by: zeros.count) {
+            try writeAll(fd, Array(zeros.prefix(bytes - offset)), at: offset)
+        }
+        guard fsync(fd) == 0 else {
+            close(fd)
+            throw BenchError("fsync \(path): \(String(cString: strerror(errno)))")
+        }
+        return fd
+    }
+
     static func size(_ path: String) -> Int {
         var st = stat()
         return stat(path, &st) == 0 ? Int(st.st_size) : 0
