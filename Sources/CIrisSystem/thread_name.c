@@ -9,3 +9,7 @@ int iris_set_thread_name(const char *name) {
     truncated[sizeof truncated - 1] = '\0';
     return pthread_setname_np(pthread_self(), truncated);
 }
+
+int iris_get_thread_name(char *name, size_t size) {
+    return pthread_getname_np(pthread_self(), name, size);
+}

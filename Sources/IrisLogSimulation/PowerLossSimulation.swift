@@ -49,6 +49,8 @@ public struct PowerLossSimulation: Sendable {
         public var crashesInTruncation = 0
         /// Lives run with `Durability.none` by one task.
         public var sequentialLives = 0
+        /// Appends acknowledged to producer threads in `appendBlocking` (`.fsync` lives).
+        public var blockingAppends = 0
 
         /// No violation and every count zero.
         public init() {}
@@ -63,6 +65,7 @@ public struct PowerLossSimulation: Sendable {
             retentions += other.retentions
             crashesInTruncation += other.crashesInTruncation
             sequentialLives += other.sequentialLives
+            blockingAppends += other.blockingAppends
         }
     }
 
@@ -122,7 +125,8 @@ public struct PowerLossSimulation: Sendable {
                     return outcome
                 }
             } else {
-                await ConcurrentLife(life: life, random: &random).run(log: log, disk: disk, acknowledged: acknowledged)
+                outcome.blockingAppends += await ConcurrentLife(life: life, random: &random)
+                    .run(log: log, disk: disk, acknowledged: acknowledged)
                 await log.close()
             }
             outcome.powerLosses += 1

@@ -36,7 +36,7 @@ for seed in first..<first + seeds {
 let elapsed = clock.now - started
 let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
 if violations == 0 {
-    print("power-loss: \(seeds) seeds, \(totals.powerLosses) power losses, \(totals.tornTails) torn tails cut, \(totals.acknowledged) acknowledged records all recovered, 0 violations, \(Int(Double(seeds) / seconds)) seeds/s")
+    print("power-loss: \(seeds) seeds, \(totals.powerLosses) power losses, \(totals.tornTails) torn tails cut, \(totals.acknowledged) acknowledged records all recovered (\(totals.blockingAppends) appends by appendBlocking threads), 0 violations, \(Int(Double(seeds) / seconds)) seeds/s")
 }
 if json { print(json(totals, seeds: run, violations: violations, seconds: seconds)) }
 exit(violations == 0 ? 0 : 1)
@@ -47,7 +47,7 @@ func json(_ totals: PowerLossSimulation.Outcome, seeds: Int, violations: Int, se
         ("seeds", "\(seeds)"), ("violations", "\(violations)"), ("power_losses", "\(totals.powerLosses)"),
         ("truncations", "\(totals.truncations)"), ("retentions", "\(totals.retentions)"), ("torn_tails_cut", "\(totals.tornTails)"),
         ("crashes_in_truncation", "\(totals.crashesInTruncation)"), ("none_durability_lives", "\(totals.sequentialLives)"),
-        ("acknowledged_records", "\(totals.acknowledged)"), ("durable_records_checked", "\(totals.durableChecked)"),
+        ("acknowledged_records", "\(totals.acknowledged)"), ("blocking_appends", "\(totals.blockingAppends)"), ("durable_records_checked", "\(totals.durableChecked)"),
         ("seconds", "\((seconds * 1000).rounded() / 1000)"),
     ]
     return "{" + fields.map { "\"\($0.0)\": \($0.1)" }.joined(separator: ", ") + "}"

@@ -25,4 +25,7 @@ int iris_fallocate(int fd, int64_t offset, int64_t length);
 /// module does not declare pthread_setname_np (it needs _GNU_SOURCE).
 int iris_set_thread_name(const char *name);
 
+/// The calling thread's name (at most 15 bytes and a NUL) into `name`; 0 on success.
+int iris_get_thread_name(char *name, size_t size);
+
 #endif

@@ -60,6 +60,23 @@ final class EngineLane: @unchecked Sendable {
         if first { queue.signal() }
     }
 
+    /// Runs `slot`'s writer on the calling thread, turn after turn, while `done()` is false and
+    /// the writer has work: a thread in `Log.appendBlocking` doing its log's work itself, with
+    /// no hand-off to this lane (SPEC.md §7). Only when the writer is idle (no turn running or
+    /// queued); returns false, having done nothing, when it is not: the caller then wakes it.
+    /// Work left when it stops goes back to this lane.
+    func runClaimedTurns(_ slot: WriterSlot, until done: () -> Bool) -> Bool {
+        guard slot.tryClaim() else { return false }
+        let writer = queue.withLock { _ in slot.writer }
+        var more = writer != nil
+        while more && !done() {
+            more = writer!.takeCallerTurn()
+            IOEngine.shared.flushSyncs()
+        }
+        if slot.turnEnds(more: more) { enqueue(slot) }
+        return true
+    }
+
     /// Whether another writer waits for a turn: then a writer hands its sync to the sync
     /// service rather than running it on this thread.
     var othersReady: Bool { readyCount.load(ordering: .relaxed) > 0 }
@@ -130,6 +147,12 @@ final class WriterSlot: @unchecked Sendable {
             }
             current = original
         }
+    }
+
+    /// Claims the writer for a turn on the calling thread when it is idle (not queued, no turn
+    /// running); the turn ends with `turnEnds(more:)` as the lane's do.
+    fileprivate func tryClaim() -> Bool {
+        state.compareExchange(expected: WriterSlot.idle, desired: WriterSlot.running, ordering: .acquiringAndReleasing).exchanged
     }
 
     /// The lane took the slot from its line.

@@ -90,6 +90,10 @@ public final class SimulatedDisk: Sendable {
     /// Number of successful fdatasync calls on files.
     public var syncCount: Int { state.withLock { $0.syncCount } }
 
+    /// Successful fdatasync calls on files by the name of the thread that made them
+    /// (`pthread_getname_np`): which of the engine's threads, or an application's, synced.
+    public var syncsByThread: [String: Int] { state.withLock { $0.syncsByThread } }
+
     /// Number of fdatasync calls that, on a real file system, would also commit metadata: each
     /// covered a write past the highest byte written to the file before (into fallocated,
     /// unwritten space, whose conversion goes to the journal) or a change of its size. The

@@ -51,6 +51,7 @@ struct SimulatedDiskState {
     var writeFault: (Int32, String)?
     var syncFault: (Int32, String)?
     var syncCount = 0
+    var syncsByThread: [String: Int] = [:]
     var metadataSyncCount = 0
     var writtenBytes = 0
     var mutatingCallCount = 0
@@ -112,7 +113,7 @@ struct SimulatedDiskState {
         called(.write)
     }
 
-    mutating func sync(_ id: Int, path: String) throws(StorageError) {
+    mutating func sync(_ id: Int, path: String, thread: String) throws(StorageError) {
         if let (errno, suffix) = syncFault, path.hasSuffix(suffix) {
             // A failed sync may have written some of the data: keep the pending changes unsynced.
             throw StorageError(operation: "fdatasync", path: path, errno: errno)
@@ -120,6 +121,7 @@ struct SimulatedDiskState {
         nodes[id]!.durable = nodes[id]!.current
         nodes[id]!.pending.removeAll()
         syncCount += 1
+        syncsByThread[thread, default: 0] += 1
         if nodes[id]!.metadataChanged { metadataSyncCount += 1 }
         nodes[id]!.metadataChanged = false
         called(.sync)

@@ -1,3 +1,4 @@
+import CIrisSystem
 /// The `Storage` view of a `SimulatedDisk` for one process lifetime: after a power loss
 /// every call fails with EIO, so a log that did not "survive" cannot touch the new world.
 package struct SimulatedStorage: Storage {
@@ -133,7 +134,15 @@ final class SimulatedFile: StorageFile {
 
     func sync() throws(StorageError) {
         disk.waitForSyncGate(path)
-        try withNode("fdatasync") { (state) throws(StorageError) in try state.sync(node, path: path) }
+        let thread = Self.callingThreadName()
+        try withNode("fdatasync") { (state) throws(StorageError) in try state.sync(node, path: path, thread: thread) }
+    }
+
+    /// The calling thread's name, as `SimulatedDisk.syncsByThread` counts it.
+    private static func callingThreadName() -> String {
+        var name = [CChar](repeating: 0, count: 16)
+        guard iris_get_thread_name(&name, name.count) == 0 else { return "?" }
+        return String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     func size() throws(StorageError) -> Int { try withNode("fstat") { $0.nodes[node]!.current.count } }

@@ -20,6 +20,50 @@ extension Log {
     ///   when the write or sync of this frame failed; `.failed` (or `.noSpace`) after an
     ///   earlier failure stopped the log.
     public func append(contentsOf records: [Record], term: Term = Term(0)) async throws(LogError) -> ClosedRange<Offset> {
+        let frame = try frame(of: records, term: term)
+        let first = try await submit([frame])
+        return first...first.advanced(by: UInt64(records.count - 1))
+    }
+
+    /// Appends one record holding `value`, blocking the calling thread until it is durable:
+    /// `appendBlocking(contentsOf:term:)`.
+    public func appendBlocking(_ value: [UInt8]) throws(LogError) -> Offset {
+        try appendBlocking(contentsOf: [Record(value: value)]).lowerBound
+    }
+
+    /// `append(contentsOf:term:)` for a thread of the caller's own: blocks the calling thread
+    /// until the frame is durable (or failed), with the same outcomes and errors.
+    ///
+    /// When the log's writer is idle, the calling thread runs the writer's turn itself: it
+    /// writes the frame (with whatever else is queued) and, with nothing else outstanding,
+    /// fdatasyncs it, with no hand-off to the I/O engine's threads (SPEC.md §7). A producer
+    /// alone thus costs one write and one fdatasync, as with a database driven from its own
+    /// thread. Otherwise it waits while the engine's lane writes the frame, as `append` does.
+    ///
+    /// Never call it from Swift concurrency's cooperative pool (a task, an actor): it would hold
+    /// one of the pool's few threads for a whole fdatasync. Tasks use `append(contentsOf:term:)`.
+    public func appendBlocking(contentsOf records: [Record], term: Term = Term(0)) throws(LogError) -> ClosedRange<Offset> {
+        let frame = try frame(of: records, term: term)
+        let waiter = ThreadWaiter()
+        let call = [PendingAppend(frame: frame, continuation: .thread(waiter))]
+        let admitted: Result<Bool, LogError> = lock.withLock { state in
+            if let failure = state.failure { return .failure(Log.errorAfterFailure(failure)) }
+            if state.closing { return .failure(.closed) }
+            return state.submit(call)
+        }
+        switch admitted {
+        case .failure(let error): throw error
+        case .success(let wake):
+            if wake, let slot = writerSlot, !slot.lane.runClaimedTurns(slot, until: { waiter.result != nil }) {
+                slot.wake()
+            }
+        }
+        let first = try waiter.wait().get()
+        return first...first.advanced(by: UInt64(records.count - 1))
+    }
+
+    /// The frame of one `append(contentsOf:)` call, after checking the records against the limits.
+    private func frame(of records: [Record], term: Term) throws(LogError) -> EncodedFrame {
         guard !configuration.readOnly else { throw .readOnly }
         guard !records.isEmpty else { throw .emptyBatch }
         var bytes = 0
@@ -35,8 +79,7 @@ extension Log {
         guard frame.payloadLength <= configuration.batchBytesMax else {
             throw .recordTooLarge(bytes: frame.payloadLength, max: configuration.batchBytesMax)
         }
-        let first = try await submit([frame])
-        return first...first.advanced(by: UInt64(records.count - 1))
+        return frame
     }
 
     /// Appends frames sealed elsewhere byte for byte: a replica storing what its leader sent.
@@ -71,7 +114,7 @@ extension Log {
     private func submit(_ frames: [EncodedFrame]) async throws(LogError) -> Offset {
         let outcome = await withUnsafeContinuation { (continuation: Resumption<Offset>) in
             let call = frames.indices.map { index in
-                PendingAppend(frame: frames[index], continuation: index == frames.count - 1 ? continuation : nil)
+                PendingAppend(frame: frames[index], continuation: index == frames.count - 1 ? .task(continuation) : nil)
             }
             let outcome: Result<Bool, LogError> = lock.withLock { state in
                 if let failure = state.failure { return .failure(Log.errorAfterFailure(failure)) }

@@ -1,11 +1,11 @@
 import DequeModule
 
 /// An append waiting for its frame to become durable. Of the frames of one
-/// `append(frames:)` call only the last carries the continuation: frames are acknowledged in
+/// `append(frames:)` call only the last carries the waiter: frames are acknowledged in
 /// order, and the frames of one call are admitted or refused together.
 struct PendingAppend: Sendable {
     var frame: EncodedFrame
-    let continuation: Resumption<Offset>?
+    let continuation: AppendWaiter?
 }
 
 /// How the writer answers a caller waiting on an append or a maintenance request: exactly

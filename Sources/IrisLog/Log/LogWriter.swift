@@ -42,6 +42,10 @@ final class LogWriter: @unchecked Sendable {
     /// The end the syncer was last asked to reach in the active segment; never below
     /// `syncedPosition`. Segment changes wait until `syncedPosition` reaches it.
     private var syncRequestedEnd: Int
+    /// Whether the turn running now runs on a thread of `Log.appendBlocking` rather than the lane's.
+    private var inCallerTurn = false
+    /// The group buffer of turns run by appending threads (the lane's is the lane thread's alone).
+    private var callerBuffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
 
     init(log: Log, loaded: LoadedLog, lane: EngineLane, syncService: any SyncService) {
         self.log = log
@@ -59,6 +63,8 @@ final class LogWriter: @unchecked Sendable {
         self.checkpointSequence = loaded.checkpointSequence
         syncer.restart(at: position)
     }
+
+    deinit { callerBuffer.deallocate() }
 
     /// Frames written together, where they went, and the end of the last one.
     private struct WrittenRun {
@@ -93,6 +99,15 @@ final class LogWriter: @unchecked Sendable {
 
     /// Most steps of one turn: then the lane's other writers get theirs.
     static let turnSteps = 8
+
+    /// `takeTurn(on:)` on a thread of `Log.appendBlocking` that claimed the idle writer
+    /// (`EngineLane.runClaimedTurns`). Such a turn syncs in line whenever nothing else is
+    /// outstanding, whoever else waits for the lane: it holds up no other log.
+    func takeCallerTurn() -> Bool {
+        inCallerTurn = true
+        defer { inCallerTurn = false }
+        return takeTurn(on: lane)
+    }
 
     /// Runs up to `turnSteps` steps of work on the lane's thread; returns whether work is left
     /// (the lane gives another turn after the others), false when there is none or the
@@ -169,7 +184,7 @@ final class LogWriter: @unchecked Sendable {
             completions.forEach { $0(nil) }
             return
         }
-        guard syncerIdle && !lane.othersReady else {
+        guard syncerIdle && (inCallerTurn || !lane.othersReady) else {
             syncRequestedEnd = position
             syncer.request(active.file, through: position, then: completions)
             return
@@ -193,8 +208,12 @@ final class LogWriter: @unchecked Sendable {
     /// through the sync service; pipelining resumes as soon as appends queue up behind it.
     private func writeGroup(_ group: [PendingAppend], alone: Bool) {
         guard log.lock.withLock({ $0.failure == nil }) else { return }
-        let buffer = lane.groupBuffer(atLeast: max(configuration.writeGroupBytesMax, configuration.frameBytesMax))
-        let syncNow = alone && !lane.othersReady
+        // A caller turn's buffer holds this group (so a log written by a lone thread keeps a
+        // small one); the lane's, shared by its logs, holds any group.
+        let buffer = inCallerTurn
+            ? callerGroupBuffer(atLeast: group.reduce(0) { $0 + $1.frame.paddedLength })
+            : lane.groupBuffer(atLeast: max(configuration.writeGroupBytesMax, configuration.frameBytesMax))
+        let syncNow = alone && (inCallerTurn || !lane.othersReady)
         var next = 0
         while next < group.count {
             var runBytes = 0
@@ -231,6 +250,15 @@ final class LogWriter: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// The group buffer of caller turns, at least `bytes` long.
+    private func callerGroupBuffer(atLeast bytes: Int) -> UnsafeMutableRawBufferPointer {
+        if callerBuffer.count < bytes {
+            callerBuffer.deallocate()
+            callerBuffer = .allocate(byteCount: bytes, alignment: 4096)
+        }
+        return callerBuffer
     }
 
     /// Writes a run (the first `bytes` of `buffer`) with one pwrite; under `.fsync` hands it to
