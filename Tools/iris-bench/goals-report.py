@@ -15,14 +15,19 @@ def load(path):
         for line in f:
             line = line.strip()
             if line.startswith("{"):
-                runs.append(json.loads(line))
+                run = json.loads(line)
+                if run.get("subcommand") == "append" and run.get("engine") == "iris":
+                    run.setdefault("iris_api", "async")  # runs from before `--iris-api`
+                runs.append(run)
     return runs
 
 
 def find(runs, subcommand, **fields):
-    """The first run of `subcommand` whose fields match; iris appends default to POSIX (the log's default)."""
+    """The first run of `subcommand` whose fields match; iris appends default to POSIX (the log's default)
+    and to producers as tasks (`--iris-api async`)."""
     if subcommand == "append" and fields.get("engine") == "iris":
         fields.setdefault("io_backend", "posix")
+        fields.setdefault("iris_api", "async")
     for run in runs:
         if run.get("subcommand") == subcommand and all(run.get(k) == v for k, v in fields.items()):
             return run
@@ -41,7 +46,8 @@ def many_logs_rows(runs, disk, rows):
     for io in ("posix", "io_uring"):
         pick = lambda logs: next((r for r in runs if r.get("subcommand") == "append" and r.get("engine") == "iris"
                                   and r.get("record_size") == 1024 and r.get("producers") == 256 and r.get("batch") == 1
-                                  and r.get("logs", 1) == logs and r.get("io_backend", "posix") == io), None)
+                                  and r.get("logs", 1) == logs and r.get("io_backend", "posix") == io
+                                  and r.get("iris_api") == "async"), None)
         one, many = pick(1), pick(64)
         if not one or not many:
             continue
@@ -71,8 +77,11 @@ def issue13_rows(runs, disk):
     """Issue 13's goals 1-5 from the runs of one `goals.sh` session (those present)."""
     rows = []
     many_logs_rows(runs, disk, rows)
-    pick = lambda **k: next((r for r in runs if r.get("subcommand") == "append" and r.get("logs", 1) == 1
-                             and all(r.get(f, "posix" if f == "io_backend" else None) == v for f, v in k.items())), None)
+    def pick(**k):
+        if k.get("engine") == "iris":
+            k.setdefault("iris_api", "async")
+        return next((r for r in runs if r.get("subcommand") == "append" and r.get("logs", 1) == 1
+                     and all(r.get(f, "posix" if f == "io_backend" else None) == v for f, v in k.items())), None)
     for io in ("posix", "io_uring"):
         run = pick(engine="iris", record_size=1024, producers=256, batch=1, io_backend=io)
         if run:
@@ -81,16 +90,17 @@ def issue13_rows(runs, disk):
                          f"{run['records_per_sec']:,.0f} rec/s, p99 {run['p99_us'] / 1000:.2f} ms{in_flight_bound(disk, run)}",
                          yes(ok)))
     for producers in (1, 4):
-        iris = pick(engine="iris", record_size=1024, producers=producers, batch=1, io_backend="posix")
         sqlite = pick(engine="sqlite", record_size=1024, producers=producers, batch=1)
         rocks = pick(engine="rocksdb", record_size=1024, producers=producers, batch=1)
-        if iris and sqlite and rocks:
-            r = iris["records_per_sec"]
-            rows.append((f"13.3 {producers} producer(s)", "≥ SQLite and ≥ RocksDB",
-                         f"{r:,.0f} rec/s = {r / sqlite['records_per_sec']:.2f}x SQLite ({sqlite['records_per_sec']:,.0f}), "
-                         f"{r / rocks['records_per_sec']:.2f}x RocksDB ({rocks['records_per_sec']:,.0f})"
-                         f"{in_flight_bound(disk, iris)}",
-                         yes(r >= sqlite["records_per_sec"] and r >= rocks["records_per_sec"])))
+        for api, how in (("async", "tasks"), ("blocking", "threads, appendBlocking")):
+            iris = pick(engine="iris", record_size=1024, producers=producers, batch=1, io_backend="posix", iris_api=api)
+            if iris and sqlite and rocks:
+                r = iris["records_per_sec"]
+                rows.append((f"13.3 {producers} producer(s), {how}", "≥ SQLite and ≥ RocksDB",
+                             f"{r:,.0f} rec/s = {r / sqlite['records_per_sec']:.2f}x SQLite ({sqlite['records_per_sec']:,.0f}), "
+                             f"{r / rocks['records_per_sec']:.2f}x RocksDB ({rocks['records_per_sec']:,.0f})"
+                             f"{in_flight_bound(disk, iris)}",
+                             yes(r >= sqlite["records_per_sec"] and r >= rocks["records_per_sec"])))
     large = pick(engine="iris", record_size=65536, producers=64, batch=1, io_backend="posix")
     if large:
         ratio = large["mb_per_sec"] / disk["seq_write_fdatasync_1m_mb_per_sec"]

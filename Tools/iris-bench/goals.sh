@@ -42,11 +42,12 @@ run append --engine iris --io uring --record-size 1024 --producers 256 --duratio
 # Issue 13 goal 1: the same 256 producers spread over 64 logs on the shared I/O engine, both backends.
 run append --engine iris --record-size 1024 --producers 256 --logs 64 --duration "$T" --dir "$DIR"
 run append --engine iris --io uring --record-size 1024 --producers 256 --logs 64 --duration "$T" --dir "$DIR"
-# Issue 13 goal 3: low concurrency, iris against the peers.
+# Issue 13 goal 3: low concurrency, iris (producers as tasks, and as threads like the peers') against the peers.
 for producers in 1 4; do
     for engine in iris sqlite rocksdb; do
         run append --engine "$engine" --record-size 1024 --producers "$producers" --duration "$T" --dir "$DIR"
     done
+    run append --engine iris --iris-api blocking --record-size 1024 --producers "$producers" --duration "$T" --dir "$DIR"
 done
 # Goal 2: 16 producers, against the disk's 4 KiB fdatasync p99.
 run append --engine iris --record-size 1024 --producers 16 --duration "$T" --dir "$DIR"

@@ -49,6 +49,13 @@ run append-iris-uring append --engine iris --io uring --batch 10 --compression z
     --producers 4 --duration 0.5 --dir "$DIR"
 # shellcheck disable=SC2086
 check append-iris-uring $APPEND_FIELDS
+# Producers as threads in appendBlocking, over one log and over two.
+for logs in 1 2; do
+    run "append-iris-blocking-$logs" append --engine iris --iris-api blocking --logs "$logs" --record-size 256 --producers 4 \
+        --duration 0.5 --dir "$DIR"
+    # shellcheck disable=SC2086
+    check "append-iris-blocking-$logs" iris_api $APPEND_FIELDS
+done
 # Many logs on the shared I/O engine, both backends.
 for io in posix uring; do
     run "append-iris-logs-$io" append --engine iris --io "$io" --logs 8 --record-size 256 --producers 16 --duration 0.5 --dir "$DIR"

@@ -20,6 +20,11 @@ enum IOChoice: String, ExpressibleByArgument, CaseIterable, Sendable {
     case uring, posix
 }
 
+/// How iris's producers append: Swift tasks awaiting `append`, or OS threads in `appendBlocking`.
+enum IrisAPI: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case async, blocking
+}
+
 /// What every engine's run hands back.
 struct AppendOutcome {
     var records: Int
@@ -59,6 +64,8 @@ struct Append: AsyncParsableCommand {
     var logs = 1
     @Option(help: "iris only: KiB of zeroes written ahead of the data (LogConfiguration.zeroAheadBytes; 0: off; default the engine's).")
     var zeroAheadKib: Int?
+    @Option(help: "iris only: producers as Swift tasks calling `append` (async) or as OS threads calling `appendBlocking` (blocking, as SQLite's and RocksDB's producers are threads).")
+    var irisApi: IrisAPI = .async
     @Flag(help: "sqlite only: serialize writers with an in-process mutex instead of SQLite's busy handler.")
     var sqliteMutex = false
     @Flag(help: "Print one JSON object as the last line.")
@@ -85,7 +92,7 @@ struct Append: AsyncParsableCommand {
         case .iris:
             outcome = try await IrisAppend(path: path, payload: payload, producers: producers, logs: logs, batch: batch,
                                            seconds: duration, compression: compression, io: io,
-                                           zeroAheadBytes: zeroAheadKib.map { $0 << 10 }).run(latency)
+                                           zeroAheadBytes: zeroAheadKib.map { $0 << 10 }, api: irisApi).run(latency)
         case .sqlite:
             outcome = try SQLiteAppend(path: path, payload: payload, producers: producers, batch: batch,
                                        seconds: duration, serialize: sqliteMutex).run(latency)
@@ -133,6 +140,7 @@ struct IrisAppend {
     let compression: CompressionChoice
     let io: IOChoice
     let zeroAheadBytes: Int?
+    let api: IrisAPI
 
     func run(_ latency: LatencyRecorder) async throws -> AppendOutcome {
         var configuration = LogConfiguration()  // defaults: 64 MiB segments, 1 MiB write groups, .fsync
@@ -151,25 +159,42 @@ struct IrisAppend {
         let groupsBefore = GroupCommitStats.shared.snapshot
         let records = Array(repeating: Record(value: payload), count: batch)
         let batch = self.batch
-        let start = MonotonicClock.nanoseconds()
-        let deadline = start + UInt64(seconds * 1e9)
-        let total = try await withThrowingTaskGroup(of: Int.self) { group in
-            for producer in 0..<producers {
-                let log = opened[producer % opened.count]
-                group.addTask {
-                    var appended = 0
-                    while MonotonicClock.nanoseconds() < deadline {
-                        let t0 = MonotonicClock.nanoseconds()
-                        _ = try await log.append(contentsOf: records)
-                        latency.record(nanoseconds: MonotonicClock.nanoseconds() - t0)
-                        appended += batch
+        let total: Int
+        let elapsed: UInt64
+        switch api {
+        case .async:
+            let start = MonotonicClock.nanoseconds()
+            let deadline = start + UInt64(seconds * 1e9)
+            total = try await withThrowingTaskGroup(of: Int.self) { group in
+                for producer in 0..<producers {
+                    let log = opened[producer % opened.count]
+                    group.addTask {
+                        var appended = 0
+                        while MonotonicClock.nanoseconds() < deadline {
+                            let t0 = MonotonicClock.nanoseconds()
+                            _ = try await log.append(contentsOf: records)
+                            latency.record(nanoseconds: MonotonicClock.nanoseconds() - t0)
+                            appended += batch
+                        }
+                        return appended
                     }
-                    return appended
                 }
+                return try await group.reduce(0, +)
             }
-            return try await group.reduce(0, +)
+            elapsed = MonotonicClock.nanoseconds() - start
+        case .blocking:
+            (total, elapsed) = try ProducerThreads.run(count: producers, seconds: seconds) { producer, deadline in
+                let log = opened[producer % opened.count]
+                var appended = 0
+                while MonotonicClock.nanoseconds() < deadline {
+                    let t0 = MonotonicClock.nanoseconds()
+                    _ = try log.appendBlocking(contentsOf: records)
+                    latency.record(nanoseconds: MonotonicClock.nanoseconds() - t0)
+                    appended += batch
+                }
+                return appended
+            }
         }
-        let elapsed = MonotonicClock.nanoseconds() - start
         let backend = opened[0].ioBackendName
         let groupsAfter = GroupCommitStats.shared.snapshot
         for log in opened { await log.close() }
@@ -178,10 +203,12 @@ struct IrisAppend {
         let config = "iris: Log defaults (64 MiB segments, writeGroupBytesMax 1 MiB, appendQueueBytesMax 16 MiB), "
             + "durability fsync (one fdatasync per group), zero-ahead \(configuration.zeroAheadBytes >> 10) KiB, "
             + "io \(backend), compression \(compression.rawValue), "
-            + "one Swift task per producer, append(contentsOf:) of \(batch) record(s)"
+            + (api == .async ? "one Swift task per producer, append(contentsOf:)" : "one OS thread per producer, appendBlocking(contentsOf:)")
+            + " of \(batch) record(s)"
             + (logs > 1 ? ", \(logs) logs, producer i on log i mod \(logs)" : "")
         return AppendOutcome(records: total, elapsedNanoseconds: elapsed, configuration: config,
                              extra: [("io_backend", .string(backend)),
+                                     ("iris_api", .string(api.rawValue)),
                                      ("threads_for_logs", .int(threadsOpen - threadsBefore)),
                                      ("resident_bytes_per_open_log", .int(residentPerLog)),
                                      ("groups", .int(groups)),
