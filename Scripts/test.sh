@@ -39,11 +39,11 @@ step "crash recovery: SIGKILL a writer 50 times (POSIX, the default backend), th
 .build/release/iris-crash --cycles 50 --seed 1
 .build/release/iris-crash --cycles 20 --seed 2 --io uring
 
-# 600 seeds each keeps the run under 30 minutes on a slow day (1,000 each took 190 s and the whole
-# run 1,824 s on 2026-12-01); 1,000-seed and longer runs belong in the closing notes.
-step "replication simulator: 600 seeds each for 3 and 5 replicas"
-.build/release/iris-sim --seeds 600 --replicas 3 --json
-.build/release/iris-sim --seeds 600 --replicas 5 --json
+# 500 seeds each keeps the run under 30 minutes on a slow day (600 each took 147 s and the whole
+# fresh-clone run 1,810 s on 2026-12-02); 1,000-seed and longer runs belong in the closing notes.
+step "replication simulator: 500 seeds each for 3 and 5 replicas"
+.build/release/iris-sim --seeds 500 --replicas 3 --json
+.build/release/iris-sim --seeds 500 --replicas 5 --json
 
 step "chaos: 3 irisd nodes under kill -9, pauses and network partitions for 60 s, then the checker"
 Tools/iris-chaos/run.sh --self-test
@@ -58,7 +58,8 @@ Tools/mqtt-durability/run.sh --broker mosquitto --count 2000 --expect-loss --jso
 step "iris-bench smoke: every subcommand once, tiny sizes"
 Tools/iris-bench/smoke.sh
 
-step "fuzzing: each target 25 s, two at a time"
-Fuzz/run-all.sh 25
+# 20 s per target (8 targets, two at a time: 80 s); longer campaigns belong in the closing notes.
+step "fuzzing: each target 20 s, two at a time"
+Fuzz/run-all.sh 20
 
 step "done"

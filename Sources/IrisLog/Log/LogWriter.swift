@@ -9,11 +9,12 @@ import Logging
 /// keeping at most `unsyncedWindowBytes` written and unsynced. When a sync completes, the
 /// writer acknowledges the runs it covered, in offset order. Sync requests (`Log.sync`) go to
 /// the syncer once the frames admitted before them are written; they hold back no append.
-/// Runs in turns on its engine lane (`takeTurn(on:)`), one turn at a time; everything here but
-/// `log` is touched by those turns alone.
+/// Runs in turns (`takeTurn(on:)`), one turn at a time: on its engine lane's thread, or on a
+/// thread in `Log.appendBlocking` that found it idle; everything here but `log` is touched by
+/// those turns alone.
 final class LogWriter: @unchecked Sendable {
-    // @unchecked: after init, only the writer's turns (one at a time, on its lane's thread)
-    // touch the mutable fields.
+    // @unchecked: after init, only the writer's turns (one at a time, on its lane's thread or
+    // an appending thread that claimed it, ordered by its slot's state) touch the mutable fields.
     let log: Log
     let configuration: LogConfiguration
     let syncer: LogSyncer
@@ -109,7 +110,7 @@ final class LogWriter: @unchecked Sendable {
         return takeTurn(on: lane)
     }
 
-    /// Runs up to `turnSteps` steps of work on the lane's thread; returns whether work is left
+    /// Runs up to `turnSteps` steps of work; returns whether work is left
     /// (the lane gives another turn after the others), false when there is none or the
     /// writer exited.
     func takeTurn(on lane: EngineLane) -> Bool {
