@@ -42,6 +42,9 @@ extension Log {
     ///
     /// Never call it from Swift concurrency's cooperative pool (a task, an actor): it would hold
     /// one of the pool's few threads for a whole fdatasync. Tasks use `append(contentsOf:term:)`.
+    /// The calling thread may answer other callers while it runs the writer's turns (their
+    /// appends, `sync(then:)` completions), so do not call it while holding a lock that such a
+    /// completion takes.
     public func appendBlocking(contentsOf records: [Record], term: Term = Term(0)) throws(LogError) -> ClosedRange<Offset> {
         let frame = try frame(of: records, term: term)
         let waiter = ThreadWaiter()
@@ -144,10 +147,11 @@ extension Log {
     }
 
     /// `sync()` for a caller that is not a task: `completion` is called once, on one of the
-    /// I/O engine's threads, once everything appended so far is durable (with nil), or with the
-    /// error (`.readOnly`, `.closed`, an I/O error that also stops the log). It must return
-    /// quickly and never wait for any log: the threads every log of the process shares wait
-    /// for it.
+    /// I/O engine's threads (or on a thread in this log's `appendBlocking`, which runs the
+    /// writer's turns when it finds it idle), once everything appended so far is durable (with
+    /// nil), or with the error (`.readOnly`, `.closed`, an I/O error that also stops the log).
+    /// It must return quickly, never wait for any log and never take a lock an appending thread
+    /// may hold: the threads every log of the process shares wait for it.
     ///
     /// The request holds back no append (SPEC.md §7): the writer hands it to the syncer once
     /// the frames admitted before it are written, and the fdatasync that covers them answers it.

@@ -1,5 +1,6 @@
 /// Segment roll, truncation and retention: the writer's changes to the set of segments.
-/// Each runs in the writer's turn on its lane, between groups, so no frame is written meanwhile.
+/// Each runs in a turn of the writer (on its lane, or on a thread in `Log.appendBlocking`),
+/// between groups, so no frame is written meanwhile.
 extension LogWriter {
     /// Seals the active segment and starts a new one whose first record is `nextBase`.
     ///
