@@ -1,4 +1,3 @@
-import Dispatch
 import Synchronization
 import Testing
 @testable import IrisLog
@@ -8,8 +7,8 @@ import Testing
 /// waits like `append`; either way an acknowledged record is durable, and every error is the
 /// one `append` gives.
 struct BlockingAppendTests {
-    private func onThreads(_ count: Int, name: String, _ body: @escaping @Sendable (Int) throws -> Void) -> [String] {
-        Threads(count, name: name, body).wait()
+    private func onThreads(_ count: Int, name: String, _ body: @escaping @Sendable (Int) throws -> Void) async -> [String] {
+        await Threads(count, name: name, body).wait()
     }
 
     /// A lone producer thread costs its own write and fdatasync: the syncs run on its thread,
@@ -18,7 +17,7 @@ struct BlockingAppendTests {
         let fixture = LogFixture(.simulated)
         let log = try fixture.open()
         let offsets = Shared<[Offset]>([])
-        let errors = onThreads(1, name: "test-producer") { _ in
+        let errors = await onThreads(1, name: "test-producer") { _ in
             for index in 0..<50 {
                 let offset = try log.appendBlocking(payload(index, size: 100))
                 offsets.update { $0.append(offset) }
@@ -61,7 +60,7 @@ struct BlockingAppendTests {
             }
             try await group.waitForAll()
         }
-        #expect(threads.wait().isEmpty)
+        #expect(await threads.wait().isEmpty)
         let expected = written.value
         #expect(expected.count == 8 * perProducer, "an offset was given twice")
         #expect(Set(expected.keys) == Set((0..<8 * perProducer).map { Offset(UInt64($0)) }))
@@ -77,7 +76,7 @@ struct BlockingAppendTests {
             let fixture = LogFixture(.simulated)
             let log = try fixture.open()
             let acknowledged = Shared(0)
-            let errors = onThreads(2, name: "test-blocking") { thread in
+            let errors = await onThreads(2, name: "test-blocking") { thread in
                 for index in 0..<30 {
                     _ = try log.appendBlocking(payload(thread * 100 + index, size: 200))
                     acknowledged.update { $0 += 1 }
@@ -99,9 +98,9 @@ struct BlockingAppendTests {
         let log = try fixture.open()
         #expect(throws: LogError.emptyBatch) { try log.appendBlocking(contentsOf: []) }
         #expect(throws: LogError.recordTooLarge(bytes: 1001, max: 1000)) { try log.appendBlocking([UInt8](repeating: 1, count: 1001)) }
-        #expect(onThreads(1, name: "test-blocking") { _ in _ = try log.appendBlocking([1]) }.isEmpty)
+        #expect(await onThreads(1, name: "test-blocking") { _ in _ = try log.appendBlocking([1]) }.isEmpty)
         fixture.disk!.failSyncs(.io, pathSuffix: ".log")
-        let failed = onThreads(1, name: "test-blocking") { _ in _ = try log.appendBlocking([2]) }
+        let failed = await onThreads(1, name: "test-blocking") { _ in _ = try log.appendBlocking([2]) }
         #expect(failed.count == 1 && failed[0].contains("fdatasync"), "\(failed)")
         #expect(throws: LogError.self) { try log.appendBlocking([3]) }
         #expect(log.failure != nil)
@@ -119,25 +118,49 @@ struct BlockingAppendTests {
 }
 
 /// Starts `body(index)` on `count` OS threads named `name`; `wait()` returns once all have
-/// finished, with what they threw as text.
+/// finished, with what they threw as text. It suspends rather than blocks: a test that held a
+/// cooperative thread while its threads wait on a lane could starve another test that must run
+/// to let that lane go on (a sync gate it opens later).
 private final class Threads: Sendable {
-    private let errors = Mutex<[String]>([])
-    private let finished = DispatchSemaphore(value: 0)
-    private let count: Int
+    private struct State {
+        var running: Int
+        var errors: [String] = []
+        var waiter: CheckedContinuation<[String], Never>?
+    }
+
+    private let state: Mutex<State>
 
     init(_ count: Int, name: String, _ body: @escaping @Sendable (Int) throws -> Void) {
-        self.count = count
+        state = Mutex(State(running: count))
         for index in 0..<count {
             OSThread.start(name: name) { [self] in
-                do { try body(index) } catch { errors.withLock { $0.append("\(error)") } }
-                finished.signal()
+                var failure: String?
+                do { try body(index) } catch { failure = "\(error)" }
+                finished(failure)
             }
         }
     }
 
-    func wait() -> [String] {
-        for _ in 0..<count { finished.wait() }
-        return errors.withLock { $0 }
+    private func finished(_ failure: String?) {
+        let resume: (CheckedContinuation<[String], Never>, [String])? = state.withLock { state in
+            if let failure { state.errors.append(failure) }
+            state.running -= 1
+            guard state.running == 0, let waiter = state.waiter else { return nil }
+            state.waiter = nil
+            return (waiter, state.errors)
+        }
+        if let (waiter, errors) = resume { waiter.resume(returning: errors) }
+    }
+
+    func wait() async -> [String] {
+        await withCheckedContinuation { (waiter: CheckedContinuation<[String], Never>) in
+            let done: [String]? = state.withLock { state in
+                guard state.running > 0 else { return state.errors }
+                state.waiter = waiter
+                return nil
+            }
+            if let done { waiter.resume(returning: done) }
+        }
     }
 }
 
