@@ -49,12 +49,7 @@ extension Log {
         let frame = try frame(of: records, term: term)
         let waiter = ThreadWaiter()
         let call = [PendingAppend(frame: frame, continuation: .thread(waiter))]
-        let admitted: Result<Bool, LogError> = lock.withLock { state in
-            if let failure = state.failure { return .failure(Log.errorAfterFailure(failure)) }
-            if state.closing { return .failure(.closed) }
-            return state.submit(call)
-        }
-        switch admitted {
+        switch admit(call) {
         case .failure(let error): throw error
         case .success(let wake):
             if wake, let slot = writerSlot, !slot.lane.runClaimedTurns(slot, until: { waiter.result != nil }) {
@@ -63,6 +58,16 @@ extension Log {
         }
         let first = try waiter.wait().get()
         return first...first.advanced(by: UInt64(records.count - 1))
+    }
+
+    /// Queues one call's frames (or parks the call while the queue is full) unless the log
+    /// failed or is closing; returns whether the writer has new work.
+    private func admit(_ call: [PendingAppend]) -> Result<Bool, LogError> {
+        lock.withLock { state in
+            if let failure = state.failure { return .failure(Log.errorAfterFailure(failure)) }
+            if state.closing { return .failure(.closed) }
+            return state.submit(call)
+        }
     }
 
     /// The frame of one `append(contentsOf:)` call, after checking the records against the limits.
@@ -119,12 +124,7 @@ extension Log {
             let call = frames.indices.map { index in
                 PendingAppend(frame: frames[index], continuation: index == frames.count - 1 ? .task(continuation) : nil)
             }
-            let outcome: Result<Bool, LogError> = lock.withLock { state in
-                if let failure = state.failure { return .failure(Log.errorAfterFailure(failure)) }
-                if state.closing { return .failure(.closed) }
-                return state.submit(call)
-            }
-            switch outcome {
+            switch admit(call) {
             case .failure(let error): continuation.resume(failing: error)
             case .success(let wake): if wake { wakeWriter() }
             }
